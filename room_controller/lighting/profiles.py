@@ -1,0 +1,291 @@
+"""Device families as data: the models of `device_profiles/*.yaml` and the catalogue that loads them.
+
+A profile says where a device listens and reports (topics with `{device}` in them), what it can do
+(brightness scale, white range and unit, colour, the longest native fade), its quirks, and how its payloads
+are shaped. Adding a family is a new file, never new code; a clinic can keep its own in
+`device_profiles_dir`. A room's light may narrow or widen its family's capabilities with `capabilities:`
+and `quirks:` of its own (one bulb of a family has no colour, another is an IKEA bulb).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from room_controller import yamlfile
+from room_controller.yamlfile import ConfigError, Model, Problem
+
+BUILTIN_DIR = Path(__file__).resolve().parents[2] / "device_profiles"
+
+# Words that name device effects (blink, breathe, colour loops, WLED effects): never sent to a room.
+_EFFECT_WORDS = re.compile(r"\b(effect|effects|blink|breathe|flash|colorloop|colourloop|strobe|scheme|fx|okay)\b",
+                           re.IGNORECASE)
+TEMPLATE_VARS = {"device", "client_id", "brightness", "color_temp", "kelvin", "mired", "r", "g", "b", "hex",
+                 "hue", "saturation", "x", "y", "transition", "state"}
+CONDITIONS = {"on", "off", "white", "colour", "fading", "instant"}
+
+
+class Brightness(Model):
+    max: int = Field(gt=0, description="the device's full brightness, e.g. 254 or 100")
+    min_on: int = Field(1, ge=0, description="the lowest value that is still on (2 for bulbs that turn off at 1)")
+    curve: Literal["perceptual", "linear_light"] = Field(
+        "perceptual", description="perceptual: the device dims along the eye's curve itself; "
+                                  "linear_light: light output follows the value, the controller applies CIE L*")
+
+
+class ColorTemp(Model):
+    unit: Literal["mired", "kelvin"]
+    min: float = Field(gt=0, description="lowest value in the device's unit")
+    max: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _range(self) -> "ColorTemp":
+        if self.min >= self.max:
+            raise ValueError("min must be below max")
+        return self
+
+    @property
+    def kelvin_range(self) -> tuple[float, float]:
+        """(warmest, coolest) white this device makes, in kelvin."""
+        if self.unit == "mired":
+            return 1_000_000 / self.max, 1_000_000 / self.min
+        return self.min, self.max
+
+
+class Transition(Model):
+    unit: Literal["s", "ds", "ms", "half_s"] = "s"
+    max: float = Field(gt=0, description="the longest native fade, in seconds")
+    min: float = Field(0, ge=0, description="the shortest native fade the device takes, in seconds")
+
+
+class Capabilities(Model):
+    brightness: Brightness
+    color_temp: ColorTemp | None = None
+    color: bool = False
+    transition: Transition | None = Field(None, description="native fades; none means software steps only")
+
+
+class Quirks(Model):
+    fade_one_property: bool = Field(False, description="fades only one property per command (IKEA): "
+                                                       "brightness and white go out as separate messages")
+    color_resets_brightness: bool = False
+
+
+class Availability(Model):
+    topic: str
+    path: str | None = Field(None, description="key of the value in a JSON payload (plain payloads work too)")
+    online: list[str] = ["online"]
+    offline: list[str] = ["offline"]
+
+
+class Field_(Model):
+    """Where one property sits in a JSON payload, and how its values read."""
+
+    path: str
+    on: Any = None
+    off: Any = None
+    format: Literal["xy_object", "rgb_object", "rgb_list", "rgb_nested", "rgb_keys", "hex", "hsb_string"] | None = None
+    keys: list[str] | None = Field(None, description="for rgb_keys: the three keys of red, green and blue")
+
+
+class JsonCommand(Model):
+    schema_: Literal["json"] = Field(alias="schema")
+    topic: str
+    fields: dict[Literal["state", "brightness", "color_temp", "color", "transition"], Field_]
+    static: dict[str, Any] = Field(default_factory=dict, description="constant keys sent with every command")
+
+
+class TemplatePart(Model):
+    text: str
+    when: list[str] = Field(default_factory=list)
+
+    @field_validator("when", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _conditions(self) -> "TemplatePart":
+        _check_conditions(self.when)
+        return self
+
+
+class TemplateMessage(Model):
+    topic: str
+    payload: str | None = None
+    parts: list[TemplatePart] | None = None
+    join: str = " "
+    prefix: str = ""
+    when: list[str] = Field(default_factory=list)
+
+    @field_validator("when", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _payload_or_parts(self) -> "TemplateMessage":
+        if (self.payload is None) == (self.parts is None):
+            raise ValueError("give either payload or parts")
+        _check_conditions(self.when)
+        return self
+
+
+class TemplateCommand(Model):
+    schema_: Literal["template"] = Field(alias="schema")
+    messages: list[TemplateMessage] = Field(min_length=1)
+
+
+class StateSource(Model):
+    """A topic the device reports on, and where each property sits in it."""
+
+    topic: str
+    format: Literal["json", "plain"] = "json"
+    fields: dict[Literal["state", "brightness", "color_temp", "color"], Field_] = Field(default_factory=dict)
+    plain: Literal["brightness", "hex", "state"] | None = Field(None, description="what a plain payload is")
+
+
+class StaticMessage(Model):
+    topic: str
+    payload: str
+
+
+class DeviceProfile(Model):
+    name: str
+    description: str = ""
+    extends: str | None = None
+    qos: Literal[0, 1, 2] = 0
+    capabilities: Capabilities
+    quirks: Quirks = Quirks()
+    command: JsonCommand | TemplateCommand = Field(discriminator="schema_")
+    state: list[StateSource] = Field(default_factory=list)
+    availability: Availability | None = None
+    query: list[StaticMessage] = Field(default_factory=list, description="sent on connect to learn the state")
+    setup: list[StaticMessage] = Field(default_factory=list, description="sent when the device comes online")
+
+    @model_validator(mode="after")
+    def _no_effects(self) -> "DeviceProfile":
+        for text in _texts(self.command.model_dump(by_alias=True)) + [m.payload for m in self.setup]:
+            if _EFFECT_WORDS.search(text):
+                raise ValueError(f"device effects are never sent to a therapy room: {text!r}")
+        if isinstance(self.command, TemplateCommand):
+            for msg in self.command.messages:
+                texts = [msg.topic, msg.payload or ""] + [p.text for p in msg.parts or []]
+                unknown = {v for t in texts for v in re.findall(r"\{(\w+)\}", t)} - TEMPLATE_VARS
+                if unknown:
+                    raise ValueError(f"unknown template variable(s) {sorted(unknown)}; "
+                                     f"known: {', '.join(sorted(TEMPLATE_VARS))}")
+        return self
+
+
+def _check_conditions(when: list[str]) -> None:
+    bad = set(when) - CONDITIONS
+    if bad:
+        raise ValueError(f"unknown condition(s) {sorted(bad)}; known: {', '.join(sorted(CONDITIONS))}")
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [t for k, v in value.items() for t in [str(k)] + _texts(v)]
+    if isinstance(value, list):
+        return [t for v in value for t in _texts(v)]
+    return []
+
+
+def deep_merge(base: dict, over: dict) -> dict:
+    """`over` on top of `base`, recursively for dicts; None in `over` removes a key's value."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+class Catalogue:
+    """Every device profile the room can use: the built-in ones and the clinic's own."""
+
+    def __init__(self, profiles: dict[str, DeviceProfile], raw: dict[str, dict]) -> None:
+        self.profiles = profiles
+        self._raw = raw
+
+    @classmethod
+    def load(cls, *dirs: Path | None) -> "Catalogue":
+        raw: dict[str, dict] = {}
+        docs: dict[str, yamlfile.Document] = {}
+        problems: list[Problem] = []
+        for folder in [BUILTIN_DIR, *dirs]:
+            if folder is None:
+                continue
+            for path in sorted(Path(folder).glob("*.yaml")):
+                try:
+                    doc = yamlfile.load(path)
+                except ConfigError as exc:
+                    problems += exc.problems
+                    continue
+                name = doc.data.get("name") if isinstance(doc.data, dict) else None
+                if not isinstance(name, str):
+                    problems.append(doc.problem(("name",), "a device profile needs a name"))
+                    continue
+                raw[name], docs[name] = doc.data, doc
+        profiles: dict[str, DeviceProfile] = {}
+        for name, data in raw.items():
+            try:
+                merged = _resolve(name, raw, ())
+            except ValueError as exc:
+                problems.append(docs[name].problem(("extends",), str(exc)))
+                continue
+            try:
+                profiles[name] = yamlfile.validate(DeviceProfile, docs[name], merged)
+            except ConfigError as exc:
+                problems += exc.problems
+        if problems:
+            raise ConfigError(problems)
+        return cls(profiles, raw)
+
+    def resolve(self, name: str, capabilities: dict | None = None, quirks: dict | None = None,
+                ) -> DeviceProfile:
+        """The named profile with one light's own capability and quirk changes laid over it."""
+        profile = self.profiles[name]
+        if not capabilities and not quirks:
+            return profile
+        data = profile.model_dump(by_alias=True)
+        data["capabilities"] = deep_merge(data["capabilities"], capabilities or {})
+        data["quirks"] = deep_merge(data["quirks"], quirks or {})
+        return DeviceProfile.model_validate(data)
+
+
+def _resolve(name: str, raw: dict[str, dict], seen: tuple[str, ...]) -> dict:
+    data = raw[name]
+    parent = data.get("extends")
+    if not parent:
+        return data
+    if parent in seen or parent == name:
+        raise ValueError(f"profiles extend each other in a circle: {' -> '.join(seen + (name, parent))}")
+    if parent not in raw:
+        raise ValueError(f"extends an unknown profile {parent!r}; known: {', '.join(sorted(raw))}")
+    merged = deep_merge(_resolve(parent, raw, seen + (name,)), {k: v for k, v in data.items() if k != "extends"})
+    merged.pop("extends", None)
+    return merged
+
+
+class Device:
+    """One light of the room bound to its device family: the names its topics are made from."""
+
+    def __init__(self, light_id: str, device: str, profile: DeviceProfile, client_id: str) -> None:
+        self.id = light_id
+        self.device = device
+        self.profile = profile
+        self.client_id = client_id
+
+    def topic(self, template: str) -> str:
+        return template.replace("{device}", self.device).replace("{client_id}", self.client_id)
+
+    def __repr__(self) -> str:
+        return f"Device({self.id!r}, {self.profile.name}:{self.device!r})"

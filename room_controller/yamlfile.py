@@ -1,0 +1,189 @@
+"""Reading YAML files so that every problem can name its file, line and field.
+
+The only module that imports PyYAML. `load()` returns the plain data together with a map from each value's
+path (`("lights", 0, "profile")`) to its line; `validate()` runs a pydantic model over the data and turns
+every error into a `Problem` that `room-controller check` prints as `file:line: dotted.path: message`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+
+Path_ = tuple[str | int, ...]
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.path or '(top)'}: {self.message}"
+
+
+class ConfigError(Exception):
+    """One or more problems in configuration files; the service must not start with them."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@dataclass
+class Document:
+    """A parsed YAML file: its data and where each value stands."""
+
+    file: str
+    data: Any
+    lines: dict[Path_, int] = field(default_factory=dict)
+
+    def line_of(self, path: Path_) -> int:
+        """The line of the deepest part of `path` that exists in the file (1 when nothing does)."""
+        for end in range(len(path), -1, -1):
+            line = self.lines.get(tuple(path[:end]))
+            if line is not None:
+                return line
+        return 1
+
+    def problem(self, path: Path_, message: str) -> Problem:
+        return Problem(self.file, self.line_of(path), dotted(path), message)
+
+
+def dotted(path: Path_) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+class Model(BaseModel):
+    """Base of every file model: immutable, and an unknown key is an error with a suggestion."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            known = set(cls.model_fields)
+            known |= {f.alias for f in cls.model_fields.values() if f.alias}
+            for key in data:
+                if key not in known:
+                    close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
+                    hint = f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(sorted(known))}"
+                    raise PydanticCustomError("unknown_key", "unknown key '{key}'{hint}", {"key": key, "hint": hint})
+        return data
+
+
+def load(path: str | Path, text: str | None = None) -> Document:
+    """Parse a YAML file into data plus line numbers; syntax errors and duplicate keys are problems."""
+    name = str(path)
+    if text is None:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError([Problem(name, 1, "", f"cannot read the file: {exc}")]) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise ConfigError([Problem(name, line, "", f"not valid YAML: {exc.problem or exc}")]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError([Problem(name, 1, "", f"not valid YAML: {exc}")]) from None
+    doc = Document(name, None)
+    problems: list[Problem] = []
+    if node is not None:
+        _index(node, (), doc.lines, problems, name)
+        try:
+            doc.data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:  # composed but could not be constructed (e.g. a bad tag)
+            problems.append(Problem(name, 1, "", f"not valid YAML: {exc}"))
+    if problems:
+        raise ConfigError(problems)
+    return doc
+
+
+def _index(node: yaml.Node, path: Path_, lines: dict[Path_, int], problems: list[Problem], name: str) -> None:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key in seen:
+                problems.append(Problem(name, key_node.start_mark.line + 1, dotted(path + (key,)),
+                                        "this key appears twice; keep one"))
+            seen.add(key)
+            lines[path + (key,)] = key_node.start_mark.line + 1
+            _index(value_node, path + (key,), lines, problems, name)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _index(item, path + (i,), lines, problems, name)
+
+
+def dump(data: Any) -> str:
+    """YAML text for files the controller writes back (kept in block style, keys in the given order)."""
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
+
+
+def validate(model: type[M], doc: Document, data: Any = None, context: dict | None = None) -> M:
+    """`model` over the document's data (or `data` derived from it); errors become file:line problems."""
+    try:
+        return model.model_validate(doc.data if data is None else data, context=context)
+    except ValidationError as exc:
+        raise ConfigError(problems_from(exc, doc)) from None
+
+
+def problems_from(exc: ValidationError, doc: Document) -> list[Problem]:
+    problems = []
+    for err in exc.errors():
+        path = _data_path(doc.data, err["loc"])
+        if err["type"] == "unknown_key":
+            path = path + (err["ctx"]["key"],)
+        problems.append(doc.problem(path, _message(err)))
+    return _dedupe(problems)
+
+
+def _data_path(data: Any, loc: tuple) -> Path_:
+    """Pydantic's error location minus its union-branch labels, matched against the real data."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+            path.append(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+            path.append(part)
+        elif isinstance(node, dict) and isinstance(part, str) and "[" not in part and "-" not in part:
+            path.append(part)  # a missing required key: name it, it has no line of its own
+            node = None
+    return tuple(path)
+
+
+def _message(err: dict) -> str:
+    msg = err["msg"]
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if msg.startswith(prefix):
+            msg = msg[len(prefix):]
+    if err["type"] == "missing":
+        return "required, but missing"
+    return msg
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    """A value that fails every branch of a union yields one problem per branch: keep the first per place."""
+    seen: dict[tuple[int, str], Problem] = {}
+    for p in problems:
+        seen.setdefault((p.line, p.path), p)
+    return list(seen.values())
