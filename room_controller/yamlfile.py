@@ -8,6 +8,7 @@ every error into a `Problem` that `room-controller check` prints as `file:line: 
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, TypeVar
@@ -85,6 +86,19 @@ class Model(BaseModel):
         return data
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML 1.2 booleans: only true/false. In YAML 1.1 `on:`, `off:`, `yes`, `no` are booleans, and a light
+    setting `{on: false}` would lose its key."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                              list("tTfF"))
+
+
 def load(path: str | Path, text: str | None = None) -> Document:
     """Parse a YAML file into data plus line numbers; syntax errors and duplicate keys are problems."""
     name = str(path)
@@ -94,7 +108,7 @@ def load(path: str | Path, text: str | None = None) -> Document:
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError([Problem(name, 1, "", f"cannot read the file: {exc}")]) from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
@@ -106,7 +120,7 @@ def load(path: str | Path, text: str | None = None) -> Document:
     if node is not None:
         _index(node, (), doc.lines, problems, name)
         try:
-            doc.data = yaml.safe_load(text)
+            doc.data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
         except yaml.YAMLError as exc:  # composed but could not be constructed (e.g. a bad tag)
             problems.append(Problem(name, 1, "", f"not valid YAML: {exc}"))
     if problems:
@@ -158,16 +172,16 @@ def _data_path(data: Any, loc: tuple) -> Path_:
     """Pydantic's error location minus its union-branch labels, matched against the real data."""
     path: list[str | int] = []
     node = data
-    for part in loc:
+    for i, part in enumerate(loc):
         if isinstance(node, dict) and part in node:
             node = node[part]
             path.append(part)
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             node = node[part]
             path.append(part)
-        elif isinstance(node, dict) and isinstance(part, str) and "[" not in part and "-" not in part:
+        elif i == len(loc) - 1 and isinstance(node, dict):
             path.append(part)  # a missing required key: name it, it has no line of its own
-            node = None
+        # anything else is a label pydantic adds for a union branch or a validator: not in the file
     return tuple(path)
 
 

@@ -110,6 +110,7 @@ class TemplatePart(Model):
     @model_validator(mode="after")
     def _conditions(self) -> "TemplatePart":
         _check_conditions(self.when)
+        _check_variables(self.text)
         return self
 
 
@@ -131,6 +132,7 @@ class TemplateMessage(Model):
         if (self.payload is None) == (self.parts is None):
             raise ValueError("give either payload or parts")
         _check_conditions(self.when)
+        _check_variables(self.topic + (self.payload or ""))
         return self
 
 
@@ -171,13 +173,6 @@ class DeviceProfile(Model):
         for text in _texts(self.command.model_dump(by_alias=True)) + [m.payload for m in self.setup]:
             if _EFFECT_WORDS.search(text):
                 raise ValueError(f"device effects are never sent to a therapy room: {text!r}")
-        if isinstance(self.command, TemplateCommand):
-            for msg in self.command.messages:
-                texts = [msg.topic, msg.payload or ""] + [p.text for p in msg.parts or []]
-                unknown = {v for t in texts for v in re.findall(r"\{(\w+)\}", t)} - TEMPLATE_VARS
-                if unknown:
-                    raise ValueError(f"unknown template variable(s) {sorted(unknown)}; "
-                                     f"known: {', '.join(sorted(TEMPLATE_VARS))}")
         return self
 
 
@@ -185,6 +180,12 @@ def _check_conditions(when: list[str]) -> None:
     bad = set(when) - CONDITIONS
     if bad:
         raise ValueError(f"unknown condition(s) {sorted(bad)}; known: {', '.join(sorted(CONDITIONS))}")
+
+
+def _check_variables(text: str) -> None:
+    unknown = set(re.findall(r"\{(\w+)\}", text)) - TEMPLATE_VARS
+    if unknown:
+        raise ValueError(f"unknown template variable(s) {sorted(unknown)}; known: {', '.join(sorted(TEMPLATE_VARS))}")
 
 
 def _texts(value: Any) -> list[str]:

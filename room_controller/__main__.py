@@ -1,0 +1,5 @@
+import sys
+
+from room_controller.cli import main
+
+sys.exit(main())

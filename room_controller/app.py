@@ -1,0 +1,74 @@
+"""The composition root: builds the room's parts, starts them in order and stops them in reverse.
+
+core loop -> room -> MQTT link -> music -> web. Nothing else constructs these; tests build an `App` with
+a test clock and real broker, the CLI builds one from a config file.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from room_controller.clock import Clock, SystemClock
+from room_controller.config import RoomConfig
+from room_controller.core.loop import Loop
+from room_controller.core.room import Room
+from room_controller.lighting.profiles import Catalogue
+from room_controller.mqtt import MqttLink
+from room_controller.webapp.http import create_app
+from room_controller.webapp.server import WebServer
+
+log = logging.getLogger(__name__)
+
+
+class App:
+    def __init__(self, config: RoomConfig, catalogue: Catalogue, *, clock: Clock | None = None,
+                 music: Any = None, web: bool = True) -> None:
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.loop = Loop(self.clock, after_batch=lambda: self.room.after_batch())
+        mqtt = config.mqtt
+        self.link = MqttLink(
+            mqtt.host, mqtt.port, f"room-controller-{config.room.id}",
+            username=mqtt.username, password=mqtt.password.get_secret_value() if mqtt.password else None,
+            keepalive=mqtt.keepalive, reconnect_max=mqtt.reconnect_max,
+            status_topic=f"{config.topic_prefix}/status",
+            on_connect=lambda: self.loop.submit(self.room.broker_connected),
+            on_disconnect=lambda reason: self.loop.submit(self.room.broker_disconnected, reason),
+            on_message=lambda topic, payload, retained: self.room.on_mqtt_message(topic, payload, retained),
+        )
+        self.music = music
+        self.room = Room(config, catalogue, self.loop, self.link.publish, music=music)
+        self.flask = create_app(self.room, config.web)
+        self.web = WebServer(self.flask, config.web.host, config.web.port, config.web.threads) if web else None
+        self._started: list = []
+
+    def start(self) -> "App":
+        self.loop.start()
+        self._started.append(self.loop.stop)
+        self.room.problems["mqtt"] = "connecting to the MQTT broker"
+        self.link.subscribe(self.room.subscriptions)
+        self.link.start()
+        self._started.append(self.link.stop)
+        if self.music is not None:
+            self.music.start()
+            self._started.append(self.music.stop)
+        if self.web is not None:
+            self.web.start()
+            self._started.append(self.web.stop)
+        self.loop.submit(self.room.touch)
+        return self
+
+    def stop(self) -> None:
+        while self._started:
+            stop = self._started.pop()
+            try:
+                stop()
+            except Exception:
+                log.exception("error while stopping %s", stop)
+
+    def __enter__(self) -> "App":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

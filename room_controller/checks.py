@@ -1,0 +1,38 @@
+"""`room-controller check`: every kind of file the room reads, validated the way the service reads it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from room_controller import yamlfile
+from room_controller.yamlfile import ConfigError, Problem
+
+
+def check_paths(paths: list[Path]) -> list[Problem]:
+    problems: list[Problem] = []
+    for path in paths:
+        if path.is_dir():
+            problems += check_paths(sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml")))
+            continue
+        try:
+            problems += _check_file(path)
+        except ConfigError as exc:
+            problems += exc.problems
+    return problems
+
+
+def _check_file(path: Path) -> list[Problem]:
+    if not path.exists():
+        return [Problem(str(path), 1, "", "no such file")]
+    doc = yamlfile.load(path)
+    data = doc.data if isinstance(doc.data, dict) else {}
+    if "room" in data:
+        from room_controller.config import load_room
+        load_room(path)
+        return []
+    if "command" in data and "capabilities" in data:
+        from room_controller.lighting.profiles import Catalogue
+        Catalogue.load(path.parent)
+        return []
+    return [doc.problem((), "not a file the room reads: expected a room configuration (with `room:`) "
+                            "or a device profile (with `capabilities:` and `command:`)")]

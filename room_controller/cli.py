@@ -1,0 +1,64 @@
+"""`room-controller serve|check` (and `demo`, issue 6): the command line of CONTRACT.md."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from room_controller import __version__
+from room_controller.yamlfile import ConfigError
+
+EXIT_INVALID = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="room-controller", description="Sets a therapy room's light and music.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the room service until SIGTERM/SIGINT")
+    serve.add_argument("--config", required=True, type=Path, help="the room's YAML configuration")
+    check = commands.add_parser("check", help="validate room configs, session and device profiles, playlists")
+    check.add_argument("paths", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "check":
+        from room_controller.checks import check_paths
+        problems = check_paths(args.paths)
+        for problem in problems:
+            print(problem)
+        if problems:
+            return EXIT_INVALID
+        print(f"{len(args.paths)} file(s) checked: no problems")
+        return 0
+    return _serve(args.config)
+
+
+def _serve(path: Path) -> int:
+    from room_controller.app import App
+    from room_controller.config import load_room
+    try:
+        config, catalogue = load_room(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_INVALID
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    app = App(config, catalogue)
+    try:
+        app.start()
+    except OSError as exc:
+        print(f"cannot start: {exc}", file=sys.stderr)
+        app.stop()
+        return 1
+    try:
+        stop.wait()
+    finally:
+        app.stop()
+    return 0

@@ -1,0 +1,240 @@
+"""The room configuration file (CONTRACT.md): models, built-in presets, and the checks across sections.
+
+Models are frozen and reject unknown keys with a suggestion; `load_room()` returns a validated `RoomConfig`
+or raises `ConfigError` whose problems name file, line and field. Relative paths are relative to the file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from room_controller import yamlfile
+from room_controller.audio.settings import AudioSettings, MusicSpec
+from room_controller.fields import Colour, Duration, Identifier, Kelvin, Percent
+from room_controller.lighting.profiles import Catalogue, deep_merge
+from room_controller.lighting.state import LightChange
+from room_controller.yamlfile import ConfigError, Model, Problem
+
+class LightSetting(Model):
+    """How one light (or every light) should look; what is left out stays as it is."""
+
+    on: bool | None = None
+    brightness: Percent | None = None
+    kelvin: Kelvin | None = None
+    color: Colour | None = Field(None, description="#RRGGBB or [r, g, b]")
+
+    @model_validator(mode="after")
+    def _white_or_colour(self) -> "LightSetting":
+        if self.kelvin is not None and self.color is not None:
+            raise ValueError("give kelvin (a white) or color, not both")
+        return self
+
+    def change(self) -> LightChange:
+        return LightChange(on=self.on, brightness=self.brightness, kelvin=self.kelvin, rgb=self.color)
+
+
+class LightScene(LightSetting):
+    """A setting for the whole room, with exceptions per group and per light, reached by a fade."""
+
+    transition: Duration = 0.0
+    per_group: dict[str, LightSetting] = Field(default_factory=dict)
+    per_light: dict[str, LightSetting] = Field(default_factory=dict)
+
+    def changes(self, lights: list["LightConfig"]) -> dict[str, LightChange]:
+        """Each light's change: the room setting, then its groups', then its own (most specific wins)."""
+        out = {}
+        for light in lights:
+            change = LightSetting.change(self)
+            for group in light.groups:
+                if group in self.per_group:
+                    change = self.per_group[group].change().merged_over(change)
+            if light.id in self.per_light:
+                change = self.per_light[light.id].change().merged_over(change)
+            if not change.empty:
+                out[light.id] = change
+        return out
+
+
+class Preset(Model):
+    label: str | None = None
+    lights: LightScene | None = None
+    music: MusicSpec | None = None
+
+
+BUILTIN_PRESETS: dict[str, dict] = {
+    "calm": {"label": "Calm", "lights": {"brightness": 15, "kelvin": 2200, "transition": "3s"},
+             "music": {"playlist": "calm.m3u", "volume": 35}},
+    "check-in": {"label": "Check-in", "lights": {"brightness": 40, "kelvin": 2700, "transition": "20s"}},
+    "emergency": {"label": "Emergency light", "lights": {"brightness": 100, "kelvin": 4000, "transition": "0s"},
+                  "music": "stop"},
+}
+
+
+class RoomInfo(Model):
+    id: Identifier
+    name: str = ""
+
+
+class MqttSettings(Model):
+    host: str = "127.0.0.1"
+    port: int = Field(1883, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = None
+    base_topic: str = Field("therapy-room", pattern=r"^[^#+\s]+$")
+    keepalive: int = Field(15, ge=5, le=600)
+    reconnect_max: Duration = Field(1.0, gt=0, le=5, description="longest wait between reconnection attempts")
+
+    @field_validator("base_topic")
+    @classmethod
+    def _no_edge_slash(cls, v: str) -> str:
+        if v.startswith("/") or v.endswith("/"):
+            raise ValueError("base_topic must not start or end with /")
+        return v
+
+
+class WebSettings(Model):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    pin: SecretStr | None = None
+    api_token: SecretStr | None = None
+    threads: int = Field(32, ge=4, le=256, description="server threads: open panels hold one each")
+    max_event_streams: int = Field(16, ge=1, le=200)
+
+    @model_validator(mode="after")
+    def _secrets_off_loopback(self) -> "WebSettings":
+        if not _is_loopback(self.host) and (not self.pin or not self.api_token):
+            raise ValueError(f"listening on {self.host} (beyond this computer) needs both a pin and an api_token")
+        if self.api_token is not None and len(self.api_token.get_secret_value()) < 16:
+            raise ValueError("api_token must be at least 16 characters")
+        if self.pin is not None and not (4 <= len(self.pin.get_secret_value()) <= 12):
+            raise ValueError("pin must be 4 to 12 characters")
+        return self
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class LightConfig(Model):
+    id: Identifier
+    profile: str
+    device: str = Field(min_length=1, description="the light's name or topic in its own system")
+    name: str | None = None
+    groups: list[Identifier] = Field(default_factory=list)
+    capabilities: dict[str, Any] | None = Field(None, description="changes to the family's capabilities")
+    quirks: dict[str, Any] | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+class LightingSettings(Model):
+    max_rate: float = Field(2.0, gt=0, le=20, description="commands per second per light during long fades")
+    reassert_transition: Duration = Field(1.0, le=10, description="fade used when putting a light right again")
+    min_toggle_interval: Duration = Field(1.0, ge=1.0, description="never switch a light on/off more often")
+
+
+class RoomConfig(Model):
+    room: RoomInfo
+    mqtt: MqttSettings = MqttSettings()
+    web: WebSettings = WebSettings()
+    audio: AudioSettings = AudioSettings()
+    lighting: LightingSettings = LightingSettings()
+    lights: list[LightConfig] = Field(default_factory=list)
+    presets: dict[Identifier, Preset] = Field(default_factory=dict)
+    profiles_dir: Path = Path("profiles")
+    playlists_dir: Path = Path("playlists")
+    data_dir: Path = Path("data")
+    device_profiles_dir: Path | None = None
+
+    @field_validator("lights")
+    @classmethod
+    def _unique_ids(cls, lights: list[LightConfig]) -> list[LightConfig]:
+        seen: set[str] = set()
+        for light in lights:
+            if light.id in seen:
+                raise ValueError(f"two lights have the id {light.id!r}")
+            seen.add(light.id)
+        return lights
+
+    @property
+    def topic_prefix(self) -> str:
+        return f"{self.mqtt.base_topic}/{self.room.id}"
+
+    @property
+    def groups(self) -> set[str]:
+        return {g for light in self.lights for g in light.groups}
+
+
+def load_room(path: str | Path) -> tuple[RoomConfig, Catalogue]:
+    """The validated room and its device catalogue, or ConfigError listing every problem found."""
+    path = Path(path)
+    doc = yamlfile.load(path)
+    if not isinstance(doc.data, dict):
+        raise ConfigError([doc.problem((), "a room configuration is a mapping with at least `room: {id: ...}`")])
+    data = dict(doc.data)
+    user_presets = data.get("presets") or {}
+    if isinstance(user_presets, dict):
+        data["presets"] = {**BUILTIN_PRESETS, **{k: deep_merge(BUILTIN_PRESETS.get(k, {}), v)
+                                                  if isinstance(v, dict) else v for k, v in user_presets.items()}}
+    base = path.resolve().parent
+    for key, default in (("profiles_dir", "profiles"), ("playlists_dir", "playlists"), ("data_dir", "data"),
+                         ("device_profiles_dir", None)):
+        value = data.get(key, default)
+        if isinstance(value, str):
+            data[key] = str(base / value)  # an absolute path stays as it is
+    config = yamlfile.validate(RoomConfig, doc, data)
+    catalogue = Catalogue.load(config.device_profiles_dir)
+    problems = cross_check(config, catalogue, doc)
+    if problems:
+        raise ConfigError(problems)
+    return config, catalogue
+
+
+def cross_check(config: RoomConfig, catalogue: Catalogue, doc: yamlfile.Document) -> list[Problem]:
+    """What each section is right about alone but wrong about together."""
+    problems = []
+    for i, light in enumerate(config.lights):
+        if light.profile not in catalogue.profiles:
+            problems.append(doc.problem(("lights", i, "profile"),
+                                        f"unknown device profile {light.profile!r}{suggest(light.profile, catalogue.profiles)}"))
+            continue
+        try:
+            catalogue.resolve(light.profile, light.capabilities, light.quirks)
+        except ValueError as exc:
+            first = exc.errors()[0] if hasattr(exc, "errors") else None  # pydantic ValidationError
+            where = ".".join(str(p) for p in first["loc"]) if first else ""
+            message = first["msg"] if first else str(exc)
+            problems.append(doc.problem(("lights", i, where.split(".")[0] or "capabilities"),
+                                        f"{where}: {message}" if where else message))
+    ids = {light.id for light in config.lights}
+    for name, preset in config.presets.items():
+        if preset.lights is None:
+            continue
+        for light_id in preset.lights.per_light:
+            if light_id not in ids:
+                problems.append(doc.problem(("presets", name, "lights", "per_light", light_id),
+                                            f"no light has the id {light_id!r}{suggest(light_id, ids)}"))
+        for group in preset.lights.per_group:
+            if group not in config.groups:
+                problems.append(doc.problem(("presets", name, "lights", "per_group", group),
+                                            f"no light is in the group {group!r}{suggest(group, config.groups)}"))
+    return problems
+
+
+def suggest(word: str, known) -> str:
+    close = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    return f"; known: {', '.join(sorted(known))}" if known else ""

@@ -1,0 +1,21 @@
+"""Refusals the core gives for a request that cannot be carried out; the web layer maps them to 4xx."""
+
+
+class Refused(Exception):
+    status = 400
+    code = "bad_request"
+
+
+class NotFound(Refused):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(Refused):
+    status = 409
+    code = "conflict"
+
+
+class Invalid(Refused):
+    status = 422
+    code = "invalid"

@@ -1,0 +1,179 @@
+"""One light as the room core sees it: where it is heading, what it was told, what it says it shows.
+
+Runs only on the core loop. A new target cancels the running fade at once and plans a new one from the
+light's present position, so a preset tapped halfway through a ten-minute fade starts from where the
+light really is. Only the next step of a fade is ever on the timer heap. Switching on or off is held
+back to once per `min_toggle_interval`: nothing the room does can look like a flash.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+from room_controller.core.loop import Loop, Timer
+from room_controller.lighting import fades
+from room_controller.lighting.decode import Report
+from room_controller.lighting.encode import encode
+from room_controller.lighting.profiles import Device
+from room_controller.lighting.state import LightState, MqttMessage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Fade:
+    start: LightState
+    target: LightState
+    began: float
+    duration: float
+    steps: list[fades.Step]
+    index: int = 0
+    timer: Timer | None = None
+
+    def position(self, now: float) -> LightState:
+        if self.duration <= 0:
+            return self.target
+        return fades.interpolate(self.start, self.target, (now - self.began) / self.duration)
+
+
+class Light:
+    def __init__(self, device: Device, loop: Loop, publish: Callable[[MqttMessage], bool], *,
+                 max_rate: float, min_toggle_interval: float) -> None:
+        self.device = device
+        self.loop = loop
+        self._publish = publish
+        self.max_rate = max_rate
+        self.min_toggle_interval = min_toggle_interval
+        self.target: LightState | None = None
+        self.commanded: LightState | None = None
+        self.reported: LightState | None = None
+        self.online: bool | None = None
+        self._fade: Fade | None = None
+        self._last_toggle = -math.inf
+        self._held: tuple[LightState, float] | None = None
+        self._held_timer: Timer | None = None
+
+    @property
+    def id(self) -> str:
+        return self.device.id
+
+    @property
+    def fading(self) -> bool:
+        return self._fade is not None
+
+    def known_state(self) -> LightState | None:
+        """What the light shows as far as we know: its own report, else what it was last told."""
+        return self.reported or self.commanded
+
+    def position(self) -> LightState | None:
+        if self._fade is not None:
+            return self._fade.position(self.loop.clock.monotonic())
+        return self.commanded or self.reported
+
+    # -- commands ----------------------------------------------------------------------------------------------
+
+    def fade_to(self, target: LightState, duration: float) -> None:
+        """Head for `target` over `duration` seconds, replacing whatever fade was running."""
+        start = self.position()
+        self.cancel()
+        self.target = target
+        now = self.loop.clock.monotonic()
+        if start is None:  # never heard from and never told: let the device fade natively from wherever it is
+            steps = [fades.Step(0.0, target, duration if self.device.profile.capabilities.transition else 0.0)]
+        else:
+            steps = fades.plan(self.device.profile, start, target, duration, self.max_rate)
+        self._fade = Fade(start or target, target, now, duration, steps)
+        if steps[0].at <= 0:
+            self._next_step()
+        else:
+            self._fade.timer = self.loop.call_at(now + steps[0].at, self._next_step)
+
+    def reassert(self, transition: float) -> None:
+        """Put the light right again (after a reconnect or the device coming back): resume any fade."""
+        if self.target is None:
+            return
+        fade = self._fade
+        if fade is not None:
+            remaining = fade.began + fade.duration - self.loop.clock.monotonic()
+            self.fade_to(fade.target, max(remaining, transition))
+        else:
+            self.commanded = None
+            self.fade_to(self.target, transition)
+
+    def cancel(self) -> None:
+        if self._fade and self._fade.timer:
+            self._fade.timer.cancel()
+        self._fade = None
+
+    def _next_step(self) -> None:
+        fade = self._fade
+        if fade is None:
+            return
+        step = fade.steps[fade.index]
+        fade.index += 1
+        self._send(step.state, step.transition)
+        if fade.index < len(fade.steps):
+            fade.timer = self.loop.call_at(fade.began + fade.steps[fade.index].at, self._next_step)
+        else:
+            fade.timer = self.loop.call_at(fade.began + fade.duration, self._finish)
+
+    def _finish(self) -> None:
+        self._fade = None
+
+    def _send(self, state: LightState, transition: float) -> None:
+        now = self.loop.clock.monotonic()
+        was_lit = (self.commanded or self.reported or state).lit
+        if self._held is not None or (state.lit != was_lit and now - self._last_toggle < self.min_toggle_interval):
+            self._held = (state, transition)
+            if self._held_timer is None:
+                self._held_timer = self.loop.call_at(self._last_toggle + self.min_toggle_interval, self._release)
+            return
+        if state.lit != was_lit:
+            self._last_toggle = now
+        for message in encode(self.device, state, transition):
+            self._publish(message)
+        self.commanded = state
+
+    def _release(self) -> None:
+        held, self._held, self._held_timer = self._held, None, None
+        if held is not None:
+            self._send(*held)
+
+    def send_raw(self, messages: list[MqttMessage]) -> None:
+        for message in messages:
+            self._publish(message)
+
+    # -- reports -----------------------------------------------------------------------------------------------
+
+    def apply_report(self, report: Report) -> bool:
+        """Merge what the device said; True if its availability changed."""
+        changed = False
+        if report.online is not None and report.online != self.online:
+            self.online, changed = report.online, True
+        if report.on is None and report.brightness is None and report.kelvin is None and report.rgb is None:
+            return changed
+        base = self.reported or LightState(on=False, brightness=0.0)
+        on = base.on if report.on is None else report.on
+        brightness = base.brightness if report.brightness is None else report.brightness
+        kelvin, rgb = base.kelvin, base.rgb
+        if report.kelvin is not None:
+            kelvin, rgb = report.kelvin, None
+        elif report.rgb is not None:
+            kelvin, rgb = None, report.rgb
+        self.reported = LightState(on=on, brightness=brightness, kelvin=kelvin, rgb=rgb)
+        if self.online is None:
+            self.online, changed = True, True  # a device that reports state is there
+        return changed
+
+    def as_dict(self) -> dict:
+        shown = self.known_state()
+        return {
+            "id": self.id,
+            "online": self.online,
+            "state": shown.as_dict() if shown else None,
+            "target": self.target.as_dict() if self.target else None,
+            "fading": self.fading,
+        }

@@ -1,0 +1,294 @@
+"""The room core: the only writer of the room's state.
+
+What each light should show is built from layers, most specific last: the phase's scene, the therapist's
+manual adjustments, and an active preset (with any adjustment made while it holds). Releasing a preset
+drops its layer and the lights fade back to what the layers below say. Everything here runs on the core
+loop; other threads use the thread-safe methods at the bottom, which submit work and wait for it.
+
+Every change is announced as an `Event` to the listeners (journal, live panels, the retained MQTT state).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from room_controller.config import LightScene, RoomConfig
+from room_controller.core.commands import CommandError, parse_command
+from room_controller.core.errors import Conflict, NotFound
+from room_controller.core.lights import Light
+from room_controller.core.loop import Loop
+from room_controller.lighting.decode import DecodeError, Report, decode, topics
+from room_controller.lighting.profiles import Catalogue, Device
+from room_controller.lighting.state import LightChange, LightState, MqttMessage
+
+log = logging.getLogger(__name__)
+
+MANUAL_TRANSITION = 1.0   # a slider released: a short, smooth change
+PRESET_RELEASE = 5.0      # back from a preset: gently, whatever the preset's own fade was
+UNKNOWN = LightState(on=False, brightness=0.0)
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str
+    data: dict
+    mono: float
+    wall: float
+
+
+@dataclass
+class ActivePreset:
+    name: str
+    changes: dict[str, LightChange]
+    before: dict[str, LightState | None]  # each light's target when the preset began: what release returns to
+    adjust: dict[str, LightChange] = field(default_factory=dict)
+
+
+class Room:
+    def __init__(self, config: RoomConfig, catalogue: Catalogue, loop: Loop,
+                 publish: Callable[[MqttMessage], bool], *, music: Any = None) -> None:
+        self.config = config
+        self.loop = loop
+        self.clock = loop.clock
+        self._publish = publish
+        self.music = music
+        client_id = f"{config.mqtt.base_topic}-{config.room.id}".replace("/", "-")
+        self.lights: dict[str, Light] = {}
+        self._by_topic: dict[str, list[str]] = {}
+        for lc in config.lights:
+            device = Device(lc.id, lc.device, catalogue.resolve(lc.profile, lc.capabilities, lc.quirks), client_id)
+            self.lights[lc.id] = Light(device, loop, publish, max_rate=config.lighting.max_rate,
+                                       min_toggle_interval=config.lighting.min_toggle_interval)
+            for topic in topics(device):
+                self._by_topic.setdefault(topic, []).append(lc.id)
+        self.light_configs = {lc.id: lc for lc in config.lights}
+        self.command_topic = f"{config.topic_prefix}/command"
+        self.state_topic = f"{config.topic_prefix}/state"
+        self.status_topic = f"{config.topic_prefix}/status"
+        self.scene: dict[str, LightChange] = {}
+        self.manual: dict[str, LightChange] = {}
+        self.preset: ActivePreset | None = None
+        self.mqtt_connected = False
+        self.listeners: list[Callable[[Event], None]] = []
+        self.problems: dict[str, str] = {}
+        self._dirty = True
+        self._snapshot: dict = {}
+        self._published_state = ""
+        self.version = 0
+        self.changed = threading.Condition()
+        self._bad_payloads: dict[str, int] = {}
+
+    # -- what the room is subscribed to --------------------------------------------------------------------
+
+    @property
+    def subscriptions(self) -> list[str]:
+        return sorted(self._by_topic) + [self.command_topic]
+
+    # -- events and snapshots (core loop) --------------------------------------------------------------------
+
+    def emit(self, kind: str, **data: Any) -> None:
+        event = Event(kind, data, self.clock.monotonic(), self.clock.wall())
+        log.info("%s %s", kind, json.dumps(data, default=str) if data else "")
+        for listener in self.listeners:
+            try:
+                listener(event)
+            except Exception:
+                log.exception("event listener failed on %s", kind)
+        self._dirty = True
+
+    def touch(self) -> None:
+        self._dirty = True
+
+    def after_batch(self) -> None:
+        """Called by the loop after each batch of work: publish one new snapshot if anything changed."""
+        if any(light.fading for light in self.lights.values()):
+            self._dirty = True
+        if not self._dirty:
+            return
+        self._dirty = False
+        snapshot = self._build_snapshot()
+        with self.changed:
+            self._snapshot = snapshot
+            self.version += 1
+            self.changed.notify_all()
+        self._publish_state(snapshot)
+
+    def _build_snapshot(self) -> dict:
+        music = self.music.snapshot() if self.music else {"playing": False, "track": None, "volume": 0}
+        return {
+            "room": {"id": self.config.room.id, "name": self.config.room.name},
+            "session": None,
+            "preset": self.preset.name if self.preset else None,
+            "presets": [{"name": name, "label": p.label or name} for name, p in self.config.presets.items()],
+            "lights": [dict(light.as_dict(), name=self.light_configs[light.id].label,
+                            groups=self.light_configs[light.id].groups) for light in self.lights.values()],
+            "audio": music,
+            "mqtt": "connected" if self.mqtt_connected else "disconnected",
+            "problems": sorted(self.problems.values()),
+        }
+
+    def _publish_state(self, snapshot: dict) -> None:
+        summary = json.dumps({
+            "room": snapshot["room"], "session": snapshot["session"], "preset": snapshot["preset"],
+            "problems": snapshot["problems"],
+            "lights_offline": [light["id"] for light in snapshot["lights"] if light["online"] is False],
+        }, separators=(",", ":"))
+        if summary != self._published_state and self.mqtt_connected:
+            if self._publish(MqttMessage(self.state_topic, summary, qos=1, retain=True)):
+                self._published_state = summary
+
+    # -- layers ----------------------------------------------------------------------------------------------
+
+    def _target(self, light: Light) -> LightState | None:
+        change = LightChange()
+        for layer in (self.scene, self.manual) + ((self.preset.changes, self.preset.adjust) if self.preset else ()):
+            if light.id in layer:
+                change = layer[light.id].merged_over(change)
+        if change.empty:
+            return light.target
+        return change.apply(light.target or light.known_state() or UNKNOWN)
+
+    def _retarget(self, transition: float, ids: list[str] | None = None) -> None:
+        for light_id in ids or list(self.lights):
+            light = self.lights[light_id]
+            target = self._target(light)
+            if target is not None and (target != light.target or light.fading):
+                light.fade_to(target, transition)
+        self._dirty = True
+
+    def _target_without_preset(self, light: Light, before: LightState | None) -> LightState | None:
+        change = LightChange()
+        for layer in (self.scene, self.manual):
+            if light.id in layer:
+                change = layer[light.id].merged_over(change)
+        return before if change.empty else change.apply(before or light.known_state() or UNKNOWN)
+
+    # -- presets ---------------------------------------------------------------------------------------------
+
+    def activate_preset(self, name: str) -> dict:
+        preset = self.config.presets.get(name)
+        if preset is None:
+            raise NotFound(f"there is no preset {name!r}; presets: {', '.join(self.config.presets)}")
+        previous = self.preset
+        before = previous.before if previous else {
+            light.id: light.target or light.known_state() for light in self.lights.values()}
+        scene = preset.lights or LightScene()
+        self.preset = ActivePreset(name, scene.changes(self.config.lights), before)
+        if previous:  # lights the new preset leaves alone go back to where they were before any preset
+            for light_id in set(previous.changes) - set(self.preset.changes):
+                target = self._target_without_preset(self.lights[light_id], before[light_id])
+                if target is not None:
+                    self.lights[light_id].fade_to(target, scene.transition)
+        self._retarget(scene.transition, list(self.preset.changes))
+        if self.music is not None and preset.music is not None:
+            self.music.play(preset.music, reason=f"preset {name}")
+        self.emit("preset_on", preset=name, replaced=previous.name if previous else None)
+        return {"preset": name}
+
+    def release_preset(self) -> dict:
+        if self.preset is None:
+            raise Conflict("no preset is active")
+        name, before = self.preset.name, self.preset.before
+        self.preset = None
+        for light in self.lights.values():
+            target = self._target_without_preset(light, before[light.id])
+            if target is not None:
+                light.fade_to(target, PRESET_RELEASE)
+        if self.music is not None:
+            self.music.release(reason=f"preset {name} released")
+        self.emit("preset_off", preset=name)
+        return {"preset": None}
+
+    # -- manual adjustments ----------------------------------------------------------------------------------
+
+    def adjust_lights(self, ids: list[str] | None, change: LightChange, transition: float | None) -> dict:
+        for light_id in ids or []:
+            if light_id not in self.lights:
+                raise NotFound(f"there is no light {light_id!r}; lights: {', '.join(self.lights)}")
+        targets = ids or list(self.lights)
+        layer = self.preset.adjust if self.preset else self.manual
+        for light_id in targets:
+            layer[light_id] = change.merged_over(layer.get(light_id, LightChange()))
+        self._retarget(MANUAL_TRANSITION if transition is None else transition, targets)
+        self.emit("manual_change", lights=targets, change={k: v for k, v in vars(change).items() if v is not None},
+                  during_preset=self.preset.name if self.preset else None)
+        return {"lights": targets}
+
+    # -- MQTT (core loop) -----------------------------------------------------------------------------------
+
+    def broker_connected(self) -> None:
+        self.mqtt_connected = True
+        self.problems.pop("mqtt", None)
+        self.emit("mqtt_connected")
+        self._published_state = ""
+        for light in self.lights.values():
+            light.send_raw([MqttMessage(light.device.topic(m.topic), m.payload) for m in light.device.profile.query])
+            light.reassert(self.config.lighting.reassert_transition)
+
+    def broker_disconnected(self, reason: str) -> None:
+        self.mqtt_connected = False
+        self.problems["mqtt"] = "the MQTT broker is not reachable: lights cannot be changed"
+        self.emit("mqtt_disconnected", reason=reason)
+
+    def device_report(self, light_id: str, report: Report) -> None:
+        light = self.lights[light_id]
+        was_online = light.online
+        if not light.apply_report(report):
+            self._dirty = True
+            return
+        if light.online is False:
+            self.problems[f"light:{light_id}"] = f"{self.light_configs[light_id].label} is offline"
+            self.emit("device_offline", light=light_id)
+        else:
+            self.problems.pop(f"light:{light_id}", None)
+            self.emit("device_online", light=light_id)
+            if was_online is False or report.online:
+                profile = light.device.profile
+                light.send_raw([MqttMessage(light.device.topic(m.topic), m.payload) for m in profile.setup])
+                light.reassert(self.config.lighting.reassert_transition)
+
+    # -- called from other threads ------------------------------------------------------------------------------
+
+    def snapshot(self) -> dict:
+        with self.changed:
+            return self._snapshot
+
+    def wait_for_change(self, version: int, timeout: float) -> tuple[int, dict]:
+        with self.changed:
+            self.changed.wait_for(lambda: self.version != version, timeout)
+            return self.version, self._snapshot
+
+    def on_mqtt_message(self, topic: str, payload: bytes, retained: bool) -> None:
+        """paho's network thread: decode here (pure), change state on the loop."""
+        if topic == self.command_topic:
+            if not retained:
+                self._on_command(payload)
+            return
+        for light_id in self._by_topic.get(topic, ()):
+            try:
+                report = decode(self.lights[light_id].device, topic, payload)
+            except DecodeError as exc:
+                self._bad_payload(topic, str(exc))
+                continue
+            if report is not None:
+                self.loop.submit(self.device_report, light_id, report)
+
+    def _on_command(self, payload: bytes) -> None:
+        try:
+            command = parse_command(payload)
+        except CommandError as exc:
+            self._bad_payload(self.command_topic, str(exc))
+            return
+        future = self.loop.submit(command.run, self)
+        future.add_done_callback(lambda f: f.exception() and log.warning(
+            "command %s on %s refused: %s", command, self.command_topic, f.exception()))
+
+    def _bad_payload(self, topic: str, message: str) -> None:
+        count = self._bad_payloads.get(topic, 0) + 1
+        self._bad_payloads[topic] = count
+        if count == 1 or count % 100 == 0:
+            log.warning("ignored a bad payload on %s (%d so far): %s", topic, count, message)

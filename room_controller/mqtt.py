@@ -1,0 +1,130 @@
+"""The MQTT link: the only module that imports paho.
+
+Connects in the background (a broker that is down at start-up is not an error), retries every second
+at most, sets TCP_NODELAY so a preset's burst of small commands is not held back by Nagle's algorithm,
+keeps the controller's retained `status` with a last will, and subscribes again on every connect (a broker
+restarted without persistence forgets subscriptions). Callbacks run on paho's network thread and must
+only hand work on; this module calls the owner's callbacks and nothing else.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from typing import Callable
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+
+from room_controller.lighting.state import MqttMessage
+
+log = logging.getLogger(__name__)
+
+MAX_QUEUED = 200  # QoS>0 messages paho may hold while disconnected; lights are re-asserted instead
+
+
+class MqttLink:
+    def __init__(self, host: str, port: int, client_id: str, *, username: str | None = None,
+                 password: str | None = None, keepalive: int = 15, reconnect_max: float = 1.0,
+                 status_topic: str | None = None,
+                 on_connect: Callable[[], None] = lambda: None,
+                 on_disconnect: Callable[[str], None] = lambda reason: None,
+                 on_message: Callable[[str, bytes, bool], None] = lambda topic, payload, retained: None) -> None:
+        self.host, self.port, self.keepalive = host, port, keepalive
+        self.status_topic = status_topic
+        self._on_connect, self._on_disconnect, self._on_message = on_connect, on_disconnect, on_message
+        self._topics: set[str] = set()
+        self._lock = threading.Lock()
+        self.connected = False
+        self.last_error: str | None = None
+        client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+        client.enable_logger(logging.getLogger("paho"))
+        if username:
+            client.username_pw_set(username, password)
+        client.reconnect_delay_set(min_delay=min(0.25, reconnect_max), max_delay=reconnect_max)
+        client.max_queued_messages_set(MAX_QUEUED)
+        if status_topic:
+            client.will_set(status_topic, "offline", qos=1, retain=True)
+        client.on_connect = self._connected
+        client.on_disconnect = self._disconnected
+        client.on_message = self._message
+        client.on_connect_fail = self._connect_failed
+        self._client = client
+
+    def start(self) -> None:
+        self._client.connect_async(self.host, self.port, self.keepalive)
+        self._client.loop_start()
+
+    def stop(self) -> None:
+        """A clean stop: say `offline` ourselves (the will is only for crashes), then disconnect."""
+        if self.connected and self.status_topic:
+            info = self._client.publish(self.status_topic, "offline", qos=1, retain=True)
+            try:
+                info.wait_for_publish(2.0)
+            except (RuntimeError, ValueError):
+                pass
+        self._client.disconnect()
+        self._client.loop_stop()
+        self.connected = False
+
+    def subscribe(self, topics: list[str]) -> None:
+        """Follow these topics now and after every reconnect."""
+        with self._lock:
+            new = [t for t in topics if t not in self._topics]
+            self._topics.update(new)
+        if new and self.connected:
+            self._client.subscribe([(t, 0) for t in new])
+
+    def unsubscribe(self, topics: list[str]) -> None:
+        with self._lock:
+            gone = [t for t in topics if t in self._topics]
+            self._topics.difference_update(gone)
+        if gone and self.connected:
+            self._client.unsubscribe(gone)
+
+    def publish(self, message: MqttMessage) -> bool:
+        """Send now if connected; False otherwise (the caller re-asserts state on reconnect instead)."""
+        if not self.connected:
+            return False
+        info = self._client.publish(message.topic, message.payload, qos=message.qos, retain=message.retain)
+        return info.rc == paho.MQTT_ERR_SUCCESS
+
+    # -- paho's network thread ---------------------------------------------------------------------------------
+
+    def _connected(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            self.last_error = f"broker refused the connection: {reason_code}"
+            log.error("MQTT %s:%s %s", self.host, self.port, self.last_error)
+            return
+        sock = client.socket()
+        if isinstance(sock, socket.socket):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self._lock:
+            topics = sorted(self._topics)
+        if topics:
+            client.subscribe([(t, 0) for t in topics])
+        if self.status_topic:
+            client.publish(self.status_topic, "online", qos=1, retain=True)
+        self.connected = True
+        self.last_error = None
+        log.info("MQTT connected to %s:%s", self.host, self.port)
+        self._on_connect()
+
+    def _disconnected(self, client, userdata, flags, reason_code, properties) -> None:
+        was = self.connected
+        self.connected = False
+        reason = str(reason_code)
+        if was:
+            log.warning("MQTT disconnected from %s:%s (%s); retrying", self.host, self.port, reason)
+            self.last_error = f"disconnected: {reason}"
+            self._on_disconnect(reason)
+
+    def _connect_failed(self, client, userdata) -> None:
+        self.last_error = f"cannot reach the broker at {self.host}:{self.port}"
+
+    def _message(self, client, userdata, message) -> None:
+        try:
+            self._on_message(message.topic, message.payload, bool(message.retain))
+        except Exception:  # a bad message must never stop the network thread
+            log.exception("error handling MQTT message on %s", message.topic)
