@@ -1,0 +1,47 @@
+"""What the room config and the session profiles say about music.
+
+A config that leaves out `audio:` is valid: every field has a default that is safe in a therapy room.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field
+
+from room_controller.units import parse_duration
+from room_controller.yamlfile import Model
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+Volume = Annotated[float, Field(ge=0, le=100)]
+
+
+class AudioSettings(Model):
+    vlc_args: list[str] = ["--aout=alsa"]
+    max_volume: Volume = 80.0               # nothing ever plays louder, whatever a preset or the API asks
+    default_volume: Volume = 40.0           # the level when the first music asks for none
+    crossfade: Duration = 8.0               # between tracks, phases, presets and on a manual "next"
+    fade_out: Duration = 3.0                # pause, stop; a full drop of the volume takes this long
+    max_rise_per_s: Annotated[float, Field(gt=0)] = 5.0   # volume points a second: 35 -> 80 takes 9 s
+    calibration_dba: Annotated[float, Field(ge=30, le=140)] | None = None   # measured dBA at volume 100
+    dose_warnings: list[Annotated[float, Field(gt=0)]] = [50.0, 100.0]      # percent of the NIOSH daily dose
+    parse_timeout: Duration = 2.0           # a track VLC cannot read within this is skipped
+
+
+class MusicPlay(Model):
+    """Play a playlist (a file or folder in `playlists_dir`); without `volume` the level stays as it is."""
+
+    playlist: Annotated[str, Field(min_length=1)]
+    volume: Volume | None = None
+
+
+# `silence`: fade out over the crossfade and stay silent (a phase's choice).
+# `stop`: fade out over `fade_out` (the emergency preset).
+MusicSpec = Literal["silence", "stop"] | MusicPlay
+
+
+def as_spec(music: MusicSpec | str) -> MusicSpec:
+    """A spec from the short forms the core may pass: `"silence"`, `"stop"` or a playlist name."""
+    if isinstance(music, MusicPlay) or music in ("silence", "stop"):
+        return music
+    return MusicPlay(playlist=music)

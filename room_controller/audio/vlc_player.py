@@ -1,0 +1,156 @@
+"""The only module that imports `vlc`.
+
+Everything here must be called from one thread, the music thread: libvlc deadlocks when it is called from
+one of its own event callbacks, and a later `stop()` from another thread then hangs too. The callbacks
+registered here only hand `(deck, "ended" | "error")` to a function that puts it on a queue.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import vlc
+
+_BUSY = {vlc.State.Opening, vlc.State.Buffering, vlc.State.Playing, vlc.State.Paused}
+
+
+class OutputError(Exception):
+    """VLC cannot start with the configured arguments."""
+
+
+class BadTrack(Exception):
+    """A file VLC cannot play: missing, unreadable, corrupt or empty."""
+
+
+@dataclass(frozen=True)
+class Probe:
+    duration: float      # seconds
+    title: str | None    # from the file's tags, when it has one
+
+
+class Deck:
+    """One media player. Two of them make a crossfade."""
+
+    def __init__(self, instance: vlc.Instance, index: int, on_event: Callable[[int, str], None]) -> None:
+        self._instance = instance
+        self._player = instance.media_player_new()
+        self._media: vlc.Media | None = None
+        self._volume = -1
+        events = self._player.event_manager()
+        # These run on VLC's threads: hand the fact over and return, never touch libvlc here.
+        events.event_attach(vlc.EventType.MediaPlayerEndReached, lambda _e: on_event(index, "ended"))
+        events.event_attach(vlc.EventType.MediaPlayerEncounteredError, lambda _e: on_event(index, "error"))
+
+    def play(self, path: Path, start_s: float, volume: float) -> None:
+        """Stop first (after `Ended` a bare `play()` does nothing) and set the volume before playing:
+        a player keeps the volume it had last."""
+        self._player.stop()
+        self._release_media()
+        media = self._instance.media_new_path(str(path))
+        if start_s > 0:
+            media.add_option(f":start-time={start_s:.3f}")
+        self._player.set_media(media)
+        self._media = media
+        self._volume = -1
+        self.set_volume(volume)
+        self._player.play()
+
+    def set_volume(self, volume: float) -> None:
+        level = int(volume + 0.5)  # VLC takes whole points; callers already capped `volume`
+        if level != self._volume:
+            self._player.audio_set_volume(level)
+            self._volume = level
+
+    def pause(self) -> None:
+        self._player.set_pause(1)
+
+    def resume(self) -> None:
+        self._player.set_pause(0)
+
+    def stop(self) -> None:
+        self._player.stop()
+        self._release_media()
+
+    def busy(self) -> bool:
+        """Still playing (or about to): an end event that arrives now belongs to an earlier track."""
+        return self._player.get_state() in _BUSY
+
+    def counters(self) -> tuple[int, int]:
+        """(audio blocks decoded, blocks the output took): decoding without playing means a dead output."""
+        if self._media is None:
+            return 0, 0
+        stats = vlc.MediaStats()
+        self._media.get_stats(stats)
+        return stats.decoded_audio, stats.played_abuffers
+
+    def release(self) -> None:
+        self.stop()
+        self._player.release()
+
+    def _release_media(self) -> None:
+        if self._media is not None:
+            self._media.release()
+            self._media = None
+
+
+class VlcOutput:
+    """A libvlc instance with two decks."""
+
+    def __init__(self, vlc_args: list[str], on_event: Callable[[int, str], None]) -> None:
+        self._instance = vlc.Instance(["--no-video", "--quiet", *vlc_args])
+        if self._instance is None:  # libvlc returns None, not an error, for a bad option
+            raise OutputError(f"VLC does not start with vlc_args {vlc_args}; check them against `vlc --help`")
+        self.decks = [Deck(self._instance, i, on_event) for i in range(2)]
+
+    def probe(self, path: Path, timeout: float) -> Probe:
+        """Read the file's header before it plays: `play()` 'succeeds' on missing and corrupt files."""
+        if not Path(path).is_file():
+            raise BadTrack("file not found")
+        media = self._instance.media_new_path(str(path))
+        try:
+            media.parse_with_options(vlc.MediaParseFlag.local, int(timeout * 1000))
+            deadline = time.monotonic() + timeout + 0.5
+            while media.get_parsed_status() == 0 and time.monotonic() < deadline:
+                time.sleep(0.005)
+            status = media.get_parsed_status()
+            duration = media.get_duration() / 1000.0
+            title = media.get_meta(vlc.Meta.Title)
+        finally:
+            media.release()
+        if status != vlc.MediaParsedStatus.done:
+            raise BadTrack("VLC cannot read it" if status else "VLC took too long to read it")
+        if duration <= 0:
+            raise BadTrack("VLC finds no audio in it (corrupt or empty)")
+        return Probe(duration, title if title and title != Path(path).name else None)
+
+    def check_output(self, timeout: float = 3.0) -> str | None:
+        """Play a moment of silence and see that the output takes it: without a working device VLC logs
+        an error and 'plays' on in silence. Returns the problem, or None when the output works."""
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "probe.wav"
+            with wave.open(str(path), "wb") as out:
+                out.setnchannels(2)
+                out.setsampwidth(2)
+                out.setframerate(44100)
+                out.writeframes(bytes(4 * 44100 // 2))
+            deck = Deck(self._instance, -1, lambda _i, _k: None)
+            try:
+                deck.play(path, 0.0, 0.0)
+                deadline = time.monotonic() + timeout
+                while time.monotonic() < deadline:
+                    if deck.counters()[1] > 0:
+                        return None
+                    time.sleep(0.02)
+            finally:
+                deck.release()
+        return "the audio output plays nothing: is the device in audio.vlc_args there and free?"
+
+    def close(self) -> None:
+        for deck in self.decks:
+            deck.release()
+        self._instance.release()
