@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Fade:
-    start: LightState
+    start: LightState | None  # None: where the light was is unknown (never reported, never told)
     target: LightState
     began: float
     duration: float
@@ -33,7 +33,9 @@ class Fade:
     index: int = 0
     timer: Timer | None = None
 
-    def position(self, now: float) -> LightState:
+    def position(self, now: float) -> LightState | None:
+        if self.start is None:
+            return None
         if self.duration <= 0:
             return self.target
         return fades.interpolate(self.start, self.target, (now - self.began) / self.duration)
@@ -85,7 +87,7 @@ class Light:
             steps = [fades.Step(0.0, target, duration if self.device.profile.capabilities.transition else 0.0)]
         else:
             steps = fades.plan(self.device.profile, start, target, duration, self.max_rate)
-        self._fade = Fade(start or target, target, now, duration, steps)
+        self._fade = Fade(start, target, now, duration, steps)
         if steps[0].at <= 0:
             self._next_step()
         else:
@@ -96,12 +98,13 @@ class Light:
         if self.target is None:
             return
         fade = self._fade
-        if fade is not None:
-            remaining = fade.began + fade.duration - self.loop.clock.monotonic()
-            self.fade_to(fade.target, max(remaining, transition))
-        else:
-            self.commanded = None
-            self.fade_to(self.target, transition)
+        remaining = fade.began + fade.duration - self.loop.clock.monotonic() if fade else 0.0
+        if fade is not None and remaining > 0:
+            self.fade_to(fade.target, remaining)
+            return
+        self.cancel()
+        self.commanded = None  # what it was told may never have arrived: start from what it says, if anything
+        self.fade_to(self.target, transition)
 
     def cancel(self) -> None:
         if self._fade and self._fade.timer:

@@ -1,0 +1,236 @@
+"""The room on a real broker: exact topic, payload, QoS and retain for presets, adjustments and fades."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from room_controller.app import App
+from room_controller.clock import ManualClock
+from room_controller.lighting.state import LightChange
+from tests.broker import Capture
+from tests.rooms import load
+
+ZIGBEE = [{"id": "ceiling", "profile": "zigbee2mqtt", "device": "Ceiling lamp", "name": "Ceiling lamp"}]
+
+
+def wait_until(predicate, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.01)
+    raise AssertionError("condition not reached")
+
+
+@pytest.fixture
+def make_room(tmp_path, broker, room_id):
+    apps = []
+
+    def make(lights=None, clock=None, web=False, broker_=None, **sections):
+        config, catalogue = load(tmp_path, broker_ or broker, room_id, lights, **sections)
+        app = App(config, catalogue, clock=clock, web=web).start()
+        apps.append(app)
+        wait_until(lambda: app.room.mqtt_connected)
+        app.loop.settle()
+        return app
+
+    yield make
+    for app in apps:
+        app.stop()
+
+
+def test_status_is_retained_online_with_an_offline_will(make_room, broker, room_id):
+    app = make_room(ZIGBEE)
+    cap = Capture(broker, f"therapy-room/{room_id}/status")
+    seen = cap.next()
+    assert (seen.payload, seen.qos, seen.retain) == ("online", 1, True)
+    app.stop()
+    seen = cap.next()
+    assert (seen.payload, seen.retain) == ("offline", False)  # live delivery of the retained update
+    cap.close()
+
+
+def test_calm_preset_sends_each_family_its_own_command(make_room, broker):
+    app = make_room()  # the mixed room: one light of every family
+    cap = Capture(broker, "zigbee2mqtt/#", "cmnd/#", "wled/#", "shellies/#", "shellyplusdimmer-1/#", "esp/#", "odd/#")
+    cap.drain(0.3)  # the start-up state queries
+    app.loop.call(app.room.activate_preset, "calm")
+    got = {(m.topic, m.payload, m.qos, m.retain) for m in cap.drain(0.5)}
+    assert got == {
+        ("zigbee2mqtt/Ceiling lamp/set", '{"state":"ON","brightness":38,"color_temp":455,"transition":3}', 0, False),
+        ("cmnd/floorlamp/Backlog", "Backlog Fade 1; Speed2 6; CT 455; Dimmer 15", 0, False),
+        ("wled/strip1/api", '{"on":true,"bri":5,"seg":[{"col":[[255,150,47]]}],"tt":30}', 0, False),
+        ("shellies/shellyrgbw2-1/color/0/set",
+         '{"white":0,"turn":"on","gain":2,"red":255,"green":150,"blue":47,"transition":3000}', 0, False),
+        ("shellyplusdimmer-1/rpc", json.dumps({"id": 1, "src": f"therapy-room-{app.config.room.id}",
+                                               "method": "Light.Set", "params": {"id": 0, "on": True,
+                                               "brightness": 2, "transition_duration": 3}},
+                                              separators=(",", ":")), 0, False),
+        ("esp/reading/set", '{"state":"ON","brightness":38,"color_temp":455,"transition":3}', 0, False),
+        ("odd/lamp/switch", "ON", 0, False),
+        ("odd/lamp/brightness/set", "38", 0, False),
+        ("odd/lamp/color_temp/set", "455", 0, False),
+    }
+    cap.close()
+
+
+def test_release_returns_to_what_the_lights_were_meant_to_be(make_room, broker):
+    clock = ManualClock()
+    app = make_room(ZIGBEE, clock=clock)
+    cap = Capture(broker, "zigbee2mqtt/Ceiling lamp/set")
+    app.loop.call(app.room.adjust_lights, None, LightChange(brightness=60, kelvin=3000), 2.0)
+    assert cap.next().payload == '{"state":"ON","brightness":152,"color_temp":333,"transition":2}'
+    clock.advance(5)
+    app.loop.call(app.room.activate_preset, "emergency")
+    assert cap.next().payload == '{"state":"ON","brightness":254,"color_temp":250,"transition":0}'
+    assert app.room.snapshot()["preset"] == "emergency"
+    clock.advance(2)
+    app.loop.call(app.room.release_preset)
+    assert cap.next().payload == '{"state":"ON","brightness":152,"color_temp":333,"transition":5}'
+    app.loop.settle()
+    assert app.room.snapshot()["preset"] is None
+    cap.close()
+
+
+def test_an_adjustment_during_a_preset_is_dropped_with_it(make_room, broker):
+    clock = ManualClock()
+    app = make_room(ZIGBEE, clock=clock)
+    cap = Capture(broker, "zigbee2mqtt/Ceiling lamp/set")
+    app.loop.call(app.room.adjust_lights, None, LightChange(brightness=50, kelvin=2700), 0.0)
+    cap.next()
+    app.loop.call(app.room.activate_preset, "calm")
+    cap.next()
+    clock.advance(5)
+    app.loop.call(app.room.adjust_lights, ["ceiling"], LightChange(brightness=25), None)
+    assert cap.next().payload == '{"state":"ON","brightness":64,"color_temp":455,"transition":1}'
+    clock.advance(5)
+    app.loop.call(app.room.release_preset)
+    assert cap.next().payload == '{"state":"ON","brightness":127,"color_temp":370,"transition":5}'
+    cap.close()
+
+
+def test_long_fade_on_a_software_device_runs_on_the_test_clock(make_room, broker):
+    clock = ManualClock()
+    lights = [{"id": "odd", "profile": "template-per-topic", "device": "odd"}]
+    app = make_room(lights, clock=clock)
+    cap = Capture(broker, "odd/brightness/set")
+    app.loop.call(app.room.adjust_lights, None, LightChange(brightness=60), 0.0)
+    assert cap.next().payload == "153"
+    start = clock.monotonic()
+    app.loop.call(app.room.adjust_lights, None, LightChange(brightness=10), 600.0)   # 10 minutes
+    values, times = [], []
+    for _ in range(100):  # the whole fade, one step at a time on the test clock
+        clock.advance(6)
+        values.append(int(cap.next().payload))
+        times.append(clock.monotonic() - start)
+    assert values == sorted(values, reverse=True) and values[-1] == 26  # 10 % on the device's 0-255 scale
+    assert times[-1] == pytest.approx(600)
+    assert cap.drain(0.2) == []
+    cap.close()
+
+
+def test_new_target_cancels_a_running_fade_and_starts_from_where_the_light_is(make_room, broker):
+    clock = ManualClock()
+    lights = [{"id": "floor", "profile": "tasmota", "device": "floorlamp"}]
+    app = make_room(lights, clock=clock)
+    cap = Capture(broker, "cmnd/floorlamp/Backlog")
+    app.loop.call(app.room.adjust_lights, None, LightChange(brightness=80, kelvin=4000), 0.0)
+    cap.next()
+    app.loop.call(app.room.adjust_lights, None, LightChange(brightness=20, kelvin=2200), 120.0)
+    assert cap.next().payload == "Backlog Fade 1; Speed2 40; CT 284; Dimmer 70"
+    clock.advance(30)   # a native 20 s chunk, then the second one starts
+    assert cap.next().payload == "Backlog Fade 1; Speed2 40; CT 318; Dimmer 60"
+    app.loop.call(app.room.activate_preset, "calm")   # a quarter of the way: from 65 %
+    assert cap.next().payload == "Backlog Fade 1; Speed2 6; CT 455; Dimmer 15"
+    clock.advance(200)
+    assert cap.drain(0.2) == []   # the cancelled fade sends nothing more
+    cap.close()
+
+
+def test_lights_are_reasserted_once_after_a_broker_restart(make_room, own_broker, room_id):
+    app = make_room(ZIGBEE, broker_=own_broker)
+    app.loop.call(app.room.activate_preset, "emergency")
+    own_broker.restart()
+    cap = Capture(own_broker, "zigbee2mqtt/Ceiling lamp/set", f"therapy-room/{room_id}/status")
+    wait_until(lambda: app.room.mqtt_connected, 10)
+    got = cap.drain(0.5)
+    sets = [m for m in got if m.topic.endswith("/set")]
+    assert [(m.payload, m.qos, m.retain) for m in sets] == [
+        ('{"state":"ON","brightness":254,"color_temp":250,"transition":1}', 0, False)]
+    assert [m.payload for m in got if m.topic.endswith("/status")] == ["online"]
+    cap.close()
+
+
+def test_device_offline_is_shown_and_its_state_followed(make_room, broker):
+    app = make_room(ZIGBEE)
+    dev = Capture(broker, "zigbee2mqtt/Ceiling lamp/set")
+    dev.publish("zigbee2mqtt/Ceiling lamp", '{"state":"ON","brightness":127,"color_temp":370}', retain=True)
+    wait_until(lambda: (app.room.snapshot()["lights"][0]["state"] or {}).get("brightness") == 50.0)
+    assert app.room.snapshot()["lights"][0]["state"] == {"on": True, "brightness": 50.0, "kelvin": 2703}
+    dev.publish("zigbee2mqtt/Ceiling lamp/availability", '{"state":"offline"}', retain=True)
+    wait_until(lambda: app.room.snapshot()["lights"][0]["online"] is False)
+    assert app.room.snapshot()["problems"] == ["Ceiling lamp is offline"]
+    app.loop.call(app.room.adjust_lights, None, LightChange(brightness=30), 0.0)
+    dev.drain(0.3)
+    dev.publish("zigbee2mqtt/Ceiling lamp/availability", '{"state":"online"}', retain=True)
+    back = dev.next()   # the bulb came back (perhaps at full power after a power cut): put it right
+    assert json.loads(back.payload)["brightness"] == 76
+    for topic in ("zigbee2mqtt/Ceiling lamp", "zigbee2mqtt/Ceiling lamp/availability"):
+        dev.publish(topic, "", retain=True)
+    dev.close()
+
+
+@pytest.mark.parametrize("payload", [b"not json", b'{"state":"ON","brightness":"x"}', b"\xff" * 10,
+                                     b'{"state":"ON"' * 20000, b"[]"])
+def test_bad_device_payloads_are_ignored_and_the_room_carries_on(make_room, broker, payload):
+    app = make_room(ZIGBEE)
+    dev = Capture(broker, "zigbee2mqtt/Ceiling lamp/set")
+    dev.publish("zigbee2mqtt/Ceiling lamp", payload)
+    app.loop.call(app.room.activate_preset, "calm")
+    assert json.loads(dev.next().payload)["brightness"] == 38
+    dev.close()
+
+
+def test_command_topic_activates_and_releases_presets(make_room, broker, room_id):
+    app = make_room(ZIGBEE)
+    dev = Capture(broker, "zigbee2mqtt/Ceiling lamp/set")
+    dev.publish(f"therapy-room/{room_id}/command", "garbage")
+    dev.publish(f"therapy-room/{room_id}/command", '{"preset": "nonexistent"}')
+    dev.publish(f"therapy-room/{room_id}/command", '{"preset": "calm"}')
+    assert json.loads(dev.next().payload)["color_temp"] == 455
+    wait_until(lambda: app.room.snapshot()["preset"] == "calm")
+    dev.publish(f"therapy-room/{room_id}/command", '{"preset": null}')
+    wait_until(lambda: app.room.snapshot()["preset"] is None)
+    dev.close()
+
+
+def test_retained_state_summary(make_room, broker, room_id):
+    app = make_room(ZIGBEE)
+    cap = Capture(broker, f"therapy-room/{room_id}/state")
+    app.loop.call(app.room.activate_preset, "calm")
+    seen = cap.wait_for(lambda m: json.loads(m.payload)["preset"] == "calm")
+    assert seen.qos == 1
+    body = json.loads(seen.payload)
+    assert body["room"] == {"id": room_id, "name": "Test room"} and body["problems"] == []
+    cap.close()
+
+
+def test_service_starts_without_a_broker_and_catches_up(tmp_path, own_broker, room_id):
+    own_broker.stop()
+    config, catalogue = load(tmp_path, own_broker, room_id, ZIGBEE)
+    app = App(config, catalogue, web=False).start()
+    try:
+        time.sleep(0.5)
+        assert not app.room.mqtt_connected
+        app.loop.call(app.room.activate_preset, "calm")   # accepted while the broker is away
+        assert any("MQTT" in p for p in app.room.snapshot()["problems"])
+        own_broker.start()
+        cap = Capture(own_broker, "zigbee2mqtt/Ceiling lamp/set")
+        seen = cap.next(timeout=5)
+        assert json.loads(seen.payload)["brightness"] == 38
+        cap.close()
+    finally:
+        app.stop()
