@@ -20,6 +20,7 @@ from room_controller.lighting.profiles import Catalogue, deep_merge
 from room_controller.lighting.state import LightChange
 from room_controller.yamlfile import ConfigError, Model, Problem
 
+
 class LightSetting(Model):
     """How one light (or every light) should look; what is left out stays as it is."""
 

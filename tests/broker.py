@@ -1,73 +1,16 @@
-"""Real MQTT for tests: a mosquitto child process on a free loopback port, and a capturing client."""
+"""Real MQTT for tests: the private broker, and a client that captures what a device would receive."""
 
 from __future__ import annotations
 
 import queue
-import shutil
-import socket
-import subprocess
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Broker:
-    """mosquitto on 127.0.0.1; `restart()` keeps the port, like a broker a technician restarts."""
-
-    def __init__(self) -> None:
-        binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-        if not Path(binary).exists():
-            raise RuntimeError("mosquitto is not installed: apt-get install mosquitto")
-        self.binary = binary
-        self.port = free_port()
-        self.host = "127.0.0.1"
-        self._dir = tempfile.TemporaryDirectory(prefix="broker-")
-        self.conf = Path(self._dir.name) / "mosquitto.conf"
-        self.conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                             "log_type error\nlog_type warning\n")
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> "Broker":
-        self.proc = subprocess.Popen([self.binary, "-c", str(self.conf)], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection((self.host, self.port), 0.2).close()
-                return self
-            except OSError:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"mosquitto exited: {self.proc.stderr.read().decode()}")
-                time.sleep(0.02)
-        raise RuntimeError("mosquitto did not start listening")
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-    def close(self) -> None:
-        self.stop()
-        self._dir.cleanup()
+from room_controller.broker import Broker, free_port  # noqa: F401 - tests import them from here
 
 
 @dataclass(frozen=True)

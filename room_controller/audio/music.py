@@ -406,6 +406,9 @@ class Music:
 
     def _ramp_to(self, now: float, volume: float) -> None:
         s = self._settings
+        if not any(d.track is not None for d in self._decks):  # nothing sounds: the next fade-in is the ramp
+            self._level = Ramp(volume, min(volume, s.max_volume), now, 0.0)
+            return
         self._level = ramps.plan_ramp(self._level.at(now), volume, now, s.max_volume, s.max_rise_per_s,
                                       s.fade_out)
 

@@ -47,14 +47,16 @@ class Deck:
         events.event_attach(vlc.EventType.MediaPlayerEncounteredError, lambda _e: on_event(index, "error"))
 
     def play(self, path: Path, start_s: float, volume: float) -> None:
-        """Stop first (after `Ended` a bare `play()` does nothing) and set the volume before playing:
-        a player keeps the volume it had last."""
-        self._player.stop()
-        self._release_media()
+        """Set the volume before playing: a player keeps the volume it had last, and VLC decodes (and
+        amplifies) about a second ahead, so a late volume would let that second through at the old level.
+
+        `set_media()` resets an `Ended` player as `stop()` would, but keeps its audio output: after
+        `stop()` the output is gone, `audio_set_volume()` fails (-1) and the next stream starts loud."""
         media = self._instance.media_new_path(str(path))
         if start_s > 0:
             media.add_option(f":start-time={start_s:.3f}")
         self._player.set_media(media)
+        self._release_media()
         self._media = media
         self._volume = -1
         self.set_volume(volume)
@@ -62,8 +64,7 @@ class Deck:
 
     def set_volume(self, volume: float) -> None:
         level = int(volume + 0.5)  # VLC takes whole points; callers already capped `volume`
-        if level != self._volume:
-            self._player.audio_set_volume(level)
+        if level != self._volume and self._player.audio_set_volume(level) == 0:
             self._volume = level
 
     def pause(self) -> None:
@@ -73,7 +74,8 @@ class Deck:
         self._player.set_pause(0)
 
     def stop(self) -> None:
-        self._player.stop()
+        """Silence this deck and free its track, keeping the audio output (see `play`)."""
+        self._player.set_media(None)
         self._release_media()
 
     def busy(self) -> bool:
@@ -89,7 +91,8 @@ class Deck:
         return stats.decoded_audio, stats.played_abuffers
 
     def release(self) -> None:
-        self.stop()
+        self._player.stop()
+        self._release_media()
         self._player.release()
 
     def _release_media(self) -> None:
@@ -102,7 +105,8 @@ class VlcOutput:
     """A libvlc instance with two decks."""
 
     def __init__(self, vlc_args: list[str], on_event: Callable[[int, str], None]) -> None:
-        self._instance = vlc.Instance(["--no-video", "--quiet", *vlc_args])
+        # Less read-ahead than the default second: volume changes reach the ears sooner.
+        self._instance = vlc.Instance(["--no-video", "--quiet", "--file-caching=300", *vlc_args])
         if self._instance is None:  # libvlc returns None, not an error, for a bad option
             raise OutputError(f"VLC does not start with vlc_args {vlc_args}; check them against `vlc --help`")
         self.decks = [Deck(self._instance, i, on_event) for i in range(2)]

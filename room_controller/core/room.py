@@ -79,6 +79,7 @@ class Room:
         self._snapshot: dict = {}
         self._published_state = ""
         self.version = 0
+        self._json, self._json_version = b"{}", -1
         self.changed = threading.Condition()
         self._bad_payloads: dict[str, int] = {}
 
@@ -256,6 +257,14 @@ class Room:
     def snapshot(self) -> dict:
         with self.changed:
             return self._snapshot
+
+    def snapshot_json(self) -> bytes:
+        """The snapshot serialised once per version, however many panels read it."""
+        with self.changed:
+            if self._json_version != self.version:
+                self._json = json.dumps(self._snapshot, separators=(",", ":")).encode()
+                self._json_version = self.version
+            return self._json
 
     def wait_for_change(self, version: int, timeout: float) -> tuple[int, dict]:
         with self.changed:

@@ -11,7 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from room_controller import units
-from room_controller.lighting.encode import brightness_from_value, kelvin_from_value, lookup
+from room_controller.lighting.encode import (
+    brightness_from_value,
+    kelvin_from_value,
+    lookup,
+)
 from room_controller.lighting.profiles import Device, Field_, StateSource
 
 MAX_PAYLOAD = 64 * 1024  # no light reports more than this; larger payloads are refused before parsing

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from room_controller import units
-from room_controller.lighting.profiles import Device, DeviceProfile, Field_, JsonCommand, TemplateCommand
+from room_controller.lighting.profiles import (
+    Device,
+    DeviceProfile,
+    Field_,
+    JsonCommand,
+    TemplateCommand,
+)
 from room_controller.lighting.state import LightState, MqttMessage
 
 _VAR = re.compile(r"\{(\w+)\}")

@@ -85,6 +85,8 @@ def _view(room: Room, auth: Auth, route: Route):
         except FutureTimeout:
             log.error("the room core did not answer %s %s in time", request.method, request.path)
             return error(503, "busy", "the room did not answer in time; try again")
+        if isinstance(result, bytes):  # already JSON (the state snapshot, serialised once per change)
+            return Response(result, route.status, mimetype="application/json")
         return jsonify(result), route.status
     view.__name__ = f"{route.method}_{route.path}"
     return view

@@ -12,8 +12,8 @@ from typing import Any, Callable
 
 from pydantic import Field, model_validator
 
-from room_controller.fields import Colour, Duration, Kelvin, Percent
 from room_controller.core.room import Room
+from room_controller.fields import Colour, Duration, Kelvin, Percent
 from room_controller.lighting.state import LightChange
 from room_controller.yamlfile import Model
 
@@ -60,8 +60,8 @@ def health(room: Room) -> dict:
             "audio": audio, "problems": snap.get("problems", [])}
 
 
-def state(room: Room) -> dict:
-    return room.snapshot()
+def state(room: Room) -> bytes:
+    return room.snapshot_json()
 
 
 def activate_preset(room: Room, name: str) -> dict:
