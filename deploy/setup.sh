@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what the room controller needs on Debian 12 / Raspberry Pi OS (bookworm) or newer:
+#   - system packages, with apt (needs root; asks through sudo when run as a user):
+#       mosquitto (the MQTT broker), libvlc with its plugins (music), sox (demo tracks), python3-venv
+#   - a virtual environment in .venv with the package and its test tools (nothing outside this folder)
+# Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(mosquitto libvlc5 libvlc-bin vlc-plugin-base sox python3-venv)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing system packages: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# libvlc loads ~400 plugins at every start without its plugin cache: keep the cache built.
+for gen in /usr/lib/*/vlc/vlc-cache-gen; do
+  [ -x "$gen" ] && { [ "$(id -u)" -eq 0 ] && "$gen" "$(dirname "$gen")/plugins" >/dev/null 2>&1 || true; }
+done
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e ".[test]"
+echo "ready: .venv/bin/room-controller"
