@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(mosquitto libvlc5 libvlc-bin vlc-plugin-base sox python3-venv)
+packages=(mosquitto mosquitto-clients libvlc5 libvlc-bin vlc-plugin-base sox python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

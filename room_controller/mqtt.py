@@ -37,6 +37,7 @@ class MqttLink:
         self._topics: set[str] = set()
         self._lock = threading.Lock()
         self.connected = False
+        self._stopping = False
         self.last_error: str | None = None
         client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
         client.enable_logger(logging.getLogger("paho"))
@@ -58,6 +59,7 @@ class MqttLink:
 
     def stop(self) -> None:
         """A clean stop: say `offline` ourselves (the will is only for crashes), then disconnect."""
+        self._stopping = True
         if self.connected and self.status_topic:
             info = self._client.publish(self.status_topic, "offline", qos=1, retain=True)
             try:
@@ -115,7 +117,7 @@ class MqttLink:
         was = self.connected
         self.connected = False
         reason = str(reason_code)
-        if was:
+        if was and not self._stopping:
             log.warning("MQTT disconnected from %s:%s (%s); retrying", self.host, self.port, reason)
             self.last_error = f"disconnected: {reason}"
             self._on_disconnect(reason)

@@ -234,3 +234,30 @@ def test_service_starts_without_a_broker_and_catches_up(tmp_path, own_broker, ro
         cap.close()
     finally:
         app.stop()
+
+
+def test_switching_on_and_off_is_held_to_once_a_second(make_room, broker):
+    clock = ManualClock()
+    app = make_room(ZIGBEE, clock=clock)
+    cap = Capture(broker, "zigbee2mqtt/Ceiling lamp/set")
+    app.loop.call(app.room.adjust_lights, None, LightChange(brightness=50, kelvin=2700), 0.0)
+    cap.next()
+    clock.advance(5)
+    app.loop.call(app.room.adjust_lights, None, LightChange(brightness=0), 0.0)
+    assert cap.next().payload == '{"state":"OFF","transition":0}'
+    app.loop.call(app.room.activate_preset, "emergency")   # on again at once: that would be a flash
+    clock.advance(0.5)
+    assert cap.drain(0.2) == []
+    clock.advance(0.5)
+    assert cap.next().payload == '{"state":"ON","brightness":254,"color_temp":250,"transition":0}'
+    cap.close()
+
+
+def test_ikea_bulb_gets_one_property_per_fading_command_on_the_wire(make_room, broker):
+    lights = [{"id": "bedside", "profile": "zigbee2mqtt", "device": "Bedside", "quirks": {"fade_one_property": True}}]
+    app = make_room(lights)
+    cap = Capture(broker, "zigbee2mqtt/Bedside/set")
+    app.loop.call(app.room.activate_preset, "calm")
+    assert [m.payload for m in cap.take(2)] == ['{"state":"ON","brightness":38,"transition":3}',
+                                                '{"state":"ON","color_temp":455,"transition":3}']
+    cap.close()
