@@ -29,4 +29,5 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e ".[test]"
+.venv/bin/python playlists/make_demo.py   # calm demo tracks (sox), not kept in the repository
 echo "ready: .venv/bin/room-controller"

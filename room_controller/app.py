@@ -1,20 +1,23 @@
 """The composition root: builds the room's parts, starts them in order and stops them in reverse.
 
-core loop -> room -> MQTT link -> music -> web. Nothing else constructs these; tests build an `App` with
-a test clock and real broker, the CLI builds one from a config file.
+journal -> core loop -> room (and a session left running, recovered) -> MQTT link -> music -> web.
+Nothing else constructs these; tests build an `App` with a test clock and a real broker, the CLI builds one
+from a config file.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from room_controller.clock import Clock, SystemClock
 from room_controller.config import RoomConfig
 from room_controller.core.loop import Loop
+from room_controller.audio.music import Music
 from room_controller.core.room import Room
+from room_controller.journal.store import Journal
 from room_controller.lighting.profiles import Catalogue
 from room_controller.mqtt import MqttLink
+from room_controller.session.profiles import SessionProfile, load_profiles
 from room_controller.webapp.http import create_app
 from room_controller.webapp.server import WebServer
 
@@ -23,9 +26,10 @@ log = logging.getLogger(__name__)
 
 class App:
     def __init__(self, config: RoomConfig, catalogue: Catalogue, *, clock: Clock | None = None,
-                 music: Any = None, web: bool = True) -> None:
+                 audio: bool = True, web: bool = True, profiles: dict[str, SessionProfile] | None = None) -> None:
         self.config = config
         self.clock = clock or SystemClock()
+        self.journal = Journal(config.data_dir)
         self.loop = Loop(self.clock, after_batch=lambda: self.room.after_batch())
         mqtt = config.mqtt
         self.link = MqttLink(
@@ -37,13 +41,16 @@ class App:
             on_disconnect=lambda reason: self.loop.submit(self.room.broker_disconnected, reason),
             on_message=lambda topic, payload, retained: self.room.on_mqtt_message(topic, payload, retained),
         )
-        self.music = music
-        self.room = Room(config, catalogue, self.loop, self.link.publish, music=music)
+        self.music = Music(config.audio, config.playlists_dir, self.clock,
+                           lambda kind, data: self.loop.submit(self.room.emit, kind, **data)) if audio else None
+        self.room = Room(config, catalogue, self.loop, self.link.publish, self.journal,
+                         load_profiles(config) if profiles is None else profiles, music=self.music)
         self.flask = create_app(self.room, config.web)
         self.web = WebServer(self.flask, config.web.host, config.web.port, config.web.threads) if web else None
         self._started: list = []
 
     def start(self) -> "App":
+        self._started.append(self.journal.close)
         self.loop.start()
         self._started.append(self.loop.stop)
         self.room.problems["mqtt"] = "connecting to the MQTT broker"
@@ -53,6 +60,7 @@ class App:
         if self.music is not None:
             self.music.start()
             self._started.append(self.music.stop)
+        self.loop.call(self.room.session.recover)
         if self.web is not None:
             self.web.start()
             self._started.append(self.web.stop)

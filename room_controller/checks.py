@@ -28,11 +28,16 @@ def _check_file(path: Path) -> list[Problem]:
     data = doc.data if isinstance(doc.data, dict) else {}
     if "room" in data:
         from room_controller.config import load_room
-        load_room(path)
+        from room_controller.session.profiles import load_profiles
+        load_profiles(load_room(path)[0])  # the room's session profiles are checked against the room
+        return []
+    if "phases" in data:
+        from room_controller.session.profiles import load_profile
+        load_profile(path)
         return []
     if "command" in data and "capabilities" in data:
         from room_controller.lighting.profiles import Catalogue
         Catalogue.load(path.parent)
         return []
-    return [doc.problem((), "not a file the room reads: expected a room configuration (with `room:`) "
-                            "or a device profile (with `capabilities:` and `command:`)")]
+    return [doc.problem((), "not a file the room reads: expected a room configuration (with `room:`), "
+                            "a session profile (with `phases:`) or a device profile (with `capabilities:`)")]

@@ -22,7 +22,7 @@ LIGHTS = [{"id": "ceiling", "profile": "zigbee2mqtt", "device": "Ceiling lamp"},
 @pytest.fixture
 def served(tmp_path, broker, room_id):
     config, catalogue = load(tmp_path, broker, room_id, LIGHTS)
-    app = App(config, catalogue).start()
+    app = App(config, catalogue, audio=False).start()
     deadline = time.monotonic() + 5
     while not app.room.mqtt_connected and time.monotonic() < deadline:
         time.sleep(0.01)

@@ -31,7 +31,7 @@ def make_room(tmp_path, broker, room_id):
 
     def make(lights=None, clock=None, web=False, broker_=None, **sections):
         config, catalogue = load(tmp_path, broker_ or broker, room_id, lights, **sections)
-        app = App(config, catalogue, clock=clock, web=web).start()
+        app = App(config, catalogue, clock=clock, web=web, audio=False).start()
         apps.append(app)
         wait_until(lambda: app.room.mqtt_connected)
         app.loop.settle()
@@ -221,7 +221,7 @@ def test_retained_state_summary(make_room, broker, room_id):
 def test_service_starts_without_a_broker_and_catches_up(tmp_path, own_broker, room_id):
     own_broker.stop()
     config, catalogue = load(tmp_path, own_broker, room_id, ZIGBEE)
-    app = App(config, catalogue, web=False).start()
+    app = App(config, catalogue, web=False, audio=False).start()
     try:
         time.sleep(0.5)
         assert not app.room.mqtt_connected

@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from room_controller.units import parse_duration
+
 MAX_COMMAND = 4096
 
 
@@ -27,7 +29,31 @@ class PresetCommand:
         return room.activate_preset(self.name)
 
 
-def parse_command(payload: bytes) -> PresetCommand:
+SESSION_CONTROLS = ("pause", "resume", "next", "previous", "stop")
+
+
+@dataclass(frozen=True)
+class SessionCommand:
+    control: str
+
+    def run(self, room: Any) -> Any:
+        return getattr(room.session, self.control)()
+
+
+@dataclass(frozen=True)
+class ExtendCommand:
+    seconds: float
+
+    def run(self, room: Any) -> Any:
+        return room.session.extend(self.seconds)
+
+
+Command = PresetCommand | SessionCommand | ExtendCommand
+
+
+def parse_command(payload: bytes) -> Command:
+    """`{"preset": "calm"}`, `{"preset": null}`, `{"session": "pause"}` (resume, next, previous, stop),
+    `{"extend": "15m"}`."""
     if len(payload) > MAX_COMMAND:
         raise CommandError(f"a command of {len(payload)} bytes is too large")
     try:
@@ -39,4 +65,13 @@ def parse_command(payload: bytes) -> PresetCommand:
     (key, value), = body.items()
     if key == "preset" and (value is None or (isinstance(value, str) and 0 < len(value) <= 64)):
         return PresetCommand(value)
+    if key == "session" and value in SESSION_CONTROLS:
+        return SessionCommand(value)
+    if key == "extend" and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        try:
+            seconds = parse_duration(value)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        if 0 < seconds <= 4 * 3600:
+            return ExtendCommand(seconds)
     raise CommandError(f"unknown command {str(body)[:80]}")

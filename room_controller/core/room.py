@@ -21,9 +21,12 @@ from room_controller.core.commands import CommandError, parse_command
 from room_controller.core.errors import Conflict, NotFound
 from room_controller.core.lights import Light
 from room_controller.core.loop import Loop
+from room_controller.journal.store import Journal, JournalError
 from room_controller.lighting.decode import DecodeError, Report, decode, topics
 from room_controller.lighting.profiles import Catalogue, Device
 from room_controller.lighting.state import LightChange, LightState, MqttMessage
+from room_controller.session.profiles import SessionProfile
+from room_controller.session.runner import SessionRunner
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +53,8 @@ class ActivePreset:
 
 class Room:
     def __init__(self, config: RoomConfig, catalogue: Catalogue, loop: Loop,
-                 publish: Callable[[MqttMessage], bool], *, music: Any = None) -> None:
+                 publish: Callable[[MqttMessage], bool], journal: Journal,
+                 profiles: dict[str, SessionProfile], *, music: Any = None) -> None:
         self.config = config
         self.loop = loop
         self.clock = loop.clock
@@ -82,6 +86,10 @@ class Room:
         self._json, self._json_version = b"{}", -1
         self.changed = threading.Condition()
         self._bad_payloads: dict[str, int] = {}
+        self.journal = journal
+        if journal.problem:
+            self.problems["journal"] = journal.problem
+        self.session = SessionRunner(self, journal, profiles)
 
     # -- what the room is subscribed to --------------------------------------------------------------------
 
@@ -92,8 +100,17 @@ class Room:
     # -- events and snapshots (core loop) --------------------------------------------------------------------
 
     def emit(self, kind: str, **data: Any) -> None:
+        """Journal a change (before anyone is told it happened) and tell the listeners."""
         event = Event(kind, data, self.clock.monotonic(), self.clock.wall())
         log.info("%s %s", kind, json.dumps(data, default=str) if data else "")
+        info = self.session.session_info()
+        try:
+            self.journal.append(kind, data, wall=event.wall, mono=event.mono,
+                                session_id=info[0] if info else None, session_s=info[1] if info else None)
+            if self.journal.problem is None:
+                self.problems.pop("journal", None)
+        except JournalError:
+            self.problems["journal"] = self.journal.problem or "the journal cannot be written"
         for listener in self.listeners:
             try:
                 listener(event)
@@ -122,7 +139,7 @@ class Room:
         music = self.music.snapshot() if self.music else {"playing": False, "track": None, "volume": 0}
         return {
             "room": {"id": self.config.room.id, "name": self.config.room.name},
-            "session": None,
+            "session": self.session.snapshot(),
             "preset": self.preset.name if self.preset else None,
             "presets": [{"name": name, "label": p.label or name} for name, p in self.config.presets.items()],
             "lights": [dict(light.as_dict(), name=self.light_configs[light.id].label,
@@ -168,6 +185,12 @@ class Room:
                 change = layer[light.id].merged_over(change)
         return before if change.empty else change.apply(before or light.known_state() or UNKNOWN)
 
+    def set_scene(self, changes: dict[str, LightChange], transition: float) -> None:
+        """A new phase: its scene becomes the base layer; the therapist's adjustments to the last one go."""
+        self.scene = dict(changes)
+        self.manual.clear()
+        self._retarget(transition)
+
     # -- presets ---------------------------------------------------------------------------------------------
 
     def activate_preset(self, name: str) -> dict:
@@ -186,7 +209,7 @@ class Room:
                     self.lights[light_id].fade_to(target, scene.transition)
         self._retarget(scene.transition, list(self.preset.changes))
         if self.music is not None and preset.music is not None:
-            self.music.play(preset.music, reason=f"preset {name}")
+            self.music.hold(preset.music, reason=f"preset {name}")
         self.emit("preset_on", preset=name, replaced=previous.name if previous else None)
         return {"preset": name}
 
@@ -218,6 +241,25 @@ class Room:
         self.emit("manual_change", lights=targets, change={k: v for k, v in vars(change).items() if v is not None},
                   during_preset=self.preset.name if self.preset else None)
         return {"lights": targets}
+
+    # -- notes and music ---------------------------------------------------------------------------------------
+
+    def add_note(self, text: str) -> dict:
+        self.emit("note", text=text)
+        return {"note": text}
+
+    def adjust_music(self, volume: float | None, playing: bool | None, next_track: bool = False) -> dict:
+        if self.music is None:
+            raise Conflict("this room plays no music")
+        if volume is not None:
+            self.music.set_volume(volume)
+        if playing is not None:
+            self.music.resume() if playing else self.music.pause()
+        if next_track:
+            self.music.next()
+        self.emit("music_changed", **{k: v for k, v in (("volume", volume), ("playing", playing),
+                                                        ("next", next_track or None)) if v is not None})
+        return {"audio": self.music.snapshot()}
 
     # -- MQTT (core loop) -----------------------------------------------------------------------------------
 

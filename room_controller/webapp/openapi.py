@@ -23,10 +23,13 @@ def openapi(routes: list[Route]) -> dict:
             "responses": {str(route.status): {"description": "done", "content": {
                 "application/json": {"schema": {"type": "object"}}}}},
         }
-        params = re.findall(r"\{(\w+)\}", path)
+        ints = set(re.findall(r"<int:(\w+)>", route.path))
+        params = [{"name": p, "in": "path", "required": True,
+                   "schema": {"type": "integer"} if p in ints else {"type": "string"}}
+                  for p in re.findall(r"\{(\w+)\}", path)]
+        params += [{"name": q, "in": "query", "required": False, "schema": {"type": "string"}} for q in route.query]
         if params:
-            operation["parameters"] = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-                                       for p in params]
+            operation["parameters"] = params
         if route.body is not None:
             name = route.body.__name__
             schema = route.body.model_json_schema(ref_template="#/components/schemas/{model}")

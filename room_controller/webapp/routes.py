@@ -12,7 +12,9 @@ from typing import Any, Callable
 
 from pydantic import Field, model_validator
 
+from room_controller.core.errors import Invalid, NotFound
 from room_controller.core.room import Room
+from room_controller.journal import report
 from room_controller.fields import Colour, Duration, Kelvin, Percent
 from room_controller.lighting.state import LightChange
 from room_controller.yamlfile import Model
@@ -41,6 +43,38 @@ class LightsPatch(Body):
         return LightChange(on=self.on, brightness=self.brightness, kelvin=self.kelvin, rgb=self.color)
 
 
+class SessionStart(Body):
+    profile: str = Field(min_length=1, max_length=64)
+    label: str = Field("", max_length=80, description="the clinic's own label; nothing that identifies the client")
+
+
+class Extend(Body):
+    duration: Duration = Field(gt=0, le=4 * 3600, description="e.g. 5m or 15m")
+
+
+class Note(Body):
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class AudioPatch(Body):
+    volume: Percent | None = None
+    playing: bool | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> "AudioPatch":
+        if self.volume is None and self.playing is None:
+            raise ValueError("give volume and/or playing")
+        return self
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A response that is not a JSON object made here: pre-serialised JSON, or a CSV file."""
+
+    body: bytes
+    mimetype: str = "application/json"
+
+
 @dataclass(frozen=True)
 class Route:
     method: str
@@ -50,6 +84,7 @@ class Route:
     body: type[Body] | None = None
     auth: bool = True
     status: int = 200
+    query: tuple[str, ...] = ()
 
 
 def health(room: Room) -> dict:
@@ -60,8 +95,8 @@ def health(room: Room) -> dict:
             "audio": audio, "problems": snap.get("problems", [])}
 
 
-def state(room: Room) -> bytes:
-    return room.snapshot_json()
+def state(room: Room) -> Reply:
+    return Reply(room.snapshot_json())
 
 
 def activate_preset(room: Room, name: str) -> dict:
@@ -80,6 +115,59 @@ def patch_light(room: Room, body: LightsPatch, light_id: str) -> dict:
     return room.loop.call(room.adjust_lights, [light_id], body.change(), body.transition)
 
 
+def profiles(room: Room) -> list[dict]:
+    return [p.summary() for p in room.session.profiles.values()]
+
+
+def start_session(room: Room, body: SessionStart) -> dict:
+    return room.loop.call(room.session.start, body.profile, body.label)
+
+
+def session_control(name: str) -> Callable[[Room], dict]:
+    def control(room: Room) -> dict:
+        return room.loop.call(getattr(room.session, name))
+    control.__name__ = f"session_{name}"
+    return control
+
+
+def extend_session(room: Room, body: Extend) -> dict:
+    return room.loop.call(room.session.extend, body.duration)
+
+
+def acknowledge(room: Room, reminder_id: int) -> dict:
+    return room.loop.call(room.session.acknowledge, reminder_id)
+
+
+def add_note(room: Room, body: Note) -> dict:
+    return room.loop.call(room.add_note, body.text)
+
+
+def patch_audio(room: Room, body: AudioPatch) -> dict:
+    return room.loop.call(room.adjust_music, body.volume, body.playing)
+
+
+def next_track(room: Room) -> dict:
+    return room.loop.call(room.adjust_music, None, None, True)
+
+
+def sessions(room: Room) -> list[dict]:
+    with room.journal.reader() as reader:
+        return reader.sessions()
+
+
+def session_report(room: Room, session_id: int, format: str = "json") -> Any:
+    if format not in ("json", "csv"):
+        raise Invalid("format is json or csv")
+    with room.journal.reader() as reader:
+        session = reader.session(session_id)
+        if session is None:
+            raise NotFound(f"there is no session {session_id}")
+        rows = reader.events(session_id)
+    if format == "csv":
+        return Reply(report.to_csv(rows).encode(), "text/csv")
+    return report.build(session, rows)
+
+
 ROUTES: list[Route] = [
     Route("GET", "/api/health", health, "Is the room working: MQTT and audio", auth=False),
     Route("GET", "/api/state", state, "The whole room: session, preset, lights, audio"),
@@ -87,4 +175,20 @@ ROUTES: list[Route] = [
     Route("DELETE", "/api/presets/active", release_preset, "Release the preset: back to the phase's setting"),
     Route("PATCH", "/api/lights", patch_lights, "Adjust every light", body=LightsPatch),
     Route("PATCH", "/api/lights/<light_id>", patch_light, "Adjust one light", body=LightsPatch),
+    Route("GET", "/api/profiles", profiles, "The session profiles that can be started"),
+    Route("POST", "/api/session", start_session, "Start a session", body=SessionStart, status=201),
+    *[Route("POST", f"/api/session/{name}", session_control(name), summary) for name, summary in (
+        ("pause", "Pause the session: its clock stops, the room holds its setting"),
+        ("resume", "Resume a paused session"),
+        ("next", "Move on to the next phase now"),
+        ("previous", "Go back to the start of the previous phase"),
+        ("stop", "End the session: the lights stay as they are, the music fades out"))],
+    Route("POST", "/api/session/extend", extend_session, "Lengthen the current phase", body=Extend),
+    Route("POST", "/api/reminders/<int:reminder_id>/ack", acknowledge, "Acknowledge a reminder"),
+    Route("POST", "/api/notes", add_note, "A timestamped note in the session journal", body=Note),
+    Route("PATCH", "/api/audio", patch_audio, "Volume (ramped, capped) and play/pause", body=AudioPatch),
+    Route("POST", "/api/audio/next", next_track, "Crossfade to the next track"),
+    Route("GET", "/api/sessions", sessions, "Past and running sessions"),
+    Route("GET", "/api/sessions/<int:session_id>/report", session_report, "What happened when: json or csv",
+          query=("format",)),
 ]

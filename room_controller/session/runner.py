@@ -1,0 +1,307 @@
+"""A running session, on the core loop: its clock, its timeline, the tick that keeps the room in phase.
+
+The tick (every second, and at once after any control) derives the phase from session time and, when it
+differs from the phase the room was last set for, sets the room for it: the phase's scene as the room's
+base layer (manual adjustments are dropped, a preset keeps holding on top), and the phase's music. It is
+idempotent: ticking twice changes nothing. Reminders come due by session time, so a wall-clock step
+(NTP on a computer with no real-time clock) never skips, repeats or delays a phase or a reminder.
+
+Every control and every phase entered is journaled with a copy of the timeline, and a checkpoint of session
+time is written every few seconds: `recover()` rebuilds the session from the journal after a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
+
+from room_controller.core.errors import Conflict, NotFound
+from room_controller.journal.store import Checkpoint, Journal, boot_id
+from room_controller.session import timeline as tl
+from room_controller.session.profiles import SessionProfile
+
+if TYPE_CHECKING:
+    from room_controller.core.room import Room
+
+log = logging.getLogger(__name__)
+
+TICK = 1.0
+CHECKPOINT_EVERY = 2.0
+MAX_GAP_ACROSS_BOOTS = 24 * 3600.0   # a wall-clock gap larger than this after a reboot is not believed
+
+
+@dataclass
+class PendingReminder:
+    id: int
+    text: str
+    due_s: float
+    phase: str
+
+
+@dataclass
+class Session:
+    id: int
+    profile: SessionProfile
+    label: str
+    clock: tl.SessionClock
+    timeline: tl.Timeline
+    applied: int | None = None
+    reminded_to: float = 0.0              # session time up to which session reminders were checked
+    phase_reminded_to: float = -1.0       # phase time up to which the phase's reminders were checked
+    reminders: list[PendingReminder] = field(default_factory=list)
+    last_checkpoint: float = float("-inf")
+
+    def elapsed(self, now: float) -> float:
+        return self.clock.elapsed(now)
+
+    def position(self, now: float) -> tl.Position:
+        return tl.phase_at(self.timeline, self.elapsed(now))
+
+
+class SessionRunner:
+    def __init__(self, room: "Room", journal: Journal, profiles: dict[str, SessionProfile]) -> None:
+        self.room = room
+        self.journal = journal
+        self.profiles = profiles
+        self.session: Session | None = None
+        self._timer = None
+        self._reminder_ids = 0
+
+    @property
+    def clock(self):
+        return self.room.clock
+
+    # -- controls (core loop) --------------------------------------------------------------------------------
+
+    def start(self, profile_id: str, label: str = "") -> dict:
+        if self.session is not None:
+            raise Conflict(f"a session is running ({self.session.profile.name}); stop it first")
+        profile = self.profiles.get(profile_id)
+        if profile is None:
+            raise NotFound(f"there is no session profile {profile_id!r}; profiles: {', '.join(self.profiles)}")
+        now = self.clock.monotonic()
+        session_id = self.journal.new_session(profile.id, profile.name, label, profile.model_dump(mode="json"),
+                                              self.clock.wall())
+        timeline = tl.Timeline(tuple(p.seconds for p in profile.phases))
+        self.session = Session(session_id, profile, label, tl.SessionClock(0.0, now), timeline)
+        self.room.emit("session_started", profile=profile.id, name=profile.name, label=label,
+                       timeline=asdict(timeline))
+        self._tick()
+        return {"session": session_id}
+
+    def pause(self) -> dict:
+        session = self._running()
+        if session.clock.paused:
+            return self._state()
+        session.clock = session.clock.pause(self.clock.monotonic())
+        self.room.emit("session_paused")
+        self._checkpoint(force=True)
+        return self._state()
+
+    def resume(self) -> dict:
+        session = self._running()
+        if not session.clock.paused:
+            return self._state()
+        session.clock = session.clock.resume(self.clock.monotonic())
+        self.room.emit("session_resumed")
+        self._checkpoint(force=True)
+        return self._state()
+
+    def next(self) -> dict:
+        return self._move(+1, "next")
+
+    def previous(self) -> dict:
+        return self._move(-1, "previous")
+
+    def _move(self, step: int, reason: str) -> dict:
+        session = self._running()
+        now = self.clock.monotonic()
+        position = session.position(now)
+        target = position.index + step
+        if not 0 <= target < len(session.profile.phases):
+            raise Conflict("this is the last phase; stop the session to end it" if step > 0
+                           else "this is the first phase")
+        session.timeline = tl.move_to(session.timeline, target, session.elapsed(now))
+        self.room.emit("phase_moved", to=target, reason=reason, timeline=asdict(session.timeline))
+        self._tick()
+        return self._state()
+
+    def extend(self, seconds: float) -> dict:
+        session = self._running()
+        index = session.position(self.clock.monotonic()).index
+        try:
+            session.timeline = tl.extend(session.timeline, index, seconds)
+        except ValueError as exc:
+            raise Conflict(str(exc)) from None
+        self.room.emit("phase_extended", phase=index, by_s=seconds, timeline=asdict(session.timeline))
+        self._tick()
+        return self._state()
+
+    def stop(self) -> dict:
+        session = self._running()
+        self.room.emit("session_stopped", elapsed_s=round(session.elapsed(self.clock.monotonic()), 1))
+        self.journal.end_session(session.id, self.clock.wall())
+        self.session = None
+        if self._timer:
+            self._timer.cancel()
+        self.room.scene.clear()   # the lights stay as they are: a session's end never darkens the room
+        if self.room.music is not None:
+            self.room.music.play("stop", reason="session stopped")
+        return {"session": None}
+
+    def acknowledge(self, reminder_id: int) -> dict:
+        session = self._running()
+        for reminder in session.reminders:
+            if reminder.id == reminder_id:
+                session.reminders.remove(reminder)
+                self.room.emit("reminder_acknowledged", reminder=reminder.id, text=reminder.text)
+                return self._state()
+        raise NotFound(f"no reminder {reminder_id} is waiting")
+
+    def _running(self) -> Session:
+        if self.session is None:
+            raise Conflict("no session is running")
+        return self.session
+
+    def _state(self) -> dict:
+        return {"session": self.snapshot()}
+
+    # -- the tick --------------------------------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        if self._timer:
+            self._timer.cancel()
+        session = self.session
+        if session is None:
+            return
+        now = self.clock.monotonic()
+        position = session.position(now)
+        if position.index != session.applied:
+            self._enter(session, position)
+        self._remind(session, position)
+        self._checkpoint()
+        self.room.touch()
+        self._timer = self.room.loop.call_at(now + TICK, self._tick)
+
+    def _enter(self, session: Session, position: tl.Position) -> None:
+        phase = session.profile.phases[position.index]
+        recovering = session.applied is None and position.elapsed > 0
+        session.applied = position.index
+        session.phase_reminded_to = position.elapsed if recovering else -1.0
+        transition = phase.lights.transition if phase.lights else 0.0
+        if recovering:  # after a restart the phase's own fade has run (or part of it) already
+            transition = max(self.room.config.lighting.reassert_transition, transition - position.elapsed)
+        self.room.set_scene(phase.lights.changes(self.room.config.lights) if phase.lights else {}, transition)
+        if phase.music is not None and self.room.music is not None:
+            self.room.music.play(phase.music, reason=f"phase {phase.name}")
+        self.room.emit("phase_entered", index=position.index, name=phase.name, planned_s=phase.seconds,
+                       transition_s=transition, recovered=recovering)
+
+    def _remind(self, session: Session, position: tl.Position) -> None:
+        elapsed = position.started_at + position.elapsed
+        due: list[tuple[float, str, str]] = []
+        for reminder in session.profile.reminders:
+            for t in reminder.times(elapsed):
+                if t > session.reminded_to:
+                    due.append((t, reminder.text, ""))
+        session.reminded_to = elapsed
+        phase = session.profile.phases[position.index]
+        for reminder in phase.reminders:
+            for t in reminder.times(position.elapsed):
+                if t > session.phase_reminded_to:
+                    due.append((position.started_at + t, reminder.text, phase.name))
+        session.phase_reminded_to = position.elapsed
+        shown = {r.text for r in session.reminders}
+        for due_s, text, phase_name in sorted(due):
+            if text in shown:   # late ticks (a restart) show a repeating reminder once, not once per miss
+                continue
+            shown.add(text)
+            self._reminder_ids += 1
+            session.reminders.append(PendingReminder(self._reminder_ids, text, due_s, phase_name))
+            self.room.emit("reminder_shown", reminder=self._reminder_ids, text=text, due_s=due_s, phase=phase_name)
+
+    def _checkpoint(self, force: bool = False) -> None:
+        session = self.session
+        now = self.clock.monotonic()
+        if session is None or (not force and now - session.last_checkpoint < CHECKPOINT_EVERY):
+            return
+        session.last_checkpoint = now
+        self.journal.checkpoint(Checkpoint(session.id, session.elapsed(now), now, self.clock.wall(), boot_id(),
+                                           session.clock.paused))
+
+    # -- what the panel sees -----------------------------------------------------------------------------------
+
+    def session_info(self) -> tuple[int, float] | None:
+        if self.session is None:
+            return None
+        return self.session.id, round(self.session.elapsed(self.clock.monotonic()), 3)
+
+    def snapshot(self) -> dict | None:
+        session = self.session
+        if session is None:
+            return None
+        now = self.clock.monotonic()
+        position = session.position(now)
+        phase = session.profile.phases[position.index]
+        return {
+            "id": session.id,
+            "profile": session.profile.id,
+            "profile_name": session.profile.name,
+            "label": session.label,
+            "elapsed_s": round(session.elapsed(now), 1),
+            "paused": session.clock.paused,
+            "planned_s": tl.planned_total(session.timeline),
+            "phase": {"index": position.index, "name": phase.name, "elapsed_s": round(position.elapsed, 1),
+                      "remaining_s": None if position.remaining is None else round(position.remaining, 1),
+                      "overtime_s": round(position.overtime, 1), "guidance": phase.guidance},
+            "phases": [{"name": p.name, "duration_s": d}
+                       for p, d in zip(session.profile.phases, session.timeline.durations)],
+            "reminders": [asdict(r) for r in session.reminders],
+        }
+
+    # -- recovery ----------------------------------------------------------------------------------------------
+
+    def recover(self) -> None:
+        """Resume the session that was running when the service stopped, at the offset real time says."""
+        found = self.journal.read.running_session()
+        if found is None:
+            return
+        session_id, profile_data, checkpoint = found
+        profile = SessionProfile.model_validate(profile_data)
+        events = self.journal.read.events(session_id)
+        timeline = tl.Timeline(tuple(p.seconds for p in profile.phases))
+        label, preset, reminders, acknowledged = "", None, {}, set()
+        for row in events:
+            if "timeline" in row.data:
+                timeline = tl.Timeline(tuple(row.data["timeline"]["durations"]), row.data["timeline"]["anchor_index"],
+                                       row.data["timeline"]["anchor_at"])
+            if row.kind == "session_started":
+                label = row.data.get("label", "")
+            elif row.kind == "preset_on":
+                preset = row.data["preset"]
+            elif row.kind == "preset_off":
+                preset = None
+            elif row.kind == "reminder_shown":
+                reminders[row.data["reminder"]] = PendingReminder(row.data["reminder"], row.data["text"],
+                                                                  row.data["due_s"], row.data.get("phase", ""))
+            elif row.kind == "reminder_acknowledged":
+                acknowledged.add(row.data["reminder"])
+        now, wall = self.clock.monotonic(), self.clock.wall()
+        elapsed, paused, gap = 0.0, False, 0.0
+        if checkpoint is not None:
+            paused = checkpoint.paused
+            if checkpoint.boot_id == boot_id() and now >= checkpoint.mono:
+                gap = now - checkpoint.mono
+            elif 0 <= wall - checkpoint.wall <= MAX_GAP_ACROSS_BOOTS:
+                gap = wall - checkpoint.wall
+            elapsed = checkpoint.session_s + (0.0 if paused else gap)
+        clock = tl.SessionClock(elapsed, None if paused else now)
+        self.session = Session(session_id, profile, label, clock, timeline, reminded_to=elapsed)
+        self.session.reminders = [r for i, r in sorted(reminders.items()) if i not in acknowledged]
+        self._reminder_ids = max(reminders, default=0)
+        self.room.emit("session_recovered", gap_s=round(gap, 1), elapsed_s=round(elapsed, 1), paused=paused,
+                       preset=preset)
+        self._tick()
+        if preset is not None and preset in self.room.config.presets:
+            self.room.activate_preset(preset)   # a calm room before the crash is a calm room after it
