@@ -91,8 +91,9 @@ def health(room: Room) -> dict:
     snap = room.snapshot()
     audio = snap.get("audio", {}).get("health", "ok")
     mqtt = "connected" if room.mqtt_connected else "disconnected"
-    return {"status": "ok" if mqtt == "connected" and audio == "ok" else "degraded", "mqtt": mqtt,
-            "audio": audio, "problems": snap.get("problems", [])}
+    problems = snap.get("problems", [])
+    ok = mqtt == "connected" and audio == "ok" and not problems
+    return {"status": "ok" if ok else "degraded", "mqtt": mqtt, "audio": audio, "problems": problems}
 
 
 def state(room: Room) -> Reply:

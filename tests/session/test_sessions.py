@@ -1,0 +1,181 @@
+"""Whole sessions on a test clock and a real broker: every phase, fade and reminder at its planned time."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from room_controller.app import App
+from room_controller.clock import ManualClock
+from room_controller.core.errors import Conflict, NotFound
+from room_controller.lighting.state import LightChange
+from room_controller.session.profiles import load_profiles
+from tests.broker import Capture
+from tests.rooms import load
+
+ROOT = Path(__file__).resolve().parents[2]
+LIGHTS = [{"id": "ceiling", "profile": "zigbee2mqtt", "device": "Ceiling lamp"}]
+PLACES = {"profiles_dir": str(ROOT / "deploy" / "profiles"), "playlists_dir": str(ROOT / "playlists")}
+
+
+@pytest.fixture
+def room(tmp_path, broker, room_id):
+    apps = []
+
+    def make(clock=None):
+        config, catalogue = load(tmp_path, broker, room_id, LIGHTS, **PLACES)
+        app = App(config, catalogue, clock=clock, web=False, audio=False).start()
+        apps.append(app)
+        deadline = time.monotonic() + 5
+        while not app.room.mqtt_connected and time.monotonic() < deadline:
+            time.sleep(0.01)
+        app.loop.settle()
+        return app
+
+    yield make
+    for app in apps:
+        app.stop()
+
+
+def journal(app, kind):
+    with app.journal.reader() as reader:
+        session_id = reader.sessions()[0]["id"]
+        return [(r.session_s, r.data) for r in reader.events(session_id, [kind])]
+
+
+def ack_all(app):
+    for reminder in (app.room.snapshot()["session"] or {}).get("reminders", []):
+        app.loop.call(app.room.session.acknowledge, reminder["id"])
+
+
+@pytest.mark.parametrize("wall_step", [0, 3600, -3600])
+def test_an_eight_hour_session_keeps_time_on_a_test_clock(room, broker, wall_step):
+    clock = ManualClock()
+    app = room(clock)
+    profile = app.room.session.profiles["psilocybin-8h"]
+    cap = Capture(broker, "zigbee2mqtt/Ceiling lamp/set")
+    app.loop.call(app.room.session.start, "psilocybin-8h", "test")
+    starts, t = [], 0.0
+    for phase in profile.phases:
+        starts.append(t)
+        t += phase.seconds or 0
+    first = json.loads(cap.next().payload)
+    assert (first["brightness"], first["transition"]) == (114, 60)   # Arrival: 45 %, a one-minute fade
+    def elapsed():
+        return app.loop.call(lambda: app.room.session.session.elapsed(clock.monotonic()))
+
+    for index, phase in enumerate(profile.phases[1:], start=1):
+        while elapsed() < starts[index] - 60:
+            clock.advance(60)
+            ack_all(app)
+            if wall_step and elapsed() == 3 * 3600:
+                clock.step_wall(wall_step)   # NTP corrects the clock of a computer without an RTC
+        clock.advance(starts[index] - 1 - elapsed())
+        assert cap.drain(0.05) == []                       # nothing before the phase's time
+        clock.advance(1)
+        command = json.loads(cap.next().payload)           # the phase's fade starts on the second
+        assert command["transition"] == phase.lights.transition
+        assert command["brightness"] == round(phase.lights.brightness / 100 * 254)
+    entered = journal(app, "phase_entered")
+    assert [s for s, _ in entered] == starts
+    assert [d["name"] for _, d in entered] == [p.name for p in profile.phases]
+    shown = journal(app, "reminder_shown")
+    expected = sorted([(s + r.at, r.text) for s, p in zip(starts, profile.phases) for r in p.reminders] +
+                      [(t, r.text) for r in profile.reminders for t in r.times(starts[-1])])
+    assert [(s, d["text"]) for s, d in shown] == expected
+    cap.close()
+
+
+def test_controls(room, broker):
+    clock = ManualClock()
+    app = room(clock)
+    session = app.room.session
+    with pytest.raises(Conflict, match="no session is running"):
+        app.loop.call(session.pause)
+    with pytest.raises(NotFound, match="no session profile 'nope'"):
+        app.loop.call(session.start, "nope")
+    app.loop.call(session.start, "ketamine-1h")
+    with pytest.raises(Conflict, match="a session is running"):
+        app.loop.call(session.start, "ketamine-1h")
+    clock.advance(300)
+    app.loop.call(session.pause)
+    clock.advance(3600)                                 # paused: session time stands still
+    assert app.room.snapshot()["session"]["elapsed_s"] == 300
+    assert app.room.snapshot()["session"]["paused"] is True
+    app.loop.call(session.resume)
+    app.loop.call(session.extend, 600)                  # Arrival: 10 min + 10 min
+    clock.advance(600)
+    assert app.room.snapshot()["session"]["phase"]["name"] == "Arrival"
+    assert app.room.snapshot()["session"]["phase"]["remaining_s"] == 300
+    app.loop.call(session.next)
+    assert app.room.snapshot()["session"]["phase"]["name"] == "Onset"
+    app.loop.call(session.previous)
+    snap = app.room.snapshot()["session"]["phase"]
+    assert (snap["name"], snap["elapsed_s"], snap["remaining_s"]) == ("Arrival", 0, 1200)
+    for _ in range(4):
+        app.loop.call(session.next)
+    assert app.room.snapshot()["session"]["phase"]["name"] == "Closing"
+    with pytest.raises(Conflict, match="last phase"):
+        app.loop.call(session.next)
+    with pytest.raises(Conflict, match="open phase"):
+        app.loop.call(session.extend, 300)
+    app.loop.call(session.stop)
+    assert app.room.snapshot()["session"] is None
+    kinds = [k for k in ("session_started", "session_paused", "session_resumed", "phase_extended", "phase_moved",
+                         "session_stopped")]
+    with app.journal.reader() as reader:
+        got = [r.kind for r in reader.events(reader.sessions()[0]["id"])]
+    assert [k for k in got if k in kinds] == ["session_started", "session_paused", "session_resumed",
+                                              "phase_extended"] + ["phase_moved"] * 6 + ["session_stopped"]
+
+
+def test_manual_adjustments_hold_until_the_next_phase_and_presets_hold_over_it(room, broker):
+    clock = ManualClock()
+    app = room(clock)
+    cap = Capture(broker, "zigbee2mqtt/Ceiling lamp/set")
+    app.loop.call(app.room.session.start, "ketamine-1h")
+    cap.next()
+    clock.advance(60)
+    app.loop.call(app.room.adjust_lights, None, LightChange(brightness=60), 0.0)
+    assert json.loads(cap.next().payload)["brightness"] == 152
+    app.loop.call(app.room.activate_preset, "calm")
+    cap.next()
+    clock.advance(600)                                   # Onset begins under the calm preset: it holds
+    assert cap.drain(0.1) == []
+    app.loop.call(app.room.release_preset)               # back to the phase's scene, not the old adjustment
+    released = json.loads(cap.next().payload)
+    assert released["brightness"] == 38 and released["color_temp"] == 455
+
+
+def test_profiles_that_name_missing_lights_or_playlists_are_refused(tmp_path, broker, room_id):
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "bad.yaml").write_text(
+        "id: bad\nname: Bad\nphases:\n"
+        "  - name: One\n    duration: 10m\n    lights: {per_light: {cieling: {brightness: 5}}}\n"
+        "    music: {playlist: nowhere.m3u}\n"
+        "  - name: Two\n    duration: -5m\n"
+        "  - name: Three\n    duration: 5m\n    reminders: [{at: 10m, text: late}]\n")
+    config, _ = load(tmp_path, broker, room_id, LIGHTS, profiles_dir=str(profiles),
+                     playlists_dir=str(ROOT / "playlists"))
+    from room_controller.yamlfile import ConfigError
+    with pytest.raises(ConfigError) as info:
+        load_profiles(config)
+    text = [str(p) for p in info.value.problems]
+    assert text[0].startswith(f"{profiles / 'bad.yaml'}:9: phases[1].duration: ")
+    assert text[1].startswith(f"{profiles / 'bad.yaml'}:10: phases[2]: reminder 'late' at 10m comes after")
+    config2, _ = load(tmp_path, broker, room_id, LIGHTS, profiles_dir=str(profiles),
+                      playlists_dir=str(ROOT / "playlists"))
+    (profiles / "bad.yaml").write_text(
+        "id: bad\nname: Bad\nphases:\n"
+        "  - name: One\n    duration: 10m\n    lights: {per_light: {cieling: {brightness: 5}}}\n"
+        "    music: {playlist: nowhere.m3u}\n")
+    with pytest.raises(ConfigError) as info:
+        load_profiles(config2)
+    text = [str(p) for p in info.value.problems]
+    assert text[0] == (f"{profiles / 'bad.yaml'}:6: phases[0].lights.per_light.cieling: the room has no light "
+                       "'cieling'; did you mean 'ceiling'?")
+    assert text[1].startswith(f"{profiles / 'bad.yaml'}:7: phases[0].music.playlist: ")
