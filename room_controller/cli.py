@@ -41,8 +41,11 @@ def main(argv: list[str] | None = None) -> int:
 def _serve(path: Path) -> int:
     from room_controller.app import App
     from room_controller.config import load_room
+    from room_controller.session.profiles import load_profiles
+    from room_controller.systemd import Watchdog, notify
     try:
         config, catalogue = load_room(path)
+        profiles = load_profiles(config)
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -50,15 +53,20 @@ def _serve(path: Path) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    app = App(config, catalogue)
+    app = App(config, catalogue, profiles=profiles)
     try:
         app.start()
     except OSError as exc:
         print(f"cannot start: {exc}", file=sys.stderr)
         app.stop()
         return 1
+    watchdog = Watchdog(app.loop.alive)
+    watchdog.start()
+    notify("READY=1")
     try:
         stop.wait()
     finally:
+        notify("STOPPING=1")
+        watchdog.stop()
         app.stop()
     return 0

@@ -99,6 +99,14 @@ class Loop:
         except IndexError:
             return None
 
+    def alive(self, timeout: float) -> bool:
+        """Does the loop run work within `timeout` seconds? (For the systemd watchdog.)"""
+        try:
+            self.submit(lambda: None).result(timeout)
+            return True
+        except Exception:
+            return False
+
     def settle(self) -> None:
         """Block until the loop has run everything due at the clock's current time."""
         if self._thread and not self.in_loop:
