@@ -179,3 +179,25 @@ def test_profiles_that_name_missing_lights_or_playlists_are_refused(tmp_path, br
     assert text[0] == (f"{profiles / 'bad.yaml'}:6: phases[0].lights.per_light.cieling: the room has no light "
                        "'cieling'; did you mean 'ceiling'?")
     assert text[1].startswith(f"{profiles / 'bad.yaml'}:7: phases[0].music.playlist: ")
+
+
+def test_session_controls_from_a_button_on_the_command_topic(room, broker, room_id):
+    app = room()
+    button = Capture(broker, "nothing/#")
+    app.loop.call(app.room.session.start, "ketamine-1h")
+    topic = f"therapy-room/{room_id}/command"
+    button.publish(topic, '{"session": "pause"}')
+    deadline = time.monotonic() + 5
+    while not app.room.snapshot()["session"]["paused"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    for payload in ('{"session": "resume"}', '{"extend": "5m"}', '{"session": "next"}',
+                    '{"session": "dance"}', '{"extend": "soon"}', '{"extend": true}'):
+        button.publish(topic, payload)
+    while app.room.snapshot()["session"]["phase"]["name"] != "Onset":
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    kinds = [d for _, d in journal(app, "phase_extended")]
+    assert [k["by_s"] for k in kinds] == [300.0]
+    assert app.room.snapshot()["session"]["paused"] is False
+    button.close()
