@@ -3,25 +3,36 @@
 `create_app(room, settings)` turns the route table into views with one behaviour for all of them:
 authentication, a JSON body validated by the route's model, the core's refusals as 4xx, and every error
 as `{"error": {"code", "message"}}`. A request never reaches the room's state except through the core.
+It also serves the therapist's panel: the page and its assets from `web/`, the PIN login that sets the
+panel's cookie, and the live event stream. A change sent from another site (a foreign `Origin`) is refused.
 """
 
 from __future__ import annotations
 
 import logging
+import mimetypes
 from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
 
-from flask import Flask, Response, jsonify, request
-from pydantic import ValidationError
+from flask import Flask, Response, jsonify, request, send_from_directory
+from pydantic import Field, ValidationError
 
 from room_controller.config import WebSettings
 from room_controller.core.errors import Refused
 from room_controller.core.room import Room
-from room_controller.webapp.auth import Auth
+from room_controller.webapp.auth import COOKIE, CSRF_HEADER, LIFETIME, SAFE_METHODS, Auth, Denied, PanelLogin
+from room_controller.webapp.events import EventStreams
 from room_controller.webapp.openapi import openapi
-from room_controller.webapp.routes import ROUTES, Route
+from room_controller.webapp.routes import ROUTES, Body, Reply, Route
 
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
+WEB = Path(__file__).resolve().parents[2] / "web"
+mimetypes.add_type("application/manifest+json", ".webmanifest")
+
+
+class Login(Body):
+    pin: str = Field(min_length=1, max_length=64)
 
 
 def error(status: int, code: str, message: str) -> tuple[Response, int]:
@@ -31,17 +42,30 @@ def error(status: int, code: str, message: str) -> tuple[Response, int]:
 def create_app(room: Room, settings: WebSettings) -> Flask:
     app = Flask("room_controller", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
-    auth = Auth(settings)
+    auth = Auth(settings, room.config.data_dir)
     if auth.open:
         log.warning("no pin and no api_token set: the API is open to anyone on this computer")
+    streams = EventStreams(room, settings.max_event_streams, settings.threads)
+    app.extensions["event_streams"] = streams  # closed by the server before it stops (webapp.server)
 
     for route in ROUTES:
         app.add_url_rule(route.path, f"{route.method} {route.path}", _view(room, auth, route),
                          methods=[route.method])
+    panel = _panel_routes(auth, streams)
+    for route in panel:
+        app.add_url_rule(route.path, f"{route.method} {route.path}", _guarded(auth, route), methods=[route.method])
+    app.add_url_rule("/", "panel", lambda: send_from_directory(WEB, "index.html"))
+    app.add_url_rule("/static/<path:name>", "asset", lambda name: send_from_directory(WEB / "static", name))
 
     @app.get("/api/openapi.json")
     def openapi_json():
-        return jsonify(openapi(ROUTES))
+        return jsonify(openapi(ROUTES + panel))
+
+    @app.before_request
+    def same_origin():
+        origin = request.headers.get("Origin")
+        if request.method not in SAFE_METHODS and origin and origin != request.host_url.rstrip("/"):
+            return error(403, "cross_origin", "changes are accepted only from the panel's own page")
 
     @app.errorhandler(404)
     def not_found(exc):
@@ -56,28 +80,55 @@ def create_app(room: Room, settings: WebSettings) -> Flask:
         return error(413, "too_large", f"request bodies are at most {MAX_BODY} bytes")
 
     @app.after_request
-    def no_cache(response: Response) -> Response:
-        response.headers["Cache-Control"] = "no-store"
+    def finish(response: Response) -> Response:
+        response.headers.setdefault("Cache-Control", "no-store")  # assets say no-cache: revalidate by ETag
+        login = auth.panel_login(request.cookies.get(COOKIE))
+        renewed = login and auth.renewed(login)
+        if renewed and "Set-Cookie" not in response.headers:
+            _set_cookie(response, auth, renewed)
         return response
 
     return app
 
 
+def _denied(auth: Auth):
+    denied = auth.check(request.method, request.headers.get("Authorization"), request.cookies.get(COOKIE),
+                        request.headers.get(CSRF_HEADER))
+    return None if denied is None else _refusal(denied)
+
+
+def _refusal(denied: Denied):
+    response, status = error(denied.status, denied.code, denied.message)
+    if denied.retry_after:
+        response.headers["Retry-After"] = str(denied.retry_after)
+    return response, status
+
+
+def _body(model: type[Body]):
+    """The request's JSON body validated by `model`, or the error response."""
+    if not request.is_json:
+        return error(415, "unsupported_media_type", "send a JSON body with Content-Type: application/json")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return error(400, "bad_json", "the body must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        return error(422, "invalid", _describe(exc))
+
+
 def _view(room: Room, auth: Auth, route: Route):
     def view(**params):
-        if route.auth and not auth.open and not auth.bearer_ok(request.headers.get("Authorization")):
-            return error(401, "unauthorized", "log in with the PIN or send Authorization: Bearer <api_token>")
+        denied = route.auth and _denied(auth)
+        if denied:
+            return denied
         args = dict(params)
+        args.update({name: request.args[name] for name in route.query if name in request.args})
         if route.body is not None:
-            if not request.is_json:
-                return error(415, "unsupported_media_type", "send a JSON body with Content-Type: application/json")
-            data = request.get_json(silent=True)
-            if not isinstance(data, dict):
-                return error(400, "bad_json", "the body must be a JSON object")
-            try:
-                args["body"] = route.body.model_validate(data)
-            except ValidationError as exc:
-                return error(422, "invalid", _describe(exc))
+            body = _body(route.body)
+            if not isinstance(body, route.body):
+                return body
+            args["body"] = body
         try:
             result = route.handler(room, **args)
         except Refused as exc:
@@ -85,8 +136,8 @@ def _view(room: Room, auth: Auth, route: Route):
         except FutureTimeout:
             log.error("the room core did not answer %s %s in time", request.method, request.path)
             return error(503, "busy", "the room did not answer in time; try again")
-        if isinstance(result, bytes):  # already JSON (the state snapshot, serialised once per change)
-            return Response(result, route.status, mimetype="application/json")
+        if isinstance(result, Reply):
+            return Response(result.body, route.status, mimetype=result.mimetype)
         return jsonify(result), route.status
     view.__name__ = f"{route.method}_{route.path}"
     return view
@@ -101,3 +152,56 @@ def _describe(exc: ValidationError) -> str:
             where = ".".join(str(p) for p in err["loc"] + (err["ctx"]["key"],))
         parts.append(f"{where}: {message}" if where else message)
     return "; ".join(parts)
+
+
+def _guarded(auth: Auth, route: Route):
+    def view(**params):
+        return (route.auth and _denied(auth)) or route.handler(**params)
+    view.__name__ = f"{route.method}_{route.path}"
+    return view
+
+
+def _set_cookie(response: Response, auth: Auth, login: PanelLogin) -> None:
+    response.set_cookie(COOKIE, auth.cookie(login), max_age=int(LIFETIME), path="/", httponly=True,
+                        samesite="Strict", secure=request.is_secure)
+
+
+def _panel_routes(auth: Auth, streams: EventStreams) -> list[Route]:
+    """The panel's own routes: they need cookies and streaming, so their views are Flask's."""
+
+    def state(login: PanelLogin | None) -> dict:
+        return {"authenticated": auth.open or login is not None, "pin": auth.has_pin,
+                "csrf": auth.csrf(login) if login else None}
+
+    def login_state():
+        return jsonify(state(auth.panel_login(request.cookies.get(COOKIE))))
+
+    def login():
+        body = _body(Login)
+        if not isinstance(body, Login):
+            return body
+        result = auth.login(body.pin, request.remote_addr or "unknown")
+        if isinstance(result, Denied):
+            return _refusal(result)
+        response = jsonify(state(result))
+        _set_cookie(response, auth, result)
+        return response
+
+    def logout():
+        response = jsonify(state(None))
+        response.delete_cookie(COOKIE, path="/", httponly=True, samesite="Strict")
+        return response
+
+    def events():
+        stream = streams.open()
+        if stream is None:
+            return error(503, "busy", f"at most {streams.limit} panels can follow the room live at once")
+        return Response(stream, mimetype="text/event-stream", headers={"X-Accel-Buffering": "no"})
+
+    return [
+        Route("GET", "/api/login", login_state, "Whether this browser is logged in, and its CSRF token", auth=False),
+        Route("POST", "/api/login", login, "Log the panel in with the PIN: sets the login cookie", body=Login,
+              auth=False),
+        Route("POST", "/api/logout", logout, "Log the panel out: clears the login cookie"),
+        Route("GET", "/api/events", events, "Server-Sent Events: a `state` event on every change"),
+    ]

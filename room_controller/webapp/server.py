@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from waitress import wasyncore
 from waitress.server import create_server
 
 log = logging.getLogger(__name__)
@@ -12,9 +13,11 @@ log = logging.getLogger(__name__)
 
 class WebServer:
     def __init__(self, app, host: str, port: int, threads: int) -> None:
-        self._server = create_server(app, host=host, port=port, threads=threads,
+        self._map: dict = {}   # the server's sockets and connections, all closed on stop
+        self._server = create_server(app, map=self._map, host=host, port=port, threads=threads,
                                      channel_timeout=120, connection_limit=200, clear_untrusted_proxy_headers=True)
         self._thread: threading.Thread | None = None
+        self._streams = app.extensions.get("event_streams")  # open panels' streams end before the server stops
 
     @property
     def port(self) -> int:
@@ -30,6 +33,10 @@ class WebServer:
         log.info("panel and API on http://%s:%s/", self.host, self.port)
 
     def stop(self) -> None:
+        if self._streams is not None:
+            self._streams.close()
+        self._server.task_dispatcher.shutdown(timeout=3)  # requests (and streams) finish before the sockets close
         self._server.close()
+        wasyncore.close_all(self._map)  # idle keep-alive connections of open panels too
         if self._thread:
             self._thread.join(5)

@@ -1,0 +1,84 @@
+"""Live state for open panels as Server-Sent Events, without Flask (webapp.http serves the streams).
+
+Each open stream holds one server thread, so streams are capped below the server's thread count: a preset
+press must always find a free thread. A stream sends the room's state at once and again on every change
+(at most every `MIN_GAP` s, always the newest), and a `ping` event when nothing changed for `PING` s: the
+ping keeps the connection alive and lets the page see a dead link (an SSE comment is invisible to it).
+`close()` ends every stream within a fraction of a second, so stopping the server is not held up.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Iterator
+
+from room_controller.core.room import Room
+
+PING = 10.0
+MIN_GAP = 0.1            # a fade changes the state many times a second; panels need at most ten
+SLICE = 0.5              # how often a waiting stream looks whether the server is stopping
+RETRY_MS = 1000          # the browser's own reconnect delay after a lost connection
+SPARE_THREADS = 4        # server threads never taken by streams
+
+
+class EventStreams:
+    def __init__(self, room: Room, max_streams: int, threads: int) -> None:
+        self._room = room
+        self.limit = max(1, min(max_streams, threads - SPARE_THREADS))
+        self._open = 0
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+
+    @property
+    def count(self) -> int:
+        return self._open
+
+    def open(self) -> "Stream | None":
+        """A new stream, or None when the cap is reached or the server is stopping."""
+        with self._lock:
+            if self._open >= self.limit or self._closed.is_set():
+                return None
+            self._open += 1
+        return Stream(self)
+
+    def close(self) -> None:
+        self._closed.set()
+
+    def _release(self) -> None:
+        with self._lock:
+            self._open -= 1
+
+    def _events(self) -> Iterator[bytes]:
+        room, closed = self._room, self._closed
+        yield f"retry: {RETRY_MS}\n\n".encode()
+        version, quiet = -1, 0.0
+        while not closed.is_set():
+            new, _ = room.wait_for_change(version, SLICE)
+            if new != version:
+                version, quiet = new, 0.0
+                yield b"event: state\ndata: " + room.snapshot_json() + b"\n\n"
+                closed.wait(MIN_GAP)
+                continue
+            quiet += SLICE
+            if quiet >= PING:
+                quiet = 0.0
+                yield b"event: ping\ndata: {}\n\n"
+
+
+class Stream:
+    """One panel's stream; `close()` (called by the WSGI server when the response ends) frees its place."""
+
+    def __init__(self, streams: EventStreams) -> None:
+        self._streams = streams
+        self._released = False
+        self._lock = threading.Lock()
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._streams._events()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._released:
+                return
+            self._released = True
+        self._streams._release()

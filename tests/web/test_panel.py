@@ -1,0 +1,97 @@
+"""The panel in real headless Chromium at a tablet's viewport, against a real room and a real broker."""
+
+from __future__ import annotations
+
+import json
+
+import requests
+
+from tests.broker import Capture
+from tests.web.conftest import AUTH
+from tests.web.panel import Panel
+
+CEILING, FLOOR = "zigbee2mqtt/Ceiling lamp/set", "cmnd/floorlamp/Backlog"
+
+
+def test_login_then_calm_and_back_on_the_page_and_the_wire(browser, served, broker):
+    panel = Panel(browser, served.base).open().login("1111")
+    panel.wait_text("login-message", "That PIN is not right. Please try again.")
+    panel.login()
+    panel.wait(lambda: panel.shown("panel") and panel.text("link") == "Live")
+    assert panel.text("room-name") == "Test room"
+    cap = Capture(broker, CEILING, FLOOR)
+    requests.patch(f"{served.base}/api/lights", headers=AUTH, json={"brightness": 40, "kelvin": 2700})
+    assert len(cap.take(2)) == 2
+    panel.wait_text("room-brightness-out", "40 %")
+    panel.tap("calm")
+    got = {m.topic: m.payload for m in cap.take(2)}
+    assert got == {CEILING: '{"state":"ON","brightness":38,"color_temp":455,"transition":3}',
+                   FLOOR: "Backlog Fade 1; Speed2 6; CT 455; Dimmer 15"}
+    panel.wait_text("preset-status", "Calm is on")
+    panel.wait_text("room-brightness-out", "15 %")
+    assert panel.text("room-kelvin-out") == "2200 K, warm"
+    assert panel.find("calm").get_attribute("aria-pressed") == "true"
+
+    panel.tap("release")
+    assert {m.topic: m.payload for m in cap.take(2)} == {
+        CEILING: '{"state":"ON","brightness":102,"color_temp":370,"transition":5}',
+        FLOOR: "Backlog Fade 1; Speed2 10; CT 370; Dimmer 40"}
+    panel.wait_text("room-brightness-out", "40 %")
+    panel.wait(lambda: not panel.shown("release"), what="'Return to phase' to go away")
+    assert panel.text("preset-status") == ""
+    assert served.app.room.snapshot()["preset"] is None
+    cap.close()
+
+
+def test_emergency_needs_a_hold_and_has_a_way_back(browser, served, broker):
+    panel = Panel(browser, served.base).open_logged_in()
+    cap = Capture(broker, CEILING)
+    panel.tap("emergency")
+    panel.hold("emergency", 0.4)
+    assert cap.drain(0.3) == []
+    assert served.app.room.snapshot()["preset"] is None
+    panel.hold("emergency", 1.3)
+    assert json.loads(cap.next().payload)["brightness"] == 254
+    panel.wait_text("preset-status", "Emergency light is on")
+    panel.tap("release")
+    panel.wait(lambda: served.app.room.snapshot()["preset"] is None, what="the preset to be released")
+    cap.close()
+
+
+def test_a_slider_sends_one_value_on_release_and_another_panel_follows(browser, served, broker):
+    first = Panel(browser, served.base).open_logged_in()
+    browser.switch_to.new_window("window")
+    second = Panel(browser, served.base).open()
+    second.wait(lambda: second.shown("panel") and second.text("link") == "Live")
+    browser.switch_to.window(browser.window_handles[0])
+    cap = Capture(broker, FLOOR)
+    first.drag("room-brightness", 200)
+    sent = cap.next().payload
+    assert cap.drain(0.5) == []                       # one value, when the finger lifted
+    assert sent.startswith("Backlog Fade 1; Speed2 2; ") and "CT" not in sent
+    level = int(sent.rsplit("Dimmer ", 1)[1])
+    assert 20 <= level <= 100
+    first.wait_text("room-brightness-out", f"{level} %")
+    browser.switch_to.window(browser.window_handles[1])
+    second.wait_text("room-brightness-out", f"{level} %")
+    assert second.find("room-brightness").get_attribute("value") == str(level)
+    cap.close()
+
+
+def test_the_panel_says_reconnecting_and_comes_back_with_the_truth(browser, tmp_path, broker, room_id):
+    from tests.broker import free_port
+    from tests.web.conftest import serve
+
+    port = free_port()
+    room = serve(tmp_path, broker, room_id, port=port)
+    panel = Panel(browser, room.base).open_logged_in()
+    room.stop()
+    panel.wait(lambda: panel.text("link").startswith("Reconnecting"), what="'Reconnecting' to show")
+    room = serve(tmp_path, broker, room_id, port=port)            # same data_dir: the login holds
+    try:
+        requests.post(f"{room.base}/api/presets/calm", headers=AUTH).raise_for_status()
+        panel.wait_text("link", "Live", timeout=10)
+        panel.wait_text("preset-status", "Calm is on")
+        assert panel.shown("panel") and not panel.shown("login")
+    finally:
+        room.stop()

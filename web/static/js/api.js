@@ -1,0 +1,37 @@
+// Calls to the room's HTTP API: JSON in and out, the CSRF token on every change, errors as ApiError.
+
+let csrf = null;
+let onUnauthorized = () => {};
+
+export function useCsrf(token) { csrf = token; }
+export function whenUnauthorized(fn) { onUnauthorized = fn; }
+
+export class ApiError extends Error {
+  constructor(status, code, message, retryAfter = null) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.retryAfter = retryAfter;
+  }
+}
+
+export async function api(method, path, body) {
+  const headers = {};
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (csrf && method !== "GET") headers["X-CSRF-Token"] = csrf;
+  let response;
+  try {
+    response = await fetch(path, {
+      method, headers, cache: "no-store", credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, "offline", "The room computer cannot be reached right now.");
+  }
+  const data = await response.json().catch(() => null);
+  if (response.ok) return data;
+  const error = data?.error ?? {};
+  if (response.status === 401 && path !== "/api/login") onUnauthorized();
+  throw new ApiError(response.status, error.code ?? "http", error.message ?? `The room answered ${response.status}.`,
+                     Number(response.headers.get("Retry-After")) || null);
+}

@@ -1,0 +1,157 @@
+// The panel: log in (or not, on an open room), follow the room live, and wire every control.
+
+import { api, useCsrf, whenUnauthorized } from "./api.js";
+import { $, toast } from "./dom.js";
+import { timeOfDay } from "./format.js";
+import { holdToActivate } from "./hold.js";
+import { follow } from "./live.js";
+import { bindSlider, renderLights, renderMusic } from "./setting.js";
+import { renderReminders, renderSession, tick } from "./session.js";
+
+const HOLD_MS = 1000;
+let last = null;   // the last state the server sent
+
+/** Send a change; say plainly if it did not happen. Resolves either way, so callers need no catch. */
+async function act(method, path, body, done) {
+  try {
+    const result = await api(method, path, body);
+    if (done) toast(done);
+    return result;
+  } catch (error) {
+    if (error.status === 404 && error.code === "not_found") toast("This room cannot do that yet.");
+    else if (error.status !== 401) toast(error.message);
+    return null;
+  }
+}
+
+function render(state) {
+  last = state;
+  document.title = `${state.room.name} · panel`;
+  $("room-name").textContent = state.room.name;
+  renderPreset(state);
+  renderSession(state.session, act);
+  renderReminders(state.session, act);
+  renderLights(state, act);
+  renderMusic(state.audio ?? {});
+  renderProblems(state);
+}
+
+function renderPreset(state) {
+  const preset = state.preset;
+  const label = (state.presets ?? []).find((p) => p.name === preset)?.label ?? preset;
+  $("preset-status").textContent = preset === "emergency" ? "Emergency light is on"
+    : preset ? `${label[0].toUpperCase()}${label.slice(1)} is on` : "";
+  $("release").hidden = !preset;
+  $("calm").setAttribute("aria-pressed", preset === "calm" ? "true" : "false");
+  document.body.dataset.preset = preset ?? "";
+}
+
+function renderProblems(state) {
+  const problems = [...(state.problems ?? [])];
+  if (state.audio?.health === "error" && state.audio.problem) problems.push(`Music: ${state.audio.problem}`);
+  const box = $("problems");
+  box.hidden = problems.length === 0;
+  box.textContent = problems.join(" · ");
+}
+
+function showLink(link) {
+  const node = $("link");
+  if (node.dataset.link === link) return;
+  node.dataset.link = link;
+  node.textContent = link === "live" ? "Live" : "Reconnecting… what you see may be out of date";
+}
+
+function wire() {
+  $("calm").addEventListener("click", () => act("POST", "/api/presets/calm"));
+  $("release").addEventListener("click", () => act("DELETE", "/api/presets/active"));
+  holdToActivate($("emergency"), HOLD_MS, () => act("POST", "/api/presets/emergency"));
+  bindSlider($("room-brightness"), (value) => act("PATCH", "/api/lights", { brightness: value }));
+  bindSlider($("room-kelvin"), (value) => act("PATCH", "/api/lights", { kelvin: value }));
+  bindSlider($("volume"), (value) => act("PATCH", "/api/audio", { volume: value }));
+  $("play").addEventListener("click", () => act("PATCH", "/api/audio", { playing: $("play").dataset.playing !== "yes" }));
+  $("next-track").addEventListener("click", () => act("POST", "/api/audio/next"));
+  $("note-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const text = $("note-text").value.trim();
+    if (text && await note(text)) $("note-text").value = "";
+  });
+  for (const button of document.querySelectorAll("[data-marker]")) {
+    button.addEventListener("click", () => note(button.dataset.marker));
+  }
+  document.addEventListener("redraw", () => last && render(last));
+  setInterval(tick, 1000);
+}
+
+function note(text) {
+  return act("POST", "/api/notes", { text }, `Noted at ${timeOfDay()}: ${text}`);
+}
+
+async function loginState() {
+  return api("GET", "/api/login");
+}
+
+function showLogin(state) {
+  $("panel").hidden = true;
+  $("login").hidden = false;
+  if (!state.pin) {
+    $("login-form").hidden = true;
+    $("login-message").textContent = "This room has no PIN set, so the panel cannot log in. Set web.pin in the room's configuration.";
+    return;
+  }
+  $("pin").focus();
+}
+
+function wireLogin() {
+  const message = $("login-message");
+  $("login-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const submit = $("login-form").querySelector("button");
+    submit.disabled = true;
+    try {
+      await api("POST", "/api/login", { pin: $("pin").value });
+      location.reload();
+      return;
+    } catch (error) {
+      $("pin").value = "";
+      if (error.status === 429) {
+        const wait = error.retryAfter ?? 60;
+        message.textContent = `Too many tries. Please wait ${wait} seconds, then try again.`;
+        setTimeout(() => { submit.disabled = false; message.textContent = ""; }, 1000 * wait);
+        return;
+      }
+      message.textContent = error.status === 401 ? "That PIN is not right. Please try again." : error.message;
+    }
+    submit.disabled = false;
+  });
+}
+
+async function start() {
+  wireLogin();
+  const state = await loginState().catch(() => null);
+  if (!state) {
+    $("login").hidden = false;
+    $("login-message").textContent = "The room computer cannot be reached. This page will try again.";
+    setTimeout(() => location.reload(), 5000);
+    return;
+  }
+  if (!state.authenticated) {
+    showLogin(state);
+    return;
+  }
+  useCsrf(state.csrf);
+  whenUnauthorized(async () => showLogin(await loginState()));
+  $("login").hidden = true;
+  $("panel").hidden = false;
+  wire();
+  follow({
+    onState: render,
+    onLink: showLink,
+    stillLoggedIn: async () => {
+      const now = await loginState();
+      if (!now.authenticated) showLogin(now);
+      return now.authenticated;
+    },
+  });
+}
+
+start();
