@@ -36,7 +36,9 @@ class WebServer:
         if self._streams is not None:
             self._streams.close()
         self._server.task_dispatcher.shutdown(timeout=3)  # requests (and streams) finish before the sockets close
-        self._server.close()
-        wasyncore.close_all(self._map)  # idle keep-alive connections of open panels too
-        if self._thread:
+        if self._thread and self._thread.is_alive():
+            # on the server's own thread: every socket, idle keep-alive connections of open panels too
+            self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._map))
             self._thread.join(5)
+        else:
+            self._server.close()

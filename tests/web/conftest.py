@@ -51,8 +51,8 @@ def served(tmp_path, broker, room_id):
     room.stop()
 
 
-@pytest.fixture(scope="session")
-def chrome(tmp_path_factory):
+def start_chrome(profile: Path):
+    """Headless Chromium from the Debian packages, with a fresh profile and nothing fetched from outside."""
     if not (shutil.which("chromium") and shutil.which("chromedriver")):
         pytest.fail("the browser tests need Debian's chromium and chromium-driver packages")
     from selenium import webdriver
@@ -63,10 +63,14 @@ def chrome(tmp_path_factory):
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--hide-scrollbars",
                  "--force-device-scale-factor=1", f"--window-size={TABLET[0]},{TABLET[1]}",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+                 f"--user-data-dir={profile}"):
         options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
-    driver.set_window_size(*TABLET)
+    return webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+
+
+@pytest.fixture(scope="session")
+def chrome(tmp_path_factory):
+    driver = start_chrome(tmp_path_factory.mktemp("chromium-profile"))
     yield driver
     driver.quit()
 
@@ -80,5 +84,11 @@ def browser(chrome):
     chrome.switch_to.window(chrome.window_handles[0])
     chrome.get("about:blank")
     chrome.delete_all_cookies()
-    chrome.set_window_size(*TABLET)
+    viewport(chrome, *TABLET)
     return chrome
+
+
+def viewport(driver, width: int, height: int) -> None:
+    """The page's own size in CSS pixels, as on the device (a window's size includes the browser's frame)."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 900})

@@ -38,6 +38,10 @@ class Panel:
     def button(self, label: str):
         return self.driver.find_element(By.XPATH, f"//button[normalize-space()={label!r}]")
 
+    def press(self, label: str) -> None:
+        """Tap the button that says `label`, once it is there (the page redraws as the room changes)."""
+        self.wait(lambda: self.button(label).click() or True, what=f"a button {label!r} to tap")
+
     def shown(self, element_id: str) -> bool:
         return self.find(element_id).is_displayed()
 

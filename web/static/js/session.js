@@ -104,7 +104,7 @@ function startScreen(act) {
     list.replaceChildren(...found.map((p) => el("li", {},
       el("div", {},
         el("h3", {}, p.name),
-        el("p", { class: "hint" }, `${length(p.planned_s)} · ${p.phases.length} phases`),
+        el("p", { class: "hint" }, `${p.planned_s === null ? "open-ended" : length(p.planned_s)} · ${p.phases.length} phases`),
         el("p", { class: "phases" }, p.phases.map((ph) => `${ph.name} ${length(ph.duration_s)}`).join(" · "))),
       el("button", { type: "button", class: "primary", "aria-label": `Start ${p.name}`,
                      onclick: () => act("POST", "/api/session", { profile: p.id }, `${p.name} started`) }, "Start"))));

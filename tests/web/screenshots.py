@@ -1,0 +1,45 @@
+"""Makes the README's screenshots of the panel: `python -m tests.web.screenshots` (needs what the browser
+tests need). A dark room on a tablet: a session in its second phase with calm on, landscape and portrait."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import requests
+from selenium.webdriver.common.by import By
+
+from tests.broker import Broker
+from tests.web.conftest import AUTH, ROOT, TABLET, serve, start_chrome, viewport
+from tests.web.panel import Panel
+
+OUT = ROOT / "web" / "docs"
+
+
+def main() -> None:
+    broker = Broker().start()
+    with tempfile.TemporaryDirectory() as tmp:
+        room = serve(Path(tmp), broker, "room-1")
+        driver = start_chrome(Path(tmp) / "chromium-profile")
+        try:
+            requests.post(f"{room.base}/api/session", headers=AUTH, json={"profile": "psilocybin-8h"}).raise_for_status()
+            requests.post(f"{room.base}/api/session/next", headers=AUTH).raise_for_status()
+            requests.post(f"{room.base}/api/presets/calm", headers=AUTH).raise_for_status()
+            OUT.mkdir(parents=True, exist_ok=True)
+            for name, size in (("panel-tablet-landscape.png", TABLET), ("panel-tablet-portrait.png", (800, 1280))):
+                viewport(driver, *size)
+                panel = Panel(driver, room.base).open()
+                if panel.shown("login"):
+                    panel.login()
+                panel.wait(lambda: driver.find_element(By.CSS_SELECTOR, ".timeline") and panel.text("link") == "Live")
+                panel.wait_text("preset-status", "Calm is on")
+                driver.save_screenshot(str(OUT / name))
+                print(OUT / name)
+        finally:
+            driver.quit()
+            room.stop()
+            broker.close()
+
+
+if __name__ == "__main__":
+    main()
