@@ -35,6 +35,9 @@ HURRY = 0.5          # a deck still fading out when a third track needs it fades
 WATCH = 5.0          # seconds between checks that the output still takes what VLC decodes
 RETRY = 10.0         # seconds between attempts to bring a failed output back
 END_SLACK = 1.0      # a track that ends this much before its length ended early (a decoding problem)
+READ_AHEAD = 1.5     # VLC amplifies as it decodes, up to this far ahead of what is heard (1-1.5 s
+                     # measured with file-caching 300 ms through ALSA): a fade-out must end that long
+                     # before the track does, or the track's tail is cut off loud
 
 
 @dataclass
@@ -351,10 +354,11 @@ class Music:
                 self._notify("track_skipped", {"file": str(entry.path), "reason": str(exc)})
                 position = 0.0
                 continue
-            if position >= probe.duration - fade:
+            if 0 < position > probe.duration - 2 * fade - READ_AHEAD:
                 position = 0.0
-                continue  # a resume point this close to the end: the next track instead
+                continue  # too little left to fade in and out again: the next track instead
             self._index = i
+            now = max(now, self._clock.monotonic())  # reading the files took a moment
             self._start_track(now, entry, probe.duration, probe.title, position, fade)
             return
         self._set_problem(f"nothing in {playlist.name} can be played")
@@ -489,14 +493,15 @@ class Music:
         active = self._active
         if self._playlist is None:
             return
-        if active is not None and now >= self._crossfade_at(active):
-            self._advance(now, self._index + 1, 0.0, max(TICK, active.duration - active.position(now)))
+        if active is not None and self._pending is None and now >= self._crossfade_at(active):
+            self._advance(now, self._index + 1, 0.0, min(self._settings.crossfade, active.duration / 2))
         elif self._silence_until is not None and now >= self._silence_until:
             self._advance(now, self._index + 1, 0.0, self._settings.crossfade)
 
     def _crossfade_at(self, deck: _Deck) -> float:
         fade = min(self._settings.crossfade, deck.duration / 2)
-        return deck.since + (deck.duration - fade - deck.offset)
+        lead = min(READ_AHEAD, (deck.duration - fade) / 2)
+        return deck.since + (deck.duration - fade - lead - deck.offset)
 
     def _set_volumes(self, now: float) -> None:
         level = self._level.at(now)

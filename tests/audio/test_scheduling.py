@@ -1,0 +1,174 @@
+"""When things happen: a ManualClock drives the music thread, real libvlc plays into its dummy output."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from room_controller.audio.music import READ_AHEAD, Music
+from room_controller.audio.settings import AudioSettings, MusicPlay
+from room_controller.clock import ManualClock
+from .conftest import write_m3u, write_tone
+
+LENGTH = 20.0   # seconds of each track
+FADE = 4.0
+
+
+@pytest.fixture
+def room(tmp_path, events):
+    for name, freq in (("a", 440), ("b", 660), ("c", 550)):
+        write_tone(tmp_path / f"{name}.wav", freq, LENGTH)
+    write_m3u(tmp_path / "ab.m3u", ["a.wav", "b.wav"])
+    write_m3u(tmp_path / "calm.m3u", ["c.wav"])
+    write_m3u(tmp_path / "quiet.m3u", ["a.wav", "silence: 10s", "b.wav"])
+    clock = ManualClock()
+    made = []
+
+    def make(**settings) -> Music:
+        settings = {"vlc_args": ["--aout=adummy"], "crossfade": FADE, "max_volume": 80, **settings}
+        music = Music(AudioSettings(**settings), tmp_path, clock, events.notify)
+        music.start()
+        made.append(music)
+        return music
+
+    yield clock, make
+    for music in made:
+        music.stop(fade=False)
+
+
+def tracks(music) -> list[str]:
+    return [d["track"] for d in music.snapshot()["decks"]]
+
+
+def settle(clock, seconds=0.0):
+    """Let the music thread take the commands sent so far at this moment, then move time on."""
+    clock.advance(0.0)
+    clock.advance(seconds)
+
+
+def test_the_next_track_crossfades_in_before_the_end(room):
+    clock, make = room
+    music = make()
+    music.play(MusicPlay(playlist="ab.m3u", volume=50))
+    settle(clock, 0)
+    assert tracks(music) == ["a"]
+    start = LENGTH - FADE - READ_AHEAD
+    settle(clock, start - 0.1)
+    assert tracks(music) == ["a"]
+    settle(clock, 0.1 + FADE / 2)                      # halfway through the crossfade
+    decks = {d["track"]: d["volume"] for d in music.snapshot()["decks"]}
+    expected = 50 * math.cos(math.pi / 4) ** (1 / 3)   # equal power, through the cubic law
+    assert decks["a"] == pytest.approx(expected, abs=1) and decks["b"] == pytest.approx(expected, abs=1)
+    assert music.snapshot()["track"] == "b"
+    settle(clock, FADE / 2 + 0.1)
+    assert tracks(music) == ["b"]
+
+
+def test_a_silent_stretch_fades_out_waits_and_fades_in(room, events):
+    clock, make = room
+    music = make()
+    music.play("quiet.m3u")
+    settle(clock, LENGTH - READ_AHEAD + 0.1)          # a has faded out
+    assert tracks(music) == [] and music.snapshot()["silence"]
+    settle(clock, 9.0)
+    assert tracks(music) == []
+    settle(clock, 1.5)
+    assert tracks(music) == ["b"]
+    assert events.of("silence")[0]["seconds"] == 10
+
+
+def test_the_level_ramps_no_faster_than_allowed_and_stays_under_the_cap(room):
+    clock, make = room
+    music = make(max_rise_per_s=5)
+    music.play(MusicPlay(playlist="ab.m3u", volume=40))
+    settle(clock, FADE)
+    music.set_volume(100)
+    for second in range(1, 10):
+        settle(clock, 1.0)
+        assert music.snapshot()["volume"] <= min(80, 40 + 5 * second) + 1e-6
+    assert music.snapshot()["volume"] == 80
+    with pytest.raises(ValueError):
+        music.set_volume(101)
+
+
+def test_a_held_preset_returns_to_the_phase_music_where_it_was(room, events):
+    clock, make = room
+    music = make()
+    music.play("ab.m3u")
+    settle(clock, 5.0)
+    music.hold(MusicPlay(playlist="calm.m3u", volume=30))
+    settle(clock, FADE + 0.1)
+    assert tracks(music) == ["c"] and music.snapshot()["held"]
+    music.release()
+    settle(clock, FADE + 0.1)
+    assert tracks(music) == ["a"]
+    assert events.of("track_started")[-1]["position_s"] == pytest.approx(5.0)
+
+
+def test_a_phase_change_under_a_preset_waits_for_the_release(room):
+    clock, make = room
+    music = make()
+    music.play("ab.m3u")
+    music.hold("calm.m3u")
+    settle(clock, FADE + 0.1)
+    music.play("quiet.m3u")
+    settle(clock, 1.0)
+    assert tracks(music) == ["c"]
+    music.release()
+    settle(clock, FADE + 0.1)
+    assert tracks(music) == ["a"] and music.snapshot()["playlist"] == "quiet.m3u"
+
+
+def test_next_during_a_crossfade_hurries_the_leaving_track(room):
+    clock, make = room
+    music = make()
+    music.play("ab.m3u")
+    settle(clock, LENGTH - FADE - READ_AHEAD + 1.0)    # a -> b under way
+    music.next()
+    settle(clock, 1.0)
+    assert music.snapshot()["track"] == "a"
+    settle(clock, FADE)
+    assert tracks(music) == ["a"]
+
+
+def test_pause_fades_out_and_freezes_the_position(room):
+    clock, make = room
+    music = make(fade_out=2)
+    music.play("ab.m3u")
+    settle(clock, 3.0)
+    music.pause()
+    settle(clock, 2.5)
+    snap = music.snapshot()
+    assert not snap["playing"] and snap["position_s"] == pytest.approx(5.0, abs=0.1)
+    settle(clock, 60)
+    assert music.snapshot()["position_s"] == pytest.approx(5.0, abs=0.1)
+    music.resume()
+    settle(clock, 1.0)
+    assert music.snapshot()["playing"] and music.snapshot()["position_s"] == pytest.approx(6.0, abs=0.1)
+
+
+def test_the_sound_dose_is_kept_and_warned_about(room, events):
+    clock, make = room
+    # 115 dBA at volume 100: the daily dose lasts 8 h / 2^10 = 28 s
+    music = make(calibration_dba=115, max_volume=100)
+    music.play(MusicPlay(playlist="calm.m3u", volume=100))
+    settle(clock, FADE)
+    assert music.snapshot()["dose"]["dba"] == pytest.approx(115, abs=0.2)
+    settle(clock, 14.0)
+    assert [w["percent"] for w in events.of("dose_warning")] == [50]
+    settle(clock, 14.0)
+    assert [w["percent"] for w in events.of("dose_warning")] == [50, 100]
+    music.reset_dose()
+    settle(clock, 0.1)
+    assert music.snapshot()["dose"]["percent"] < 1
+
+
+def test_stop_means_silence_at_once_after_a_short_fade(room, events):
+    clock, make = room
+    music = make(fade_out=1)
+    music.play("ab.m3u")
+    settle(clock, 3.0)
+    music.hold("stop")
+    settle(clock, 1.1)
+    assert tracks(music) == [] and not music.snapshot()["playing"]
