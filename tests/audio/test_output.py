@@ -52,7 +52,9 @@ def test_crossfade_is_equal_power_and_leaves_no_gap(tmp_path, events, audio_path
 
 def tone_with_a_volume_change(tmp_path, events, audio_path, recording, first: float, then: float,
                               **settings) -> tuple[float, list[float]]:
-    """Play a 440 Hz tone at `first`, move the volume to `then` 1.5 s later; returns the final level and the captured tone levels."""
+    """Play a 440 Hz tone at `first` and move the volume to `then` 1.5 s later.
+
+    Returns the level Music reports at the end and the captured tone levels."""
     write_tone(tmp_path / "a.wav", 440, 8.0)
     name = write_m3u(tmp_path / "a.m3u", ["a.wav"])
     music = start_music(tmp_path, events, audio_path, crossfade="0.5s", **settings)
