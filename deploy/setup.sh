@@ -3,11 +3,15 @@
 #   - system packages, with apt (needs root; asks through sudo when run as a user):
 #       mosquitto (the MQTT broker), libvlc with its plugins (music), sox (demo tracks), python3-venv
 #   - a virtual environment in .venv with the package and its test tools (nothing outside this folder)
+#   - with --test, what the test suite needs besides: Chromium and its driver for the panel's browser tests,
+#     JACK and ALSA's jack plugin to capture the music the tests play,
+#     npm and axe-core (in tests/web/node_modules) for the accessibility check
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(mosquitto mosquitto-clients libvlc5 libvlc-bin vlc-plugin-base sox python3-venv)
+[ "${1:-}" = "--test" ] && packages+=(chromium chromium-driver npm jackd2 libasound2-plugins)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -30,4 +34,7 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e ".[test]"
 .venv/bin/python playlists/make_demo.py   # calm demo tracks (sox), not kept in the repository
+if [ "${1:-}" = "--test" ] && [ ! -f tests/web/node_modules/axe-core/axe.min.js ]; then
+  npm install --prefix tests/web --no-save --no-audit --no-fund --silent axe-core@4 >/dev/null
+fi
 echo "ready: .venv/bin/room-controller"
