@@ -11,7 +11,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(mosquitto mosquitto-clients libvlc5 libvlc-bin vlc-plugin-base sox python3-venv)
-[ "${1:-}" = "--test" ] && packages+=(chromium chromium-driver npm jackd2 libasound2-plugins)
+if [ "${1:-}" = "--test" ]; then
+  packages+=(chromium chromium-driver jackd2 libasound2-plugins)
+  command -v npm >/dev/null || packages+=(npm)   # a Node.js from elsewhere brings its own npm
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
