@@ -42,7 +42,7 @@ class App:
             on_message=lambda topic, payload, retained: self.room.on_mqtt_message(topic, payload, retained),
         )
         self.music = Music(config.audio, config.playlists_dir, self.clock,
-                           lambda kind, data: self.loop.submit(self.room.emit, kind, **data)) if audio else None
+                           lambda kind, data: self.loop.submit(self.room.music_event, kind, data)) if audio else None
         self.room = Room(config, catalogue, self.loop, self.link.publish, self.journal,
                          load_profiles(config) if profiles is None else profiles, music=self.music)
         self.flask = create_app(self.room, config.web)
