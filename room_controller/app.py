@@ -42,12 +42,16 @@ class App:
             on_message=lambda topic, payload, retained: self.room.on_mqtt_message(topic, payload, retained),
         )
         self.music = Music(config.audio, config.playlists_dir, self.clock,
-                           lambda kind, data: self.loop.submit(self.room.music_event, kind, data)) if audio else None
+                           self._music_event) if audio else None
         self.room = Room(config, catalogue, self.loop, self.link.publish, self.journal,
                          load_profiles(config) if profiles is None else profiles, music=self.music)
         self.flask = create_app(self.room, config.web)
         self.web = WebServer(self.flask, config.web.host, config.web.port, config.web.threads) if web else None
         self._started: list = []
+
+    def _music_event(self, kind: str, data: dict) -> None:
+        """The music thread's news (track started, file skipped, output failing), journaled by the core."""
+        self.loop.submit(lambda: self.room.emit(kind, **data))
 
     def start(self) -> "App":
         self._started.append(self.journal.close)

@@ -248,14 +248,6 @@ class Room:
         self.emit("note", text=text)
         return {"note": text}
 
-    def music_event(self, kind: str, data: dict) -> None:
-        """What the music thread reports (a track started, a file skipped, the output failing): journaled."""
-        if kind == "audio_error":
-            self.problems["audio"] = f"music: {data.get('message', 'error')}"
-        elif kind == "track_started":
-            self.problems.pop("audio", None)
-        self.emit(kind, **data)
-
     def adjust_music(self, volume: float | None, playing: bool | None, next_track: bool = False) -> dict:
         if self.music is None:
             raise Conflict("this room plays no music")
