@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from room_controller import yamlfile
 from room_controller.audio.settings import AudioSettings, MusicSpec
+from room_controller.buttons import ButtonMapping
 from room_controller.fields import Colour, Duration, Identifier, Kelvin, Percent
 from room_controller.lighting.profiles import Catalogue, deep_merge
 from room_controller.lighting.state import LightChange
@@ -102,6 +103,7 @@ class WebSettings(Model):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
     pin: SecretStr | None = None
+    admin_pin: SecretStr | None = Field(None, description="for the clinic tools (profile editor); not the therapist's")
     api_token: SecretStr | None = None
     threads: int = Field(32, ge=4, le=256, description="server threads: open panels hold one each")
     max_event_streams: int = Field(16, ge=1, le=200)
@@ -114,6 +116,11 @@ class WebSettings(Model):
             raise ValueError("api_token must be at least 16 characters")
         if self.pin is not None and not (4 <= len(self.pin.get_secret_value()) <= 12):
             raise ValueError("pin must be 4 to 12 characters")
+        if self.admin_pin is not None:
+            if not (6 <= len(self.admin_pin.get_secret_value()) <= 32):
+                raise ValueError("admin_pin must be 6 to 32 characters")
+            if self.pin is not None and self.admin_pin.get_secret_value() == self.pin.get_secret_value():
+                raise ValueError("admin_pin must differ from the therapist's pin")
         return self
 
 
@@ -146,6 +153,13 @@ class LightingSettings(Model):
     min_toggle_interval: Duration = Field(1.0, ge=1.0, description="never switch a light on/off more often")
 
 
+class HomeAssistantSettings(Model):
+    """MQTT discovery, so the room shows up in the clinic's Home Assistant (homeassistant.py)."""
+
+    discovery: bool = False
+    prefix: str = Field("homeassistant", pattern=r"^[^#+\s/]+$", description="Home Assistant's discovery prefix")
+
+
 class RoomConfig(Model):
     room: RoomInfo
     mqtt: MqttSettings = MqttSettings()
@@ -154,6 +168,8 @@ class RoomConfig(Model):
     lighting: LightingSettings = LightingSettings()
     lights: list[LightConfig] = Field(default_factory=list)
     presets: dict[Identifier, Preset] = Field(default_factory=dict)
+    buttons: list[ButtonMapping] = Field(default_factory=list, description="MQTT messages that act like the panel")
+    homeassistant: HomeAssistantSettings = HomeAssistantSettings()
     profiles_dir: Path = Path("profiles")
     playlists_dir: Path = Path("playlists")
     data_dir: Path = Path("data")
@@ -231,6 +247,11 @@ def cross_check(config: RoomConfig, catalogue: Catalogue, doc: yamlfile.Document
             if group not in config.groups:
                 problems.append(doc.problem(("presets", name, "lights", "per_group", group),
                                             f"no light is in the group {group!r}{suggest(group, config.groups)}"))
+    for i, button in enumerate(config.buttons):
+        preset = button.do.get("preset")
+        if preset is not None and preset not in config.presets:
+            problems.append(doc.problem(("buttons", i, "do", "preset"),
+                                        f"there is no preset {preset!r}{suggest(preset, config.presets)}"))
     return problems
 
 

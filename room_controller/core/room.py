@@ -16,11 +16,13 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from room_controller.buttons import pressed
 from room_controller.config import LightScene, RoomConfig
 from room_controller.core.commands import CommandError, parse_command
 from room_controller.core.errors import Conflict, NotFound
 from room_controller.core.lights import Light
 from room_controller.core.loop import Loop
+from room_controller.homeassistant import Discovery
 from room_controller.journal.store import Journal, JournalError
 from room_controller.lighting.decode import DecodeError, Report, decode, topics
 from room_controller.lighting.profiles import Catalogue, Device
@@ -90,12 +92,14 @@ class Room:
         if journal.problem:
             self.problems["journal"] = journal.problem
         self.session = SessionRunner(self, journal, profiles)
+        self.discovery = Discovery(config)
 
     # -- what the room is subscribed to --------------------------------------------------------------------
 
     @property
     def subscriptions(self) -> list[str]:
-        return sorted(self._by_topic) + [self.command_topic]
+        extra = {b.topic for b in self.config.buttons} | ({self.discovery.status_topic} - {None})
+        return sorted(self._by_topic) + [self.command_topic] + sorted(extra - set(self._by_topic))
 
     # -- events and snapshots (core loop) --------------------------------------------------------------------
 
@@ -271,6 +275,13 @@ class Room:
         for light in self.lights.values():
             light.send_raw([MqttMessage(light.device.topic(m.topic), m.payload) for m in light.device.profile.query])
             light.reassert(self.config.lighting.reassert_transition)
+        self.announce_discovery(clean=True)
+
+    def announce_discovery(self, clean: bool = False) -> None:
+        """Home Assistant's entities (and, on connect, the removal of ones published before and gone now)."""
+        messages = (self.discovery.stale() if clean else []) + self.discovery.announce()
+        if all([self._publish(m) for m in messages]) and clean:
+            self.discovery.remember()
 
     def broker_disconnected(self, reason: str) -> None:
         self.mqtt_connected = False
@@ -319,6 +330,12 @@ class Room:
             if not retained:
                 self._on_command(payload)
             return
+        if topic == self.discovery.status_topic:
+            if payload == b"online":
+                self.loop.submit(self.announce_discovery)
+            return
+        if not retained:   # a retained press is an old one: never act on it at connect
+            self._on_button(topic, payload)
         for light_id in self._by_topic.get(topic, ()):
             try:
                 report = decode(self.lights[light_id].device, topic, payload)
@@ -334,9 +351,21 @@ class Room:
         except CommandError as exc:
             self._bad_payload(self.command_topic, str(exc))
             return
+        self._run(command, self.command_topic)
+
+    def _on_button(self, topic: str, payload: bytes) -> None:
+        try:
+            commands = pressed(self.config.buttons, topic, payload)
+        except CommandError as exc:
+            self._bad_payload(topic, str(exc))
+            return
+        for command in commands:
+            self._run(command, topic)
+
+    def _run(self, command: Any, topic: str) -> None:
         future = self.loop.submit(command.run, self)
         future.add_done_callback(lambda f: f.exception() and log.warning(
-            "command %s on %s refused: %s", command, self.command_topic, f.exception()))
+            "command %s on %s refused: %s", command, topic, f.exception()))
 
     def _bad_payload(self, topic: str, message: str) -> None:
         count = self._bad_payloads.get(topic, 0) + 1
