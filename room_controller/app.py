@@ -19,6 +19,7 @@ from room_controller.lighting.profiles import Catalogue
 from room_controller.mqtt import MqttLink
 from room_controller.session.profiles import SessionProfile, load_profiles
 from room_controller.webapp.http import create_app
+from room_controller.webapp.routes import Route
 from room_controller.webapp.server import WebServer
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,8 @@ log = logging.getLogger(__name__)
 
 class App:
     def __init__(self, config: RoomConfig, catalogue: Catalogue, *, clock: Clock | None = None,
-                 audio: bool = True, web: bool = True, profiles: dict[str, SessionProfile] | None = None) -> None:
+                 audio: bool = True, web: bool = True, profiles: dict[str, SessionProfile] | None = None,
+                 routes: tuple[Route, ...] = ()) -> None:
         self.config = config
         self.clock = clock or SystemClock()
         self.journal = Journal(config.data_dir)
@@ -45,7 +47,7 @@ class App:
                            self._music_event) if audio else None
         self.room = Room(config, catalogue, self.loop, self.link.publish, self.journal,
                          load_profiles(config) if profiles is None else profiles, music=self.music)
-        self.flask = create_app(self.room, config.web)
+        self.flask = create_app(self.room, config.web, routes)
         self.web = WebServer(self.flask, config.web.host, config.web.port, config.web.threads) if web else None
         self._started: list = []
 

@@ -6,7 +6,10 @@ restarts; `stop()` ends it by its PID, so nothing is left behind.
 
 from __future__ import annotations
 
+import ctypes
+import getpass
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -22,6 +25,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _die_with_parent() -> None:
+    """In the child: ask Linux to end it if its parent dies, so a killed demo leaves no broker behind.
+    (Linux ties this to the thread that started the child: start the broker from a long-lived thread.)"""
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 class Broker:
     """mosquitto on 127.0.0.1; `restart()` keeps the port, like a broker a technician restarts."""
 
@@ -34,13 +46,16 @@ class Broker:
         self.host = "127.0.0.1"
         self._dir = tempfile.TemporaryDirectory(prefix="broker-")
         self.conf = Path(self._dir.name) / "mosquitto.conf"
+        # `user`: run as whoever started it; switching user would also cancel the parent-death signal
         self.conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                             "log_type error\nlog_type warning\n")
+                             f"user {getpass.getuser()}\nlog_type error\nlog_type warning\n")
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> "Broker":
-        self.proc = subprocess.Popen([self.binary, "-c", str(self.conf)], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
+        log = Path(self._dir.name) / "mosquitto.log"
+        with open(log, "ab") as err:
+            self.proc = subprocess.Popen([self.binary, "-c", str(self.conf)], stdout=subprocess.DEVNULL, stderr=err,
+                                         preexec_fn=_die_with_parent)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
@@ -48,7 +63,7 @@ class Broker:
                 return self
             except OSError:
                 if self.proc.poll() is not None:
-                    raise RuntimeError(f"mosquitto exited: {self.proc.stderr.read().decode()}")
+                    raise RuntimeError(f"mosquitto exited: {log.read_text().strip()}")
                 time.sleep(0.02)
         raise RuntimeError("mosquitto did not start listening")
 

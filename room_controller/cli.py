@@ -22,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the room service until SIGTERM/SIGINT")
     serve.add_argument("--config", required=True, type=Path, help="the room's YAML configuration")
+    demo = commands.add_parser("demo", help="a whole demo room on this computer: broker, lights, music, panel")
+    demo.add_argument("--port", type=int, default=None, help="the panel's port (default 8080, or a free one)")
     check = commands.add_parser("check", help="validate room configs, session and device profiles, playlists")
     check.add_argument("paths", nargs="+", type=Path)
     args = parser.parse_args(argv)
@@ -35,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_INVALID
         print(f"{len(args.paths)} file(s) checked: no problems")
         return 0
+    if args.command == "demo":
+        from room_controller.demo.room import run
+        return run(args.port)
     return _serve(args.config)
 
 

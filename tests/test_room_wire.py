@@ -61,7 +61,7 @@ def test_calm_preset_sends_each_family_its_own_command(make_room, broker):
     got = {(m.topic, m.payload, m.qos, m.retain) for m in cap.drain(0.5)}
     assert got == {
         ("zigbee2mqtt/Ceiling lamp/set", '{"state":"ON","brightness":38,"color_temp":455,"transition":3}', 0, False),
-        ("cmnd/floorlamp/Backlog", "Backlog Fade 1; Speed2 6; CT 455; Dimmer 15", 0, False),
+        ("cmnd/floorlamp/Backlog", "Fade 1; Speed2 6; CT 455; Dimmer 15", 0, False),
         ("wled/strip1/api", '{"on":true,"bri":5,"seg":[{"col":[[255,150,47]]}],"tt":30}', 0, False),
         ("shellies/shellyrgbw2-1/color/0/set",
          '{"white":0,"turn":"on","gain":2,"red":255,"green":150,"blue":47,"transition":3000}', 0, False),
@@ -140,11 +140,11 @@ def test_new_target_cancels_a_running_fade_and_starts_from_where_the_light_is(ma
     app.loop.call(app.room.adjust_lights, None, LightChange(brightness=80, kelvin=4000), 0.0)
     cap.next()
     app.loop.call(app.room.adjust_lights, None, LightChange(brightness=20, kelvin=2200), 120.0)
-    assert cap.next().payload == "Backlog Fade 1; Speed2 40; CT 284; Dimmer 70"
+    assert cap.next().payload == "Fade 1; Speed2 40; CT 284; Dimmer 70"
     clock.advance(30)   # a native 20 s chunk, then the second one starts
-    assert cap.next().payload == "Backlog Fade 1; Speed2 40; CT 318; Dimmer 60"
+    assert cap.next().payload == "Fade 1; Speed2 40; CT 318; Dimmer 60"
     app.loop.call(app.room.activate_preset, "calm")   # a quarter of the way: from 65 %
-    assert cap.next().payload == "Backlog Fade 1; Speed2 6; CT 455; Dimmer 15"
+    assert cap.next().payload == "Fade 1; Speed2 6; CT 455; Dimmer 15"
     clock.advance(200)
     assert cap.drain(0.2) == []   # the cancelled fade sends nothing more
     cap.close()

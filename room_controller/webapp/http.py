@@ -39,7 +39,8 @@ def error(status: int, code: str, message: str) -> tuple[Response, int]:
     return jsonify({"error": {"code": code, "message": message}}), status
 
 
-def create_app(room: Room, settings: WebSettings) -> Flask:
+def create_app(room: Room, settings: WebSettings, extra: tuple[Route, ...] = ()) -> Flask:
+    """`extra`: routes a mode of the service adds (the demo room's picture)."""
     app = Flask("room_controller", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     auth = Auth(settings, room.config.data_dir)
@@ -48,7 +49,8 @@ def create_app(room: Room, settings: WebSettings) -> Flask:
     streams = EventStreams(room, settings.max_event_streams, settings.threads)
     app.extensions["event_streams"] = streams  # closed by the server before it stops (webapp.server)
 
-    for route in ROUTES:
+    routes = [*ROUTES, *extra]
+    for route in routes:
         app.add_url_rule(route.path, f"{route.method} {route.path}", _view(room, auth, route),
                          methods=[route.method])
     panel = _panel_routes(auth, streams)
@@ -59,7 +61,7 @@ def create_app(room: Room, settings: WebSettings) -> Flask:
 
     @app.get("/api/openapi.json")
     def openapi_json():
-        return jsonify(openapi(ROUTES + panel))
+        return jsonify(openapi(routes + panel))
 
     @app.before_request
     def same_origin():

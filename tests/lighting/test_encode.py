@@ -36,10 +36,10 @@ EXPECTED = {
     ("zigbee2mqtt", "off"): [("zigbee2mqtt/lamp/set", '{"state":"OFF","transition":2}')],
     ("zigbee2mqtt", "amber"): [("zigbee2mqtt/lamp/set",
                                 '{"state":"ON","brightness":127,"color":{"x":0.5453,"y":0.4052},"transition":600}')],
-    ("tasmota", "calm"): [("cmnd/lamp/Backlog", "Backlog Fade 1; Speed2 6; CT 455; Dimmer 15")],
-    ("tasmota", "full"): [("cmnd/lamp/Backlog", "Backlog Fade 0; CT 250; Dimmer 100")],
-    ("tasmota", "off"): [("cmnd/lamp/Backlog", "Backlog Fade 1; Speed2 4; Power OFF")],
-    ("tasmota", "amber"): [("cmnd/lamp/Backlog", "Backlog Fade 1; Speed2 40; HSBColor 30,100,50")],
+    ("tasmota", "calm"): [("cmnd/lamp/Backlog", "Fade 1; Speed2 6; CT 455; Dimmer 15")],
+    ("tasmota", "full"): [("cmnd/lamp/Backlog", "Fade 0; CT 250; Dimmer 100")],
+    ("tasmota", "off"): [("cmnd/lamp/Backlog", "Fade 1; Speed2 4; Power OFF")],
+    ("tasmota", "amber"): [("cmnd/lamp/Backlog", "Fade 1; Speed2 40; HSBColor 30,100,50")],
     ("wled", "calm"): [("wled/lamp/api", '{"on":true,"bri":5,"seg":[{"col":[[255,150,47]]}],"tt":30}')],
     ("wled", "full"): [("wled/lamp/api", '{"on":true,"bri":255,"seg":[{"col":[[255,211,165]]}],"tt":0}')],
     ("wled", "off"): [("wled/lamp/api", '{"on":false,"tt":20}')],
@@ -91,13 +91,13 @@ def test_bulb_that_turns_off_at_one_never_gets_one():
 
 def test_long_fades_are_clamped_to_the_native_limit():
     assert json.loads(payloads("wled", CALM, 7200)[0][1])["tt"] == 650
-    assert payloads("tasmota", CALM, 7200)[0][1].startswith("Backlog Fade 1; Speed2 40;")
+    assert payloads("tasmota", CALM, 7200)[0][1].startswith("Fade 1; Speed2 40;")
     assert json.loads(payloads("shelly-rgbw2", CALM, 60)[0][1])["transition"] == 5000
 
 
 def test_colour_state_on_every_colour_family():
     violet = LightState(on=True, brightness=40, rgb=(120, 40, 200))
-    assert payloads("tasmota", violet, 0) == [("cmnd/lamp/Backlog", "Backlog Fade 0; HSBColor 270,80,40")]
+    assert payloads("tasmota", violet, 0) == [("cmnd/lamp/Backlog", "Fade 0; HSBColor 270,80,40")]
     assert payloads("wled", violet, 0)[0][1] == '{"on":true,"bri":29,"seg":[{"col":[[120,40,200]]}],"tt":0}'
 
 

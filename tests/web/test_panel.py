@@ -26,7 +26,7 @@ def test_login_then_calm_and_back_on_the_page_and_the_wire(browser, served, brok
     panel.tap("calm")
     got = {m.topic: m.payload for m in cap.take(2)}
     assert got == {CEILING: '{"state":"ON","brightness":38,"color_temp":455,"transition":3}',
-                   FLOOR: "Backlog Fade 1; Speed2 6; CT 455; Dimmer 15"}
+                   FLOOR: "Fade 1; Speed2 6; CT 455; Dimmer 15"}
     panel.wait_text("preset-status", "Calm is on")
     panel.wait_text("room-brightness-out", "15 %")
     assert panel.text("room-kelvin-out") == "2200 K, warm"
@@ -35,7 +35,7 @@ def test_login_then_calm_and_back_on_the_page_and_the_wire(browser, served, brok
     panel.tap("release")
     assert {m.topic: m.payload for m in cap.take(2)} == {
         CEILING: '{"state":"ON","brightness":102,"color_temp":370,"transition":5}',
-        FLOOR: "Backlog Fade 1; Speed2 10; CT 370; Dimmer 40"}
+        FLOOR: "Fade 1; Speed2 10; CT 370; Dimmer 40"}
     panel.wait_text("room-brightness-out", "40 %")
     panel.wait(lambda: not panel.shown("release"), what="'Return to phase' to go away")
     assert panel.text("preset-status") == ""
@@ -68,7 +68,7 @@ def test_a_slider_sends_one_value_on_release_and_another_panel_follows(browser, 
     first.drag("room-brightness", 200)
     sent = cap.next().payload
     assert cap.drain(0.5) == []                       # one value, when the finger lifted
-    assert sent.startswith("Backlog Fade 1; Speed2 2; ") and "CT" not in sent
+    assert sent.startswith("Fade 1; Speed2 2; ") and "CT" not in sent
     level = int(sent.rsplit("Dimmer ", 1)[1])
     assert 20 <= level <= 100
     first.wait_text("room-brightness-out", f"{level} %")

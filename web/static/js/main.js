@@ -5,6 +5,7 @@ import { $, toast } from "./dom.js";
 import { timeOfDay } from "./format.js";
 import { holdToActivate } from "./hold.js";
 import { follow } from "./live.js";
+import { nameLights, showPicture } from "./picture.js";
 import { bindSlider, renderLights, renderMusic } from "./setting.js";
 import { renderReminders, renderSession, tick } from "./session.js";
 
@@ -32,6 +33,7 @@ function render(state) {
   renderSession(state.session, act);
   renderReminders(state.session, act);
   renderLights(state, act);
+  nameLights(state);
   renderMusic(state.audio ?? {});
   renderProblems(state);
 }
@@ -143,6 +145,7 @@ async function start() {
   $("login").hidden = true;
   $("panel").hidden = false;
   wire();
+  showPicture();
   follow({
     onState: render,
     onLink: showLink,

@@ -1,0 +1,119 @@
+"""`room-controller demo`: a whole room with no set-up, on this computer alone.
+
+A private mosquitto on a free loopback port, simulated lights of three families, the generated calm music
+(silent when the computer has no sound card), the example session profiles and the panel, which also shows
+a picture of the room. Everything it starts it stops again, the broker by its PID.
+"""
+
+from __future__ import annotations
+
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+import yaml
+
+from room_controller.broker import INSTALL_HINT, Broker, free_port
+from room_controller.demo.devices import DeviceHub, TasmotaLamp, WledStrip, ZigbeeBulb
+from room_controller.mqtt import MqttLink
+from room_controller.webapp.routes import Route
+
+ROOT = Path(__file__).resolve().parents[2]
+LIGHTS = [
+    {"id": "ceiling", "name": "Ceiling", "profile": "zigbee2mqtt", "device": "Ceiling", "capabilities": {"color": False},
+     "groups": ["overhead"]},
+    {"id": "bedside", "name": "Bedside", "profile": "zigbee2mqtt", "device": "Bedside colour"},
+    {"id": "floor", "name": "Floor lamp", "profile": "tasmota", "device": "floorlamp"},
+    {"id": "strip", "name": "Shelf strip", "profile": "wled", "device": "shelf"},
+]
+
+
+def has_sound_card() -> bool:
+    try:
+        cards = Path("/proc/asound/cards").read_text()
+    except OSError:
+        return False
+    return bool(cards.strip()) and "no soundcards" not in cards
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def run(port: int | None, say=print) -> int:
+    """Run the demo until Ctrl-C or SIGTERM. `port` None: 8080 if free, else any free port."""
+    from room_controller.app import App
+    from room_controller.config import load_room
+
+    if port is not None and port and not port_free(port):
+        say(f"port {port} is in use (another demo or service?); choose another with --port, or leave --port "
+            "out and the demo picks a free one")
+        return 1
+    if port is None:
+        port = 8080 if port_free(8080) else free_port()
+        if port != 8080:
+            say(f"port 8080 is in use: the panel is on port {port} instead")
+    try:
+        broker = Broker()
+    except RuntimeError:
+        say(INSTALL_HINT)
+        return 1
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    _make_music(say)
+    with tempfile.TemporaryDirectory(prefix="room-demo-") as tmp:
+        broker.start()
+        hub = DeviceHub([ZigbeeBulb("ceiling", "Ceiling", colour=False), ZigbeeBulb("bedside", "Bedside colour", colour=True),
+                         TasmotaLamp("floor", "floorlamp"), WledStrip("strip", "shelf")], publish=lambda m: link.publish(m))
+        link = MqttLink(broker.host, broker.port, "demo-devices", on_connect=hub.connected, on_message=hub.message)
+        link.subscribe(hub.topics())
+        link.start()
+        pin, token = f"{secrets.randbelow(9000) + 1000}", secrets.token_urlsafe(24)
+        sound = has_sound_card()
+        config = Path(tmp) / "room.yaml"
+        config.write_text(yaml.safe_dump({
+            "room": {"id": "demo", "name": "Demo room"},
+            "mqtt": {"host": broker.host, "port": broker.port},
+            "web": {"host": "127.0.0.1", "port": port, "pin": pin, "api_token": token},
+            "audio": {"vlc_args": ["--aout=alsa"] if sound else ["--aout=dummy"], "max_volume": 60},
+            "lights": LIGHTS,
+            "profiles_dir": str(ROOT / "deploy" / "profiles"),
+            "playlists_dir": str(ROOT / "playlists"),
+            "data_dir": str(Path(tmp) / "data"),
+        }, sort_keys=False))
+        room_config, catalogue = load_room(config)
+        picture = Route("GET", "/api/demo/room", lambda room: hub.picture(), "The demo room's lights as they glow now")
+        app = App(room_config, catalogue, routes=(picture,))
+        try:
+            app.start()
+            say(f"demo room: http://127.0.0.1:{app.web.port}/   PIN {pin}")
+            say(f"API token: {token}")
+            say(f"broker: mosquitto on {broker.host}:{broker.port} (pid {broker.proc.pid})")
+            if not sound:
+                say("no sound card here: the music plays silently")
+            say("stop with Ctrl-C")
+            sys.stdout.flush()
+            stop.wait()
+        finally:
+            app.stop()
+            link.stop()
+            broker.close()
+    return 0
+
+
+def _make_music(say) -> None:
+    if not list((ROOT / "playlists" / "demo").glob("*.ogg")):
+        say("making the demo music (a few seconds)...")
+        subprocess.run([sys.executable, str(ROOT / "playlists" / "make_demo.py")], check=False,
+                       stdout=subprocess.DEVNULL)
