@@ -18,7 +18,8 @@ EXIT_INVALID = 2
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="room-controller", description="Sets a therapy room's light and music.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                        help="default: INFO for serve (every event, for the journal), WARNING for the demo")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the room service until SIGTERM/SIGINT")
     serve.add_argument("--config", required=True, type=Path, help="the room's YAML configuration")
@@ -27,7 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     check = commands.add_parser("check", help="validate room configs, session and device profiles, playlists")
     check.add_argument("paths", nargs="+", type=Path)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    level = args.log_level or ("WARNING" if args.command == "demo" else "INFO")
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "check":
         from room_controller.checks import check_paths
         problems = check_paths(args.paths)
