@@ -45,7 +45,13 @@ def build(session: dict, rows: list[Row]) -> dict:
             report[name].append(span)
             open_spans[name] = span
         if row.kind in POINTS:
-            report[POINTS[row.kind]].append({"at_s": at, "wall": row.wall, "kind": row.kind, **row.data})
+            report[POINTS[row.kind]].append({"at_s": at, "wall": row.wall, "kind": row.kind, "event": row.id,
+                                             **row.data})
+        if row.kind == "note_edited":   # the note shows its latest text; the journal keeps every version
+            for note in report["notes"]:
+                if note["event"] == row.data["note"]:
+                    note.setdefault("original", note["text"])
+                    note["text"] = row.data["text"]
     for span in open_spans.values():
         span["end_s"] = end_s if session.get("ended_wall") else None
     report["events"] = [r.as_dict() for r in rows]
@@ -65,10 +71,17 @@ def to_csv(rows: list[Row]) -> str:
     writer = csv.writer(out)
     writer.writerow(["time", "session_time", "event", "details"])
     for row in rows:
-        details = "; ".join(f"{k}={v}" for k, v in row.data.items() if k != "timeline")
-        writer.writerow([time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row.wall)),
-                         clock_text(row.session_s), row.kind, details])
+        writer.writerow([wall_text(row.wall), clock_text(row.session_s), row.kind, details(row.data)])
     return out.getvalue()
+
+
+def details(data: dict) -> str:
+    """An event's data on one line (the timeline copies are for recovery, not for people)."""
+    return "; ".join(f"{k}={v}" for k, v in data.items() if k != "timeline")
+
+
+def wall_text(wall: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(wall))
 
 
 def clock_text(seconds: float | None) -> str:

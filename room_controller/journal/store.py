@@ -143,6 +143,9 @@ class Journal:
         self._write("UPDATE sessions SET ended_wall=? WHERE id=?", (wall, session_id))
         self._write("DELETE FROM checkpoints WHERE session_id=?", (session_id,))
 
+    def set_label(self, session_id: int, label: str) -> None:
+        self._write("UPDATE sessions SET label=? WHERE id=?", (label, session_id))
+
     def checkpoint(self, point: Checkpoint) -> None:
         self._write("INSERT OR REPLACE INTO checkpoints VALUES (?,?,?,?,?,?)",
                     (point.session_id, point.session_s, point.mono, point.wall, point.boot_id, int(point.paused)))

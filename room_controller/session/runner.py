@@ -276,7 +276,7 @@ class SessionRunner:
             if "timeline" in row.data:
                 timeline = tl.Timeline(tuple(row.data["timeline"]["durations"]), row.data["timeline"]["anchor_index"],
                                        row.data["timeline"]["anchor_at"])
-            if row.kind == "session_started":
+            if row.kind in ("session_started", "label_changed"):
                 label = row.data.get("label", "")
             elif row.kind == "preset_on":
                 preset = row.data["preset"]

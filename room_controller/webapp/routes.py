@@ -14,9 +14,10 @@ from pydantic import Field, model_validator
 
 from room_controller.core.errors import Invalid, NotFound
 from room_controller.core.room import Room
-from room_controller.journal import report
+from room_controller.journal import html, report
 from room_controller.fields import Colour, Duration, Kelvin, Percent
 from room_controller.lighting.state import LightChange
+from room_controller.session import records
 from room_controller.yamlfile import Model
 
 
@@ -54,6 +55,10 @@ class Extend(Body):
 
 class Note(Body):
     text: str = Field(min_length=1, max_length=2000)
+
+
+class SessionPatch(Body):
+    label: str = Field(max_length=80, description="the clinic's own label; nothing that identifies the client")
 
 
 class AudioPatch(Body):
@@ -157,8 +162,8 @@ def sessions(room: Room) -> list[dict]:
 
 
 def session_report(room: Room, session_id: int, format: str = "json") -> Any:
-    if format not in ("json", "csv"):
-        raise Invalid("format is json or csv")
+    if format not in ("json", "csv", "html"):
+        raise Invalid("format is json, csv or html")
     with room.journal.reader() as reader:
         session = reader.session(session_id)
         if session is None:
@@ -166,7 +171,17 @@ def session_report(room: Room, session_id: int, format: str = "json") -> Any:
         rows = reader.events(session_id)
     if format == "csv":
         return Reply(report.to_csv(rows).encode(), "text/csv")
+    if format == "html":
+        return Reply(html.render(report.build(session, rows), rows, room.config.room.name).encode(), "text/html")
     return report.build(session, rows)
+
+
+def patch_session_record(room: Room, body: SessionPatch, session_id: int) -> dict:
+    return room.loop.call(records.relabel, room, session_id, body.label)
+
+
+def edit_note(room: Room, body: Note, session_id: int, event_id: int) -> dict:
+    return room.loop.call(records.edit_note, room, session_id, event_id, body.text)
 
 
 ROUTES: list[Route] = [
@@ -190,6 +205,10 @@ ROUTES: list[Route] = [
     Route("PATCH", "/api/audio", patch_audio, "Volume (ramped, capped) and play/pause", body=AudioPatch),
     Route("POST", "/api/audio/next", next_track, "Crossfade to the next track"),
     Route("GET", "/api/sessions", sessions, "Past and running sessions"),
-    Route("GET", "/api/sessions/<int:session_id>/report", session_report, "What happened when: json or csv",
-          query=("format",)),
+    Route("GET", "/api/sessions/<int:session_id>/report", session_report,
+          "What happened when: json, csv, or a printable html page with a timeline", query=("format",)),
+    Route("PATCH", "/api/sessions/<int:session_id>", patch_session_record, "Change a session's label",
+          body=SessionPatch),
+    Route("PATCH", "/api/sessions/<int:session_id>/notes/<int:event_id>", edit_note,
+          "Correct a note (journaled; the original is kept)", body=Note),
 ]

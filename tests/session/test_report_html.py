@@ -1,0 +1,149 @@
+"""The printable report: a session on a test clock, then its HTML page over HTTP — every journal event in the
+table, and a timeline picture whose shapes are exactly the journal's phases, presets, tracks, notes and
+reminders. Notes corrected after the session keep their original; the label is the clinic's to change."""
+
+from __future__ import annotations
+
+import time
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+
+import pytest
+import requests
+
+from room_controller.app import App
+from room_controller.clock import ManualClock
+from tests.rooms import load
+from tests.session.test_session_api import AUTH, LIGHTS, PLACES
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture
+def session_done(tmp_path, broker, room_id):
+    """A ketamine session of 30 minutes: a note, calm and its release, a track, reminders, then stop."""
+    clock = ManualClock()
+    config, catalogue = load(tmp_path, broker, room_id, LIGHTS, **PLACES)
+    app = App(config, catalogue, clock=clock, audio=False).start()
+    deadline = time.monotonic() + 5
+    while not app.room.mqtt_connected and time.monotonic() < deadline:
+        time.sleep(0.01)
+    room = app.room
+    session_id = app.loop.call(room.session.start, "ketamine-1h", "K-3")["session"]
+    clock.advance(60)
+    app._music_event("track_started", {"title": "Arrival & breath", "file": "arrival/1.ogg"})  # as Music says it
+    app.loop.settle()
+    clock.advance(240)
+    app.loop.call(room.add_note, "client resting")
+    clock.advance(180)
+    app.loop.call(room.activate_preset, "calm")
+    clock.advance(240)
+    app.loop.call(room.release_preset)
+    clock.advance(25 * 60 - 720)
+    for reminder in room.snapshot()["session"]["reminders"]:
+        app.loop.call(room.session.acknowledge, reminder["id"])
+    clock.advance(5 * 60)
+    app.loop.call(room.session.stop)
+    yield app, f"http://127.0.0.1:{app.web.port}", session_id
+    app.stop()
+
+
+def journal(app, session_id):
+    with app.journal.reader() as reader:
+        return reader.events(session_id)
+
+
+class Table(HTMLParser):
+    """The event table's rows: their `data-event` ids and cell texts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[tuple[int, list[str]]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr" and dict(attrs).get("data-event"):
+            self.rows.append((int(dict(attrs)["data-event"]), []))
+        elif tag == "td" and self.rows:
+            self._cell = []
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "td" and self._cell is not None:
+            self.rows[-1][1].append("".join(self._cell))
+            self._cell = None
+
+
+def picture(page: str) -> dict[str, list[tuple]]:
+    svg = ET.fromstring(page[page.index("<svg"):page.index("</svg>") + 6])
+    shapes: dict[str, list[tuple]] = {}
+    for g in svg.iter(f"{SVG}g"):
+        if "data-start-s" in g.attrib:
+            shapes.setdefault(g.get("data-kind"), []).append(
+                (g.get("data-name"), float(g.get("data-start-s")), float(g.get("data-end-s"))))
+        else:
+            shapes.setdefault(g.get("data-kind"), []).append((g.get("data-name"), float(g.get("data-at-s"))))
+    return shapes
+
+
+def spans(rows, opens, closes, name):
+    out, current = [], None
+    for row in rows:
+        if current and row.kind in closes:
+            out.append((current[0], current[1], row.session_s))
+            current = None
+        if row.kind == opens:
+            current = (row.data[name], row.session_s)
+    return out
+
+
+def test_the_html_report_shows_every_event_and_a_timeline_that_matches_the_journal(session_done):
+    app, base, session_id = session_done
+    r = requests.get(f"{base}/api/sessions/{session_id}/report?format=html", headers=AUTH)
+    assert (r.status_code, r.headers["Content-Type"]) == (200, "text/html; charset=utf-8")
+    rows = journal(app, session_id)
+    table = Table()
+    table.feed(r.text)
+    assert [event_id for event_id, _ in table.rows] == [row.id for row in rows]
+    assert [cells[2] for _, cells in table.rows] == [row.kind for row in rows]
+    assert ("note", "text=client resting") in {(cells[2], cells[3]) for _, cells in table.rows}
+
+    shapes = picture(r.text)
+    assert shapes["phases"] == spans(rows, "phase_entered", ("phase_entered", "session_stopped"), "name") == [
+        ("Arrival", 0.0, 600.0), ("Onset", 600.0, 1200.0), ("Journey", 1200.0, 1800.0)]
+    assert shapes["presets"] == [("calm", 480.0, 720.0)]
+    assert shapes["tracks"] == [("Arrival & breath", 60.0, 1800.0)]
+    assert shapes["notes"] == [("client resting", 300.0)]
+    assert shapes["reminders"] == [(row.data["text"], row.session_s) for row in rows if row.kind == "reminder_shown"] \
+        == [("Dose when the client is ready", 480.0), ("Check vitals", 1500.0)]
+    assert "<h1>Session {} · K-3</h1>".format(session_id) in r.text
+
+
+def test_notes_are_corrected_with_the_original_kept_and_the_label_is_the_clinics(session_done):
+    app, base, session_id = session_done
+    note = next(row for row in journal(app, session_id) if row.kind == "note")
+    url = f"{base}/api/sessions/{session_id}/notes/{note.id}"
+    r = requests.patch(url, headers=AUTH, json={"text": "client resting, eyes closed"})
+    assert (r.status_code, r.json()) == (200, {"session": session_id, "note": note.id,
+                                               "text": "client resting, eyes closed"})
+    assert requests.patch(url, headers=AUTH, json={"text": ""}).status_code == 422
+    assert requests.patch(f"{base}/api/sessions/{session_id}/notes/1", headers=AUTH,
+                          json={"text": "x"}).status_code == 404
+    assert requests.patch(f"{base}/api/sessions/{session_id}", headers=AUTH, json={"label": "K-3b"}).json() == \
+        {"session": session_id, "label": "K-3b"}
+    assert requests.patch(f"{base}/api/sessions/999", headers=AUTH, json={"label": "x"}).status_code == 404
+    rows = journal(app, session_id)
+    assert next(row for row in rows if row.id == note.id).data == {"text": "client resting"}  # never rewritten
+    assert [(row.kind, row.data, row.session_s) for row in rows[-2:]] == [
+        ("note_edited", {"note": note.id, "text": "client resting, eyes closed", "was": "client resting"}, None),
+        ("label_changed", {"label": "K-3b", "was": "K-3"}, None)]
+    report = requests.get(f"{base}/api/sessions/{session_id}/report", headers=AUTH).json()
+    assert report["session"]["label"] == "K-3b"
+    assert [(n["text"], n["original"]) for n in report["notes"]] == [("client resting, eyes closed", "client resting")]
+    page = requests.get(f"{base}/api/sessions/{session_id}/report?format=html", headers=AUTH).text
+    assert "client resting, eyes closed <span class=edited>(edited; first written: client resting)</span>" in page
+    assert requests.get(f"{base}/api/sessions/999/report?format=html", headers=AUTH).status_code == 404
+    assert requests.get(f"{base}/api/sessions/{session_id}/report?format=pdf", headers=AUTH).status_code == 422
