@@ -37,7 +37,8 @@ def _die_with_parent() -> None:
 class Broker:
     """mosquitto on 127.0.0.1; `restart()` keeps the port, like a broker a technician restarts."""
 
-    def __init__(self) -> None:
+    def __init__(self, access: str = "allow_anonymous true\n") -> None:
+        """`access`: the broker's access lines (a password file and ACL for tests of a clinic broker)."""
         binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         if not Path(binary).exists():
             raise RuntimeError(INSTALL_HINT)
@@ -47,7 +48,7 @@ class Broker:
         self._dir = tempfile.TemporaryDirectory(prefix="broker-")
         self.conf = Path(self._dir.name) / "mosquitto.conf"
         # `user`: run as whoever started it; switching user would also cancel the parent-death signal
-        self.conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+        self.conf.write_text(f"listener {self.port} 127.0.0.1\n{access}persistence false\n"
                              f"user {getpass.getuser()}\nlog_type error\nlog_type warning\n")
         self.proc: subprocess.Popen | None = None
 

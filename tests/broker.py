@@ -25,7 +25,8 @@ class Seen:
 class Capture:
     """A separate MQTT client that records what arrives, exactly as a device would receive it."""
 
-    def __init__(self, broker: Broker, *topics: str, qos: int = 2) -> None:
+    def __init__(self, broker: Broker, *topics: str, qos: int = 2, username: str | None = None,
+                 password: str | None = None) -> None:
         self.messages: "queue.Queue[Seen]" = queue.Queue()
         self.all: list[Seen] = []
         self._lock = threading.Lock()
@@ -34,6 +35,8 @@ class Capture:
         client.on_connect = lambda c, u, f, rc, p: (c.subscribe([(t, qos) for t in topics]), None)
         client.on_subscribe = lambda c, u, mid, rcs, p: ready.set()
         client.on_message = self._on_message
+        if username:
+            client.username_pw_set(username, password)
         client.connect(broker.host, broker.port)
         client.loop_start()
         self.client = client
