@@ -98,14 +98,19 @@ class JsonCommand(Model):
     static: dict[str, Any] = Field(default_factory=dict, description="constant keys sent with every command")
 
 
-class TemplatePart(Model):
-    text: str
+class _Conditional(Model):
+    """A template part or message sent only `when` its conditions hold (one name or a list)."""
+
     when: list[str] = Field(default_factory=list)
 
     @field_validator("when", mode="before")
     @classmethod
     def _one_or_many(cls, v: Any) -> Any:
         return [v] if isinstance(v, str) else v
+
+
+class TemplatePart(_Conditional):
+    text: str
 
     @model_validator(mode="after")
     def _conditions(self) -> "TemplatePart":
@@ -114,18 +119,12 @@ class TemplatePart(Model):
         return self
 
 
-class TemplateMessage(Model):
+class TemplateMessage(_Conditional):
     topic: str
     payload: str | None = None
     parts: list[TemplatePart] | None = None
     join: str = " "
     prefix: str = ""
-    when: list[str] = Field(default_factory=list)
-
-    @field_validator("when", mode="before")
-    @classmethod
-    def _one_or_many(cls, v: Any) -> Any:
-        return [v] if isinstance(v, str) else v
 
     @model_validator(mode="after")
     def _payload_or_parts(self) -> "TemplateMessage":

@@ -12,11 +12,11 @@ from typing import Any, Callable
 
 from pydantic import Field, model_validator
 
+from room_controller.config import LightSetting
 from room_controller.core.errors import Invalid, NotFound
 from room_controller.core.room import Room
 from room_controller.journal import html, report
-from room_controller.fields import Colour, Duration, Kelvin, Percent
-from room_controller.lighting.state import LightChange
+from room_controller.fields import Duration, Percent
 from room_controller.session import records
 from room_controller.yamlfile import Model
 
@@ -25,23 +25,16 @@ class Body(Model):
     """Request bodies: like the config models, an unknown key is refused with a suggestion."""
 
 
-class LightsPatch(Body):
-    on: bool | None = None
-    brightness: Percent | None = None
-    kelvin: Kelvin | None = None
-    color: Colour | None = Field(None, description="#RRGGBB")
+class LightsPatch(LightSetting):
+    """A slider or a program: the fields of a scene's light setting, and how long to fade."""
+
     transition: Duration | None = Field(None, le=7200, description="fade length, e.g. 5s or 10m (at most 2h)")
 
     @model_validator(mode="after")
     def _something(self) -> "LightsPatch":
-        if self.on is None and self.brightness is None and self.kelvin is None and self.color is None:
+        if self.change().empty:
             raise ValueError("give at least one of on, brightness, kelvin, color")
-        if self.kelvin is not None and self.color is not None:
-            raise ValueError("give kelvin (a white) or color, not both")
         return self
-
-    def change(self) -> LightChange:
-        return LightChange(on=self.on, brightness=self.brightness, kelvin=self.kelvin, rgb=self.color)
 
 
 class SessionStart(Body):
