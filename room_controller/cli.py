@@ -25,6 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--config", required=True, type=Path, help="the room's YAML configuration")
     demo = commands.add_parser("demo", help="a whole demo room on this computer: broker, lights, music, panel")
     demo.add_argument("--port", type=int, default=None, help="the panel's port (default 8080, or a free one)")
+    overview = commands.add_parser("overview", help="every room on the clinic broker on one read-only page, live")
+    overview.add_argument("--config", required=True, type=Path, help="the clinic's YAML: mqtt (broker, base_topic), "
+                                                                      "web (host, port)")
     check = commands.add_parser("check", help="validate room configs, session and device profiles, playlists")
     check.add_argument("paths", nargs="+", type=Path)
     args = parser.parse_args(argv)
@@ -42,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         from room_controller.demo.room import run
         return run(args.port)
+    if args.command == "overview":
+        return _overview(args.config)
     return _serve(args.config)
 
 
@@ -54,12 +59,8 @@ def _serve(path: Path) -> int:
         config, catalogue = load_room(path)
         profiles = load_profiles(config)
     except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return EXIT_INVALID
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+        return _invalid(exc)
+    stop = _stop_on_signal()
     app = App(config, catalogue, profiles=profiles)
     try:
         app.start()
@@ -77,3 +78,36 @@ def _serve(path: Path) -> int:
         watchdog.stop()
         app.stop()
     return 0
+
+
+def _overview(path: Path) -> int:
+    from room_controller.overview import Overview, load_clinic
+    try:
+        config = load_clinic(path)
+    except ConfigError as exc:
+        return _invalid(exc)
+    stop = _stop_on_signal()
+    try:
+        service = Overview(config).start()
+    except OSError as exc:
+        print(f"cannot start: {exc}", file=sys.stderr)
+        return 1
+    print(f"clinic overview on http://{service.web.host}:{service.web.port}/", flush=True)
+    try:
+        stop.wait()
+    finally:
+        service.stop()
+    return 0
+
+
+def _invalid(exc: ConfigError) -> int:
+    for problem in exc.problems:
+        print(problem, file=sys.stderr)
+    return EXIT_INVALID
+
+
+def _stop_on_signal() -> threading.Event:
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop

@@ -93,6 +93,31 @@ def create_app(room: Room, settings: WebSettings, extra: tuple[Route, ...] = ())
     return app
 
 
+def create_overview_app(rooms, max_streams: int, threads: int) -> Flask:
+    """The clinic overview's page (overview.py): it only reads what the rooms publish, so it has no login."""
+    app = Flask("room_overview", static_folder=None)
+    streams = EventStreams(rooms, max_streams, threads)
+    app.extensions["event_streams"] = streams
+    app.add_url_rule("/", "overview", lambda: send_from_directory(WEB, "overview.html"))
+    app.add_url_rule("/static/<path:name>", "asset", lambda name: send_from_directory(WEB / "static", name))
+    app.add_url_rule("/api/rooms", "rooms", lambda: Response(rooms.snapshot_json(), mimetype="application/json"))
+    app.add_url_rule("/api/events", "events", lambda: _stream(streams))
+
+    @app.after_request
+    def no_store(response: Response) -> Response:
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return app
+
+
+def _stream(streams: EventStreams):
+    stream = streams.open()
+    if stream is None:
+        return error(503, "busy", f"at most {streams.limit} pages can follow live at once")
+    return Response(stream, mimetype="text/event-stream", headers={"X-Accel-Buffering": "no"})
+
+
 def _denied(auth: Auth):
     denied = auth.check(request.method, request.headers.get("Authorization"), request.cookies.get(COOKIE),
                         request.headers.get(CSRF_HEADER))
@@ -195,10 +220,7 @@ def _panel_routes(auth: Auth, streams: EventStreams) -> list[Route]:
         return response
 
     def events():
-        stream = streams.open()
-        if stream is None:
-            return error(503, "busy", f"at most {streams.limit} panels can follow the room live at once")
-        return Response(stream, mimetype="text/event-stream", headers={"X-Accel-Buffering": "no"})
+        return _stream(streams)
 
     return [
         Route("GET", "/api/login", login_state, "Whether this browser is logged in, and its CSRF token", auth=False),
