@@ -5,7 +5,8 @@ manual adjustments, and an active preset (with any adjustment made while it hold
 drops its layer and the lights fade back to what the layers below say. Everything here runs on the core
 loop; other threads use the thread-safe methods at the bottom, which submit work and wait for it.
 
-Every change is announced as an `Event` to the listeners (journal, live panels, the retained MQTT state).
+Every change is journaled as it happens (`emit`); live panels and the retained MQTT state follow the
+snapshot published after each batch of work.
 """
 
 from __future__ import annotations
@@ -34,15 +35,8 @@ log = logging.getLogger(__name__)
 
 MANUAL_TRANSITION = 1.0   # a slider released: a short, smooth change
 PRESET_RELEASE = 5.0      # back from a preset: gently, whatever the preset's own fade was
+PREVIEW_LIMIT = 600.0     # a scene previewed from the profile editor ends by itself if the editor goes away
 UNKNOWN = LightState(on=False, brightness=0.0)
-
-
-@dataclass(frozen=True)
-class Event:
-    kind: str
-    data: dict
-    mono: float
-    wall: float
 
 
 @dataclass
@@ -78,8 +72,9 @@ class Room:
         self.scene: dict[str, LightChange] = {}
         self.manual: dict[str, LightChange] = {}
         self.preset: ActivePreset | None = None
+        self.preview: ActivePreset | None = None   # a scene shown from the profile editor, over everything
+        self._preview_timer = None
         self.mqtt_connected = False
-        self.listeners: list[Callable[[Event], None]] = []
         self.problems: dict[str, str] = {}
         self._dirty = True
         self._snapshot: dict = {}
@@ -104,22 +99,17 @@ class Room:
     # -- events and snapshots (core loop) --------------------------------------------------------------------
 
     def emit(self, kind: str, **data: Any) -> None:
-        """Journal a change (before anyone is told it happened) and tell the listeners."""
-        event = Event(kind, data, self.clock.monotonic(), self.clock.wall())
+        """Journal a change, before the request that made it is answered; a journal that cannot be
+        written is a problem shown in `health`, never a reason to refuse the change."""
         log.info("%s %s", kind, json.dumps(data, default=str) if data else "")
         info = self.session.session_info()
         try:
-            self.journal.append(kind, data, wall=event.wall, mono=event.mono,
+            self.journal.append(kind, data, wall=self.clock.wall(), mono=self.clock.monotonic(),
                                 session_id=info[0] if info else None, session_s=info[1] if info else None)
             if self.journal.problem is None:
                 self.problems.pop("journal", None)
         except JournalError:
             self.problems["journal"] = self.journal.problem or "the journal cannot be written"
-        for listener in self.listeners:
-            try:
-                listener(event)
-            except Exception:
-                log.exception("event listener failed on %s", kind)
         self._dirty = True
 
     def touch(self) -> None:
@@ -165,14 +155,17 @@ class Room:
 
     # -- layers ----------------------------------------------------------------------------------------------
 
-    def _target(self, light: Light) -> LightState | None:
+    def _target(self, light: Light, base: LightState | None = None) -> LightState | None:
+        """The layers over `base` (by default the light's current target)."""
         change = LightChange()
-        for layer in (self.scene, self.manual) + ((self.preset.changes, self.preset.adjust) if self.preset else ()):
+        for layer in (self.scene, self.manual) + ((self.preset.changes, self.preset.adjust) if self.preset else ()) \
+                + ((self.preview.changes,) if self.preview else ()):
             if light.id in layer:
                 change = layer[light.id].merged_over(change)
+        base = base or light.target
         if change.empty:
-            return light.target
-        return change.apply(light.target or light.known_state() or UNKNOWN)
+            return base
+        return change.apply(base or light.known_state() or UNKNOWN)
 
     def _retarget(self, transition: float, ids: list[str] | None = None) -> None:
         for light_id in ids or list(self.lights):
@@ -201,6 +194,7 @@ class Room:
         preset = self.config.presets.get(name)
         if preset is None:
             raise NotFound(f"there is no preset {name!r}; presets: {', '.join(self.config.presets)}")
+        self.end_preview()   # calm always wins over a scene being tried out
         previous = self.preset
         before = previous.before if previous else {
             light.id: light.target or light.known_state() for light in self.lights.values()}
@@ -230,6 +224,35 @@ class Room:
             self.music.release(reason=f"preset {name} released")
         self.emit("preset_off", preset=name)
         return {"preset": None}
+
+    # -- preview of a scene (the profile editor) -------------------------------------------------------------
+
+    def preview_scene(self, scene: LightScene) -> dict:
+        """Show a scene being edited until the editor ends it (or PREVIEW_LIMIT passes without a new one)."""
+        if self.session.session is not None:
+            raise Conflict("a session is running in this room: preview scenes when the room is free")
+        if self.preset is not None:
+            raise Conflict(f"the preset {self.preset.name!r} holds the room: release it to preview a scene")
+        before = self.preview.before if self.preview else {
+            light.id: light.target or light.known_state() for light in self.lights.values()}
+        self.preview = ActivePreset("preview", scene.changes(self.config.lights), before)
+        self._retarget(scene.transition, list(self.preview.changes))
+        if self._preview_timer:
+            self._preview_timer.cancel()
+        self._preview_timer = self.loop.call_later(PREVIEW_LIMIT, self.end_preview)
+        self.emit("preview_on", lights=sorted(self.preview.changes))
+        return {"preview": True}
+
+    def end_preview(self) -> dict:
+        if self.preview is not None:
+            before, self.preview = self.preview.before, None
+            self._preview_timer.cancel()
+            for light in self.lights.values():
+                target = self._target(light, before[light.id])
+                if target is not None:
+                    light.fade_to(target, MANUAL_TRANSITION)
+            self.emit("preview_off")
+        return {"preview": False}
 
     # -- manual adjustments ----------------------------------------------------------------------------------
 
