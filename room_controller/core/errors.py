@@ -19,3 +19,7 @@ class Conflict(Refused):
 class Invalid(Refused):
     status = 422
     code = "invalid"
+
+    def __init__(self, message: str, fields: list[dict] | None = None) -> None:
+        super().__init__(message)
+        self.fields = fields   # [{"path": "phases[0].duration", "message": ...}]: shown next to each field

@@ -29,8 +29,10 @@ from room_controller.config import WebSettings
 log = logging.getLogger(__name__)
 
 COOKIE = "room_panel"
+ADMIN_COOKIE = "room_admin"   # the clinic tools (profile editor): a PIN of their own, a shorter login
 CSRF_HEADER = "X-CSRF-Token"
 LIFETIME = 12 * 3600.0       # longer than the longest session; each use slides it on
+ADMIN_LIFETIME = 1800.0      # the clinic tools log out after half an hour unused
 RENEW_AFTER = 600.0          # re-issue the cookie (new expiry) at most every 10 minutes
 TRIES, TRY_WINDOW = 5, 60.0  # PIN tries per client address per minute
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -52,16 +54,23 @@ class PanelLogin:
 
 
 class Auth:
-    def __init__(self, settings: WebSettings, data_dir: Path) -> None:
+    """The therapist's login, or with `admin` the clinic tools' login (web.admin_pin, a cookie of its own)."""
+
+    def __init__(self, settings: WebSettings, data_dir: Path, *, admin: bool = False) -> None:
         self._token = settings.api_token.get_secret_value().encode() if settings.api_token else None
-        pin = settings.pin.get_secret_value().encode() if settings.pin else None
+        secret = settings.admin_pin if admin else settings.pin
+        pin = secret.get_secret_value().encode() if secret else None
         self._pin = pin
-        self._key = hmac.new(_secret(data_dir), b"pin:" + (pin or b""), hashlib.sha256).digest()
+        self._open = self._token is None and settings.pin is None and pin is None
+        self.cookie_name, self.lifetime = (ADMIN_COOKIE, ADMIN_LIFETIME) if admin else (COOKIE, LIFETIME)
+        self._setting = "web.admin_pin" if admin else "web.pin"
+        self._key = hmac.new(_secret(data_dir), (b"admin:" if admin else b"pin:") + (pin or b""),
+                             hashlib.sha256).digest()
         self.tries = Tries()
 
     @property
     def open(self) -> bool:
-        return self._token is None and self._pin is None
+        return self._open
 
     @property
     def has_pin(self) -> bool:
@@ -90,12 +99,12 @@ class Auth:
         if wait > 0:
             return Denied(429, "too_many_tries", f"too many PIN tries; wait {wait} s, then try again", wait)
         if self._pin is None:
-            return Denied(409, "no_pin", "this room has no PIN set (web.pin in its configuration)")
+            return Denied(409, "no_pin", f"this room has no PIN set for this ({self._setting} in its configuration)")
         if not hmac.compare_digest(pin.encode(), self._pin):
             self.tries.failed(address)
             return Denied(401, "wrong_pin", "that PIN is not right")
         self.tries.succeeded(address)
-        return PanelLogin(secrets.token_urlsafe(16), time.time() + LIFETIME)
+        return PanelLogin(secrets.token_urlsafe(16), time.time() + self.lifetime)
 
     def panel_login(self, cookie: str | None) -> PanelLogin | None:
         if not cookie or self._pin is None:
@@ -111,9 +120,9 @@ class Auth:
 
     def renewed(self, login: PanelLogin) -> PanelLogin | None:
         """A fresh expiry for a login in use, so a panel open all day never meets the PIN screen."""
-        if login.expires - time.time() > LIFETIME - RENEW_AFTER:
+        if login.expires - time.time() > self.lifetime - min(RENEW_AFTER, self.lifetime / 6):
             return None
-        return PanelLogin(login.nonce, time.time() + LIFETIME)
+        return PanelLogin(login.nonce, time.time() + self.lifetime)
 
     def cookie(self, login: PanelLogin) -> str:
         payload = f"{int(login.expires)}.{login.nonce}"

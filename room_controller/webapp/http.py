@@ -20,7 +20,7 @@ from pydantic import Field, ValidationError
 from room_controller.config import WebSettings
 from room_controller.core.errors import Refused
 from room_controller.core.room import Room
-from room_controller.webapp.auth import COOKIE, CSRF_HEADER, LIFETIME, SAFE_METHODS, Auth, Denied, PanelLogin
+from room_controller.webapp.auth import CSRF_HEADER, SAFE_METHODS, Auth, Denied, PanelLogin
 from room_controller.webapp.events import EventStreams
 from room_controller.webapp.openapi import openapi
 from room_controller.webapp.routes import ROUTES, Body, Reply, Route
@@ -35,8 +35,10 @@ class Login(Body):
     pin: str = Field(min_length=1, max_length=64)
 
 
-def error(status: int, code: str, message: str) -> tuple[Response, int]:
-    return jsonify({"error": {"code": code, "message": message}}), status
+def error(status: int, code: str, message: str, fields: list[dict] | None = None) -> tuple[Response, int]:
+    """`fields`: per-field problems (`{"path", "message"}`), for a form to show each next to its field."""
+    body = {"code": code, "message": message, **({"fields": fields} if fields else {})}
+    return jsonify({"error": body}), status
 
 
 def create_app(room: Room, settings: WebSettings, extra: tuple[Route, ...] = ()) -> Flask:
@@ -44,6 +46,7 @@ def create_app(room: Room, settings: WebSettings, extra: tuple[Route, ...] = ())
     app = Flask("room_controller", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     auth = Auth(settings, room.config.data_dir)
+    admin = Auth(settings, room.config.data_dir, admin=True)
     if auth.open:
         log.warning("no pin and no api_token set: the API is open to anyone on this computer")
     streams = EventStreams(room, settings.max_event_streams, settings.threads)
@@ -51,11 +54,13 @@ def create_app(room: Room, settings: WebSettings, extra: tuple[Route, ...] = ())
 
     routes = [*ROUTES, *extra]
     for route in routes:
-        app.add_url_rule(route.path, f"{route.method} {route.path}", _view(room, auth, route),
-                         methods=[route.method])
-    panel = _panel_routes(auth, streams)
+        who = admin if route.admin else auth
+        app.add_url_rule(route.path, f"{route.method} {route.path}", _view(room, who, route), methods=[route.method])
+    panel = _panel_routes(auth, streams) + _login_routes(admin, "/api/admin", "the clinic tools", "admin PIN",
+                                                         admin=True)
     for route in panel:
-        app.add_url_rule(route.path, f"{route.method} {route.path}", _guarded(auth, route), methods=[route.method])
+        who = admin if route.admin else auth
+        app.add_url_rule(route.path, f"{route.method} {route.path}", _guarded(who, route), methods=[route.method])
     app.add_url_rule("/", "panel", lambda: send_from_directory(WEB, "index.html"))
     app.add_url_rule("/static/<path:name>", "asset", lambda name: send_from_directory(WEB / "static", name))
 
@@ -84,10 +89,11 @@ def create_app(room: Room, settings: WebSettings, extra: tuple[Route, ...] = ())
     @app.after_request
     def finish(response: Response) -> Response:
         response.headers.setdefault("Cache-Control", "no-store")  # assets say no-cache: revalidate by ETag
-        login = auth.panel_login(request.cookies.get(COOKIE))
-        renewed = login and auth.renewed(login)
-        if renewed and "Set-Cookie" not in response.headers:
-            _set_cookie(response, auth, renewed)
+        for who in (auth, admin):
+            login = who.panel_login(request.cookies.get(who.cookie_name))
+            renewed = login and who.renewed(login)
+            if renewed and who.cookie_name not in response.headers.get("Set-Cookie", ""):
+                _set_cookie(response, who, renewed)
         return response
 
     return app
@@ -119,7 +125,7 @@ def _stream(streams: EventStreams):
 
 
 def _denied(auth: Auth):
-    denied = auth.check(request.method, request.headers.get("Authorization"), request.cookies.get(COOKIE),
+    denied = auth.check(request.method, request.headers.get("Authorization"), request.cookies.get(auth.cookie_name),
                         request.headers.get(CSRF_HEADER))
     return None if denied is None else _refusal(denied)
 
@@ -159,7 +165,7 @@ def _view(room: Room, auth: Auth, route: Route):
         try:
             result = route.handler(room, **args)
         except Refused as exc:
-            return error(exc.status, exc.code, str(exc))
+            return error(exc.status, exc.code, str(exc), getattr(exc, "fields", None))
         except FutureTimeout:
             log.error("the room core did not answer %s %s in time", request.method, request.path)
             return error(503, "busy", "the room did not answer in time; try again")
@@ -189,19 +195,29 @@ def _guarded(auth: Auth, route: Route):
 
 
 def _set_cookie(response: Response, auth: Auth, login: PanelLogin) -> None:
-    response.set_cookie(COOKIE, auth.cookie(login), max_age=int(LIFETIME), path="/", httponly=True,
+    response.set_cookie(auth.cookie_name, auth.cookie(login), max_age=int(auth.lifetime), path="/", httponly=True,
                         samesite="Strict", secure=request.is_secure)
 
 
 def _panel_routes(auth: Auth, streams: EventStreams) -> list[Route]:
     """The panel's own routes: they need cookies and streaming, so their views are Flask's."""
 
+    def events():
+        return _stream(streams)
+
+    return [*_login_routes(auth, "/api", "the panel", "PIN", admin=False),
+            Route("GET", "/api/events", events, "Server-Sent Events: a `state` event on every change")]
+
+
+def _login_routes(auth: Auth, base: str, what: str, pin: str, *, admin: bool) -> list[Route]:
+    """Log in with a PIN (a cookie, and a CSRF token for changes), see whether logged in, log out."""
+
     def state(login: PanelLogin | None) -> dict:
         return {"authenticated": auth.open or login is not None, "pin": auth.has_pin,
                 "csrf": auth.csrf(login) if login else None}
 
     def login_state():
-        return jsonify(state(auth.panel_login(request.cookies.get(COOKIE))))
+        return jsonify(state(auth.panel_login(request.cookies.get(auth.cookie_name))))
 
     def login():
         body = _body(Login)
@@ -216,16 +232,13 @@ def _panel_routes(auth: Auth, streams: EventStreams) -> list[Route]:
 
     def logout():
         response = jsonify(state(None))
-        response.delete_cookie(COOKIE, path="/", httponly=True, samesite="Strict")
+        response.delete_cookie(auth.cookie_name, path="/", httponly=True, samesite="Strict")
         return response
 
-    def events():
-        return _stream(streams)
-
     return [
-        Route("GET", "/api/login", login_state, "Whether this browser is logged in, and its CSRF token", auth=False),
-        Route("POST", "/api/login", login, "Log the panel in with the PIN: sets the login cookie", body=Login,
+        Route("GET", f"{base}/login", login_state, f"Whether this browser is logged in to {what}, and its CSRF token",
               auth=False),
-        Route("POST", "/api/logout", logout, "Log the panel out: clears the login cookie"),
-        Route("GET", "/api/events", events, "Server-Sent Events: a `state` event on every change"),
+        Route("POST", f"{base}/login", login, f"Log in to {what} with the {pin}: sets the login cookie", body=Login,
+              auth=False),
+        Route("POST", f"{base}/logout", logout, f"Log out of {what}: clears the login cookie", admin=admin),
     ]

@@ -12,12 +12,12 @@ from typing import Any, Callable
 
 from pydantic import Field, model_validator
 
-from room_controller.config import LightSetting
+from room_controller.config import LightScene, LightSetting
 from room_controller.core.errors import Invalid, NotFound
 from room_controller.core.room import Room
 from room_controller.journal import html, report
-from room_controller.fields import Duration, Percent
-from room_controller.session import records
+from room_controller.fields import Duration, Identifier, Percent
+from room_controller.session import editor, records
 from room_controller.yamlfile import Model
 
 
@@ -65,6 +65,19 @@ class AudioPatch(Body):
         return self
 
 
+class ProfileDocument(Body):
+    profile: dict[str, Any] = Field(description="a session profile, as in its YAML file")
+
+
+class ProfileCopy(Body):
+    id: Identifier
+    name: str = Field(min_length=1, max_length=80)
+
+
+class Preview(Body):
+    lights: LightScene
+
+
 @dataclass(frozen=True)
 class Reply:
     """A response that is not a JSON object made here: pre-serialised JSON, or a CSV file."""
@@ -81,6 +94,7 @@ class Route:
     summary: str
     body: type[Body] | None = None
     auth: bool = True
+    admin: bool = False     # the clinic tools: the admin login (or the api_token), not the therapist's
     status: int = 200
     query: tuple[str, ...] = ()
 
@@ -177,6 +191,73 @@ def edit_note(room: Room, body: Note, session_id: int, event_id: int) -> dict:
     return room.loop.call(records.edit_note, room, session_id, event_id, body.text)
 
 
+# -- the clinic tools: the profile editor (admin login) ---------------------------------------------------------
+
+def admin_profile(room: Room, profile_id: str) -> dict:
+    profile = room.session.profiles.get(profile_id)
+    if profile is None:
+        raise NotFound(f"there is no session profile {profile_id!r}")
+    return {"profile": editor.as_data(profile), "in_use": _in_use(room, profile_id)}
+
+
+def create_profile(room: Room, body: ProfileDocument) -> dict:
+    return _save(room, editor.validate(body.profile, room.config), new=True)
+
+
+def update_profile(room: Room, body: ProfileDocument, profile_id: str) -> dict:
+    profile = editor.validate(body.profile, room.config)
+    if profile.id != profile_id:
+        raise Invalid("a profile keeps its id; copy it to make one with another id",
+                      [{"path": "id", "message": f"must stay {profile_id!r}"}])
+    return _save(room, profile, new=False)
+
+
+def copy_profile(room: Room, body: ProfileCopy, profile_id: str) -> dict:
+    original = room.session.profiles.get(profile_id)
+    if original is None:
+        raise NotFound(f"there is no session profile {profile_id!r}")
+    return _save(room, original.model_copy(update={"id": body.id, "name": body.name}), new=True)
+
+
+def delete_profile(room: Room, profile_id: str) -> dict:
+    with editor.LOCK:
+        backup = editor.ProfileFiles(room.config.profiles_dir).delete(profile_id)
+        room.loop.call(_install, room, profile_id, None)
+    return {"deleted": profile_id, "backup": backup.name, "in_use": _in_use(room, profile_id)}
+
+
+def _save(room: Room, profile, *, new: bool) -> dict:
+    """Write the file, then give the room the new version; a running session keeps the one it started with."""
+    with editor.LOCK:
+        path = editor.ProfileFiles(room.config.profiles_dir).save(profile, new=new)
+        room.loop.call(_install, room, profile.id, profile)
+    return {"profile": profile.id, "file": path.name, "in_use": _in_use(room, profile.id)}
+
+
+def _install(room: Room, profile_id: str, profile) -> None:
+    """On the core loop: a new dict, so readers on other threads never see one change under them."""
+    profiles = dict(room.session.profiles)
+    if profile is None:
+        profiles.pop(profile_id, None)
+    else:
+        profiles[profile_id] = profile
+    room.session.profiles = profiles
+    room.emit("profile_deleted" if profile is None else "profile_saved", profile=profile_id)
+
+
+def _in_use(room: Room, profile_id: str) -> bool:
+    running = room.session.session
+    return running is not None and running.profile.id == profile_id
+
+
+def preview(room: Room, body: Preview) -> dict:
+    return room.loop.call(room.preview_scene, body.lights)
+
+
+def end_preview(room: Room) -> dict:
+    return room.loop.call(room.end_preview)
+
+
 ROUTES: list[Route] = [
     Route("GET", "/api/health", health, "Is the room working: MQTT and audio", auth=False),
     Route("GET", "/api/state", state, "The whole room: session, preset, lights, audio"),
@@ -204,4 +285,19 @@ ROUTES: list[Route] = [
           body=SessionPatch),
     Route("PATCH", "/api/sessions/<int:session_id>/notes/<int:event_id>", edit_note,
           "Correct a note (journaled; the original is kept)", body=Note),
+    Route("GET", "/api/admin/profiles", profiles, "The session profiles, for the editor", admin=True),
+    Route("GET", "/api/admin/profiles/<profile_id>", admin_profile, "A profile as its file says it", admin=True),
+    Route("POST", "/api/admin/profiles", create_profile, "A new profile (validated; errors per field)",
+          body=ProfileDocument, admin=True, status=201),
+    Route("PUT", "/api/admin/profiles/<profile_id>", update_profile,
+          "Save a profile: validated, written atomically, the old file kept in backups/; a running session keeps "
+          "the version it started with", body=ProfileDocument, admin=True),
+    Route("POST", "/api/admin/profiles/<profile_id>/copy", copy_profile, "Copy a profile under a new id and name",
+          body=ProfileCopy, admin=True, status=201),
+    Route("DELETE", "/api/admin/profiles/<profile_id>", delete_profile,
+          "Remove a profile (its file moves to backups/)", admin=True),
+    Route("PUT", "/api/admin/preview", preview, "Show a scene in the room until the editor ends the preview",
+          body=Preview, admin=True),
+    Route("DELETE", "/api/admin/preview", end_preview, "End the preview: the room returns to its setting",
+          admin=True),
 ]
