@@ -1,0 +1,570 @@
+"""Every figure of "How it holds up", with one command: a table beside the targets, and bench/results/run.json.
+
+    python bench/run.py [--quick] [--only calm,button,fades,footprint,growth,recovery,outage]
+
+Everything runs on loopback: a private mosquitto, `room-controller serve` as its own process (as on a room
+computer), a separate MQTT subscriber standing in for the devices, and client processes for the panels.
+`--quick` makes every count small (a smoke test of the bench itself, not figures to publish).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import wave
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import paho.mqtt.client as paho
+import requests
+import yaml
+from paho.mqtt.enums import CallbackAPIVersion
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from room_controller.broker import Broker, free_port  # noqa: E402
+
+TOKEN = "bench-token-0123456789"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+RESTART_SEC = 1.0   # deploy/room-controller.service: Restart=always, RestartSec=1
+FAMILIES = [("zigbee2mqtt", "z2m/{}", "zigbee2mqtt/{}/set"), ("tasmota", "tas{}", "cmnd/{}/Backlog"),
+            ("wled", "wled{}", "wled/{}/api"), ("shelly-rgbw2", "rgbw{}", "shellies/{}/color/0/set"),
+            ("shelly-gen2", "dim{}", "{}/rpc"), ("homeassistant-json", "ha/l{}", "{}/set")]
+TEMPLATE = ("template-per-topic", "odd{}", "{}/brightness/set")   # software steps: every step is on the wire
+
+
+@dataclass
+class Row:
+    figure: str
+    measured: str
+    target: str = "-"
+    ok: bool | None = None
+
+
+@dataclass
+class Results:
+    rows: list[Row] = field(default_factory=list)
+    data: dict = field(default_factory=dict)
+
+    def add(self, figure: str, measured: str, target: str = "-", ok: bool | None = None) -> None:
+        self.rows.append(Row(figure, measured, target, ok))
+        print(f"  {figure}: {measured}" + (f"   (target {target})" if target != "-" else ""), flush=True)
+
+
+# -- the room and its devices --------------------------------------------------------------------------------
+
+def lights(count: int) -> tuple[list[dict], list[str]]:
+    """`count` lights of every family in turn (the template family takes what is left): configs and the
+    topic each one's commands arrive on."""
+    configs, topics = [], []
+    families = FAMILIES if count <= 12 else FAMILIES + [TEMPLATE]
+    for n in range(count):
+        family, device, topic = families[n % len(families)]
+        name = device.format(n)
+        configs.append({"id": f"l{n}", "profile": family, "device": name})
+        topics.append(topic.format(name))
+    return configs, topics
+
+
+def tone(path: Path, seconds: float) -> None:
+    """A quiet 220 Hz tone: the session's music (the bench needs no sound files of its own)."""
+    rate = 16000
+    frames = bytearray()
+    for n in range(int(rate * seconds)):
+        v = int(3000 * math.sin(2 * math.pi * 220 * n / rate)).to_bytes(2, "little", signed=True)
+        frames += v + v
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(2)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(bytes(frames))
+
+
+def write_room(tmp: Path, broker: Broker, port: int, light_configs: list[dict], shipped: bool = False) -> Path:
+    """The room: a one-phase session with music of its own, or (`shipped`) the shipped profiles and playlists."""
+    (tmp / "profiles").mkdir(exist_ok=True)
+    (tmp / "music").mkdir(exist_ok=True)
+    tone(tmp / "music" / "a.wav", 60)
+    for name in ("bench.m3u", "calm.m3u"):   # the phase's and the calm preset's
+        (tmp / "music" / name).write_text("a.wav\n")
+    phase = {"name": "Music", "duration": "8h", "music": {"playlist": "bench.m3u", "volume": 30},
+             "lights": {"brightness": 40, "kelvin": 2700, "transition": "10m"}}
+    (tmp / "profiles" / "bench.yaml").write_text(yaml.safe_dump({"id": "bench", "name": "Bench", "phases": [phase]}))
+    config = {"room": {"id": "bench", "name": "Bench"}, "lights": light_configs, "data_dir": str(tmp / "data"),
+              "mqtt": {"host": broker.host, "port": broker.port},
+              "web": {"host": "127.0.0.1", "port": port, "api_token": TOKEN},
+              "audio": {"vlc_args": ["--aout=dummy"]},
+              "profiles_dir": str(ROOT / "deploy" / "profiles" if shipped else tmp / "profiles"),
+              "playlists_dir": str(ROOT / "playlists" if shipped else tmp / "music")}
+    path = tmp / "room.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+class Service:
+    """`room-controller serve` as its own process."""
+
+    def __init__(self, config: Path, port: int) -> None:
+        self.config, self.base = config, f"http://127.0.0.1:{port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> float:
+        """Start and return when the API answers; the time it took."""
+        t0 = time.monotonic()
+        self.proc = subprocess.Popen([sys.executable, "-m", "room_controller", "--log-level", "WARNING", "serve",
+                                      "--config", str(self.config)], cwd=ROOT,
+                                     env={**os.environ, "PYTHONPATH": str(ROOT)})
+        self.wait_up()
+        return time.monotonic() - t0
+
+    def wait_up(self, timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                requests.get(f"{self.base}/api/health", timeout=1)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.01)
+        raise SystemExit("the service did not come up")
+
+    def call(self, method: str, path: str, **kw) -> requests.Response:
+        r = requests.request(method, f"{self.base}{path}", headers=AUTH, timeout=10, **kw)
+        if r.status_code >= 300:
+            raise SystemExit(f"{method} {path}: {r.status_code} {r.text}")
+        return r
+
+    def state(self) -> dict:
+        return self.call("GET", "/api/state").json()
+
+    def usage(self) -> tuple[float, float, float]:
+        """RSS (MB), its peak (MB) and CPU seconds so far, from /proc."""
+        status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        rss = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+        peak = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return rss / 1024, peak / 1024, cpu
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(15)
+
+
+def serve_room(tmp: Path, broker: Broker) -> tuple[Service, list[str]]:
+    """A room of 12 mixed lights served by its own process; its lights' command topics."""
+    configs, topics = lights(12)
+    port = free_port()
+    service = Service(write_room(tmp, broker, port, configs), port)
+    service.start()
+    return service, topics
+
+
+class Devices:
+    """The separate subscriber standing in for the devices: when each topic last got a message, and what."""
+
+    def __init__(self, broker: Broker, topics: list[str], client_id: str = "bench-devices") -> None:
+        self.topics = topics
+        self.lock = threading.Lock()
+        self.last: dict[str, float] = {}
+        self.payloads: dict[str, list[bytes]] = {t: [] for t in topics}
+        self.done = threading.Event()
+        self.want: set[str] = set()
+        self.since = 0.0
+        ready = threading.Event()
+        client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
+        client.on_connect = lambda c, u, f, rc, p: c.subscribe([(t, 0) for t in topics])
+        client.on_subscribe = lambda *a: ready.set()
+        client.on_message = self._message
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.connect(broker.host, broker.port)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.005)
+        client.loop_start()
+        ready.wait(5)
+        self.client = client
+
+    def _message(self, client, userdata, msg) -> None:
+        now = time.perf_counter()
+        with self.lock:
+            self.last[msg.topic] = now
+            self.payloads.setdefault(msg.topic, []).append(msg.payload)
+            if self.want and all(self.last.get(t, 0) >= self.since for t in self.want):
+                self.done.set()
+
+    def expect(self, topics: list[str]) -> None:
+        with self.lock:
+            self.since = time.perf_counter()
+            self.want = set(topics)
+            self.done.clear()
+
+    def arrived(self, timeout: float = 5) -> float:
+        """perf_counter time of the last of the expected messages."""
+        if not self.done.wait(timeout):
+            missing = sorted(t for t in self.want if self.last.get(t, 0) < self.since)
+            raise SystemExit(f"no light command arrived on {missing[:3]}")
+        with self.lock:
+            return max(self.last[t] for t in self.want)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def follow_events(base: str, streams: int, stop) -> None:
+    """A process of its own holding `streams` open event streams (panels following the room live)."""
+    def one() -> None:
+        with requests.get(f"{base}/api/events", headers=AUTH, stream=True, timeout=30) as r:
+            for _ in r.iter_content(chunk_size=None):
+                if stop.is_set():
+                    return
+    threads = [threading.Thread(target=one, daemon=True) for _ in range(streams)]
+    for t in threads:
+        t.start()
+    stop.wait()
+
+
+def percentiles(samples: list[float]) -> dict:
+    samples = sorted(samples)
+    return {"n": len(samples), "p50_ms": round(statistics.median(samples), 2),
+            "p99_ms": round(samples[max(0, math.ceil(len(samples) * 0.99) - 1)], 2), "max_ms": round(samples[-1], 2)}
+
+
+def wait_for(predicate, timeout: float, step: float = 0.01) -> float:
+    """Poll until true; the monotonic time it became true."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return time.monotonic()
+        time.sleep(step)
+    raise SystemExit("a condition of the bench was never reached")
+
+
+# -- the sections ----------------------------------------------------------------------------------------------
+
+def presses(res: Results, tmp: Path, broker: Broker, count: int, streams: int) -> None:
+    """Calm from the API and from the MQTT command topic, 12 mixed lights, open event streams, a long fade."""
+    service, topics = serve_room(tmp, broker)
+    stop = multiprocessing.Event()
+    follower = multiprocessing.Process(target=follow_events, args=(service.base, streams, stop), daemon=True)
+    follower.start()
+    devices = Devices(broker, topics)
+    button = paho.Client(CallbackAPIVersion.VERSION2, client_id="bench-button")
+    button.on_connect = lambda c, u, f, rc, p: c.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    button.connect(broker.host, broker.port)
+    button.loop_start()
+    http = requests.Session()
+    http.headers.update(AUTH)
+    command = "therapy-room/bench/command"
+    try:
+        wait_for(lambda: service.state().get("mqtt") == "connected", 10)
+        samples: dict[str, list[float]] = {"calm": [], "button": []}
+        for i in range(2 * count):
+            kind = "calm" if i < count else "button"
+            http.patch(f"{service.base}/api/lights", json={"brightness": 40 + i % 30, "kelvin": 3000,
+                                                          "transition": "1h"})
+            time.sleep(0.03)
+            devices.expect(topics)
+            t0 = time.perf_counter()
+            if kind == "calm":
+                r = http.post(f"{service.base}/api/presets/calm")
+                assert r.status_code == 200, r.text
+            else:
+                button.publish(command, '{"preset": "calm"}')
+            samples[kind].append((devices.arrived() - t0) * 1000)
+            if kind == "calm":
+                http.delete(f"{service.base}/api/presets/active")
+            else:
+                button.publish(command, '{"preset": null}')
+                wait_for(lambda: service.state()["preset"] is None, 5, 0.002)
+            time.sleep(0.03)
+    finally:
+        stop.set()
+        follower.join(5)
+        button.loop_stop()
+        devices.close()
+        service.stop()
+    for kind, label in (("calm", "calm press (API) -> last of 12 light commands"),
+                        ("button", "button (MQTT command) -> last of 12 light commands")):
+        p = percentiles(samples[kind])
+        res.data[kind] = {**p, "lights": 12, "event_streams": streams, "fade_running": "1h"}
+        res.add(f"{label}, p50 / p99 / max ({p['n']} presses)",
+                f"{p['p50_ms']} / {p['p99_ms']} / {p['max_ms']} ms", "p99 < 20 ms", p["p99_ms"] < 20)
+
+
+def fades(res: Results, tmp: Path, broker: Broker, count: int, minutes: float) -> None:
+    """50 lights fading for 10 minutes at once, in-process on the test clock: every step still goes through
+    the real broker to the separate subscriber; CPU is the room's own threads' (core loop, MQTT)."""
+    from room_controller.app import App
+    from room_controller.clock import ManualClock
+    from room_controller.config import load_room
+    from room_controller.lighting.state import LightChange
+
+    configs, topics = lights(count)
+    path = write_room(tmp, broker, 0, configs)
+    config, catalogue = load_room(path)
+    clock = ManualClock()
+    app = App(config, catalogue, clock=clock, audio=False, web=False, profiles={}).start()
+    templates = [c["device"] for c in configs if c["profile"] == TEMPLATE[0]]
+    all_topics = sorted({*topics, *(f"{d}/{p}" for d in templates for p in ("color_temp/set", "switch"))})
+    devices = Devices(broker, all_topics, "bench-fade-devices")
+    try:
+        wait_for(lambda: app.room.mqtt_connected, 10)
+        app.loop.call(app.room.adjust_lights, None, LightChange(brightness=90, kelvin=4000), 0.0)
+        clock.advance(5)
+        time.sleep(0.5)
+        with devices.lock:
+            before = sum(len(p) for p in devices.payloads.values())
+            marks = {d: len(devices.payloads[f"{d}/brightness/set"]) - 1 for d in templates}  # the fade's start
+        threads = {t.name: t.native_id for t in threading.enumerate()}
+        ids = [tid for name, tid in threads.items() if name == "room-core" or name.startswith("paho")]
+        cpu0 = sum(thread_cpu(tid) for tid in ids)
+        app.loop.call(app.room.adjust_lights, None, LightChange(brightness=10, kelvin=2200), minutes * 60)
+        for _ in range(int(minutes * 60 * 4)):
+            clock.advance(0.25)
+        time.sleep(1.0)   # the last steps on their way through the broker
+        cpu = sum(thread_cpu(tid) for tid in ids) - cpu0
+        with devices.lock:
+            sent = sum(len(p) for p in devices.payloads.values()) - before
+            steps = {d: [int(v) for v in devices.payloads[f"{d}/brightness/set"][marks[d]:]] for d in templates}
+    finally:
+        devices.close()
+        app.stop()
+    largest = 0.0
+    for series in steps.values():   # the template family's brightness scale is 0-255, perceptual
+        largest = max(largest, max(abs(a - b) for a, b in zip(series, series[1:])) / 255 * 100)
+    seconds = minutes * 60
+    res.data["fades"] = {"lights": count, "minutes": minutes, "messages": sent, "per_s": round(sent / seconds, 1),
+                         "largest_step_pct": round(largest, 2), "cpu_s": round(cpu, 2),
+                         "cpu_pct": round(100 * cpu / seconds, 2)}
+    res.add(f"{count} lights fading {minutes:g} min: light commands", f"{sent} ({sent / seconds:.1f}/s)")
+    res.add("largest step of a software-stepped light", f"{largest:.2f} % of full brightness", "<= 1 % (unseen)",
+            largest <= 1.0)
+    res.add("CPU of the core loop and MQTT thread for the fade", f"{cpu:.2f} s = {100 * cpu / seconds:.2f} % of a core")
+
+
+def thread_cpu(tid: int) -> float:
+    fields = Path(f"/proc/self/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def footprint(res: Results, tmp: Path, broker: Broker, seconds: float) -> None:
+    """RSS and CPU of `serve`: idle, then with a session playing music."""
+    service, _ = serve_room(tmp, broker)
+    try:
+        time.sleep(5)   # start-up done
+        _, _, cpu0 = service.usage()
+        time.sleep(seconds)
+        rss, peak, cpu1 = service.usage()
+        idle = 100 * (cpu1 - cpu0) / seconds
+        res.data["idle"] = {"rss_mb": round(rss, 1), "cpu_pct": round(idle, 2), "seconds": seconds}
+        res.add(f"serve idle, 12 lights: CPU over {seconds:g} s", f"{idle:.2f} % of a core", "< 1 %", idle < 1)
+        res.add("serve idle: RSS", f"{rss:.1f} MB", "< 80 MB", rss < 80)
+        service.call("POST", "/api/session", json={"profile": "bench"})
+        wait_for(lambda: service.state()["audio"]["playing"], 10)
+        time.sleep(5)
+        _, _, cpu0 = service.usage()
+        time.sleep(seconds)
+        rss, peak, cpu1 = service.usage()
+        busy = 100 * (cpu1 - cpu0) / seconds
+        res.data["session"] = {"rss_mb": round(rss, 1), "peak_rss_mb": round(peak, 1), "cpu_pct": round(busy, 2)}
+        res.add("serve in a session, music playing (VLC, dummy output): CPU", f"{busy:.2f} % of a core")
+        res.add("serve in a session, music playing: RSS (peak)", f"{rss:.1f} MB ({peak:.1f} MB)", "< 80 MB",
+                peak < 80)
+    finally:
+        service.stop()
+
+
+def growth(res: Results, tmp: Path, broker: Broker, hours: float) -> None:
+    """An 8-hour session on the test clock, with presses, notes and adjustments all along: memory growth."""
+    from room_controller.app import App
+    from room_controller.clock import ManualClock
+    from room_controller.config import load_room
+    from room_controller.lighting.state import LightChange
+
+    configs, _ = lights(12)
+    config, catalogue = load_room(write_room(tmp, broker, 0, configs, shipped=True))
+    clock = ManualClock()
+    app = App(config, catalogue, clock=clock, audio=False, web=False).start()
+    try:
+        wait_for(lambda: app.room.mqtt_connected, 10)
+        app.loop.call(app.room.session.start, "psilocybin-8h", "bench")
+        rss = {}
+        for minute in range(int(hours * 60)):
+            clock.advance(60)
+            if minute % 15 == 0:
+                app.loop.call(app.room.activate_preset, "calm")
+                clock.advance(10)
+                app.loop.call(app.room.release_preset)
+                app.loop.call(app.room.add_note, f"note at minute {minute}")
+                app.loop.call(app.room.adjust_lights, None, LightChange(brightness=20 + minute % 40), 30.0)
+            for reminder in (app.room.snapshot()["session"] or {}).get("reminders", []):
+                app.loop.call(app.room.session.acknowledge, reminder["id"])
+            app.room.snapshot_json()
+            if minute in (59, int(hours * 60) - 1):
+                rss[minute] = own_rss()
+        with app.journal.reader() as reader:
+            rows = len(reader.events(reader.sessions()[0]["id"]))
+    finally:
+        app.stop()
+    first, last = rss[59], rss[int(hours * 60) - 1]
+    res.data["growth"] = {"hours": hours, "rss_after_1h_mb": round(first, 1), "rss_at_end_mb": round(last, 1),
+                          "journal_rows": rows}
+    res.add(f"{hours:g}-hour session on the test clock ({rows} journal rows): RSS growth after the first hour",
+            f"{last - first:+.1f} MB ({first:.1f} -> {last:.1f} MB)", "no steady growth", last - first < 2)
+
+
+def own_rss() -> float:
+    status = Path("/proc/self/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))) / 1024
+
+
+def recovery(res: Results, tmp: Path, broker: Broker, kills: int) -> None:
+    """SIGKILL during a session with music and calm on; started again RestartSec later, as systemd does."""
+    service, topics = serve_room(tmp, broker)
+    devices = Devices(broker, topics, "bench-recovery-devices")
+    to_lights, to_music, to_up = [], [], []
+    try:
+        service.call("POST", "/api/session", json={"profile": "bench"})
+        service.call("POST", "/api/presets/calm")
+        wait_for(lambda: service.state()["audio"]["playing"], 10)
+        for _ in range(kills):
+            time.sleep(2)
+            devices.expect(topics)
+            killed = time.monotonic()
+            k0 = time.perf_counter()
+            service.kill()
+            time.sleep(RESTART_SEC)
+            service.proc = subprocess.Popen([sys.executable, "-m", "room_controller", "--log-level", "WARNING",
+                                             "serve", "--config", str(service.config)], cwd=ROOT,
+                                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+            service.wait_up()
+            to_up.append(time.monotonic() - killed)
+            to_lights.append(devices.arrived(10) - k0)
+            state = service.state()
+            assert state["preset"] == "calm" and state["session"] is not None
+            to_music.append(wait_for(lambda: service.state()["audio"]["playing"], 10) - killed)
+    finally:
+        devices.close()
+        service.stop()
+    worst = max(max(to_lights), max(to_music))
+    res.data["recovery"] = {"kills": kills, "restart_sec": RESTART_SEC,
+                            "api_up_s": [round(x, 2) for x in to_up],
+                            "lights_s": [round(x, 2) for x in to_lights],
+                            "music_s": [round(x, 2) for x in to_music]}
+    res.add(f"SIGKILL -> 12 lights re-asserted, calm held (incl. RestartSec=1), worst of {kills}",
+            f"{max(to_lights):.2f} s (median {statistics.median(to_lights):.2f})", "< 3 s", max(to_lights) < 3)
+    res.add("SIGKILL -> music playing again", f"{max(to_music):.2f} s (median {statistics.median(to_music):.2f})",
+            "< 3 s", worst < 3)
+
+
+def outage(res: Results, tmp: Path, broker: Broker, down: float) -> None:
+    """The broker stopped for `down` seconds during a 10-minute fade, then back: until every light is told."""
+    service, topics = serve_room(tmp, broker)
+    try:
+        wait_for(lambda: service.state().get("mqtt") == "connected", 10)
+        service.call("PATCH", "/api/lights", json={"brightness": 80, "kelvin": 4000, "transition": 0})
+        time.sleep(1.5)
+        service.call("PATCH", "/api/lights", json={"brightness": 10, "kelvin": 2200, "transition": "10m"})
+        time.sleep(2)
+        broker.stop()
+        time.sleep(down)
+        broker.start()
+        back = time.perf_counter()
+        devices = Devices(broker, topics, "bench-outage-devices")
+        devices.expect(topics)
+        devices.since = back
+        right = devices.arrived(10) - back
+        devices.close()
+        state = service.state()
+        assert all(light["fading"] for light in state["lights"]), "the fade did not carry on"
+    finally:
+        service.stop()
+    res.data["outage"] = {"down_s": down, "every_light_told_s": round(right, 2)}
+    res.add(f"broker down {down:g} s mid-fade, back -> every light told again", f"{right:.2f} s", "< 2 s", right < 2)
+
+
+SECTIONS = ("calm", "fades", "footprint", "growth", "recovery", "outage")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small counts: check that the bench runs")
+    parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated: {', '.join(SECTIONS)}")
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+    q = args.quick
+    res = Results()
+    started = time.monotonic()
+    load = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        broker = Broker().start()
+        try:
+            for name, run in (
+                    ("calm", lambda d: presses(res, d, broker, 30 if q else 500, 8)),
+                    ("fades", lambda d: fades(res, d, broker, 50, 1 if q else 10)),
+                    ("footprint", lambda d: footprint(res, d, broker, 5 if q else 60)),
+                    ("growth", lambda d: growth(res, d, broker, 1.5 if q else 8)),
+                    ("recovery", lambda d: recovery(res, d, broker, 2 if q else 5)),
+                    ("outage", lambda d: outage(res, d, broker, 3 if q else 30))):
+                if name in only:
+                    print(f"{name}:", flush=True)
+                    folder = Path(tmp) / name
+                    folder.mkdir()
+                    run(folder)
+        finally:
+            broker.close()
+    machine = (f"{platform.machine()}, {os.cpu_count()} cores, {_cpu_model()}, Python {platform.python_version()}; "
+               f"load average {load[0]:.2f} at the start, {os.getloadavg()[0]:.2f} at the end")
+    res.data["machine"] = machine
+    res.data["quick"] = q
+    res.data["seconds"] = round(time.monotonic() - started)
+    print()
+    print(table(res.rows))
+    print(f"\n{machine}; {res.data['seconds']} s")
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / ("quick.json" if q else "run.json")).write_text(json.dumps(res.data, indent=2) + "\n")
+    if any(row.ok is False for row in res.rows):
+        sys.exit(1)
+
+
+def _cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return "unknown CPU"
+
+
+def table(rows: list[Row]) -> str:
+    lines = ["| figure | measured | target | |", "|---|---|---|---|"]
+    for row in rows:
+        mark = "" if row.ok is None else ("ok" if row.ok else "MISSED")
+        lines.append(f"| {row.figure} | {row.measured} | {row.target} | {mark} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
