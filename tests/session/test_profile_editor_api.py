@@ -17,6 +17,7 @@ from tests.rooms import load
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "test-token-0123456789"
+ADMIN_PIN = "135790"
 LIGHTS = [{"id": "ceiling", "profile": "zigbee2mqtt", "device": "Ceiling lamp"}]
 
 
@@ -24,7 +25,7 @@ LIGHTS = [{"id": "ceiling", "profile": "zigbee2mqtt", "device": "Ceiling lamp"}]
 def served(tmp_path, broker, room_id):
     profiles = tmp_path / "profiles"
     shutil.copytree(ROOT / "deploy" / "profiles", profiles)
-    web = {"host": "127.0.0.1", "port": 0, "pin": "2468", "admin_pin": "135790", "api_token": TOKEN}
+    web = {"host": "127.0.0.1", "port": 0, "pin": "2468", "admin_pin": ADMIN_PIN, "api_token": TOKEN}
     config, catalogue = load(tmp_path, broker, room_id, LIGHTS, web=web, profiles_dir=str(profiles),
                              playlists_dir=str(ROOT / "playlists"))
     app = App(config, catalogue, audio=False).start()
@@ -47,7 +48,7 @@ def test_the_editor_needs_the_admin_pin_not_the_therapists(served):
     therapist, csrf = logged_in(base, "2468")
     assert therapist.get(f"{base}/api/admin/profiles").status_code == 401
     assert therapist.post(f"{base}/api/admin/login", json={"pin": "2468"}).status_code == 401
-    admin, admin_csrf = logged_in(base, "135790", "/api/admin/login")
+    admin, admin_csrf = logged_in(base, ADMIN_PIN, "/api/admin/login")
     assert admin.get(f"{base}/api/admin/profiles").status_code == 200
     assert admin.get(f"{base}/api/state").status_code == 401            # the admin login is for the tools only
     r = admin.delete(f"{base}/api/admin/preview")

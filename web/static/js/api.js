@@ -1,9 +1,11 @@
 // Calls to the room's HTTP API: JSON in and out, the CSRF token on every change, errors as ApiError.
 
 let csrf = null;
+let adminCsrf = null;   // the clinic tools' login has a token of its own
 let onUnauthorized = () => {};
 
 export function useCsrf(token) { csrf = token; }
+export function useAdminCsrf(token) { adminCsrf = token; }
 export function whenUnauthorized(fn) { onUnauthorized = fn; }
 
 export class ApiError extends Error {
@@ -18,7 +20,8 @@ export class ApiError extends Error {
 export async function api(method, path, body) {
   const headers = {};
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (csrf && method !== "GET") headers["X-CSRF-Token"] = csrf;
+  const token = path.startsWith("/api/admin/") ? adminCsrf : csrf;
+  if (token && method !== "GET") headers["X-CSRF-Token"] = token;
   let response;
   try {
     response = await fetch(path, {
@@ -31,7 +34,9 @@ export async function api(method, path, body) {
   const data = await response.json().catch(() => null);
   if (response.ok) return data;
   const error = data?.error ?? {};
-  if (response.status === 401 && path !== "/api/login") onUnauthorized();
-  throw new ApiError(response.status, error.code ?? "http", error.message ?? `The room answered ${response.status}.`,
-                     Number(response.headers.get("Retry-After")) || null);
+  if (response.status === 401 && !path.startsWith("/api/admin/") && path !== "/api/login") onUnauthorized();
+  const failure = new ApiError(response.status, error.code ?? "http", error.message ?? `The room answered ${response.status}.`,
+                               Number(response.headers.get("Retry-After")) || null);
+  failure.fields = error.fields ?? [];
+  throw failure;
 }

@@ -5,6 +5,8 @@ import { $, toast } from "./dom.js";
 import { timeOfDay } from "./format.js";
 import { holdToActivate } from "./hold.js";
 import { follow } from "./live.js";
+import { wirePast } from "./past.js";
+import { wireTools } from "./tools.js";
 import { nameLights, showPicture } from "./picture.js";
 import { bindSlider, renderLights, renderMusic } from "./setting.js";
 import { renderReminders, renderSession, tick } from "./session.js";
@@ -81,6 +83,8 @@ function wire() {
     button.addEventListener("click", () => note(button.dataset.marker));
   }
   document.addEventListener("redraw", () => last && render(last));
+  wireTools();
+  wirePast();
   setInterval(tick, 1000);
 }
 

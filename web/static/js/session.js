@@ -11,6 +11,12 @@ let shownKey = null;
 let current = null;             // {session, at}: the last session seen and when (performance.now())
 let profiles = null;
 
+document.addEventListener("profiles-changed", () => {   // saved in the clinic tools: show the new versions
+  profiles = null;
+  shownKey = null;
+  document.dispatchEvent(new Event("redraw"));
+});
+
 export function renderSession(session, act) {
   current = session ? { session, at: performance.now() } : null;
   const key = session
