@@ -23,7 +23,8 @@ rsync -a --delete --exclude .git --exclude .venv --exclude data "$src/" "$dest/"
 "$dest/.venv/bin/python" -m pip install -q -e "$dest"
 "$dest/.venv/bin/python" "$dest/playlists/make_demo.py" >/dev/null
 
-install -d -m 0750 -o root -g room-controller /etc/room-controller /etc/room-controller/profiles
+install -d -m 0750 -o root -g room-controller /etc/room-controller
+install -d -m 0770 -o root -g room-controller /etc/room-controller/profiles   # the profile editor saves here
 install -d -m 0750 -o room-controller -g room-controller /var/lib/room-controller /var/lib/room-controller/playlists
 if [ ! -f /etc/room-controller/room.yaml ]; then
   token="$(head -c 24 /dev/urandom | base64 | tr -d '/+=' )"
@@ -33,6 +34,7 @@ if [ ! -f /etc/room-controller/room.yaml ]; then
     "$src/deploy/room.example.yaml" > /etc/room-controller/room.yaml
   chgrp room-controller /etc/room-controller/room.yaml && chmod 0640 /etc/room-controller/room.yaml
   cp -n "$src"/deploy/profiles/*.yaml /etc/room-controller/profiles/
+  chgrp room-controller /etc/room-controller/profiles/*.yaml && chmod 0660 /etc/room-controller/profiles/*.yaml
   echo "new configuration in /etc/room-controller/room.yaml: panel PIN $pin (change it there)"
 fi
 
