@@ -40,10 +40,13 @@ class LightSetting(Model):
         return LightChange(on=self.on, brightness=self.brightness, kelvin=self.kelvin, rgb=self.color)
 
 
+MAX_FADE = 24 * 3600.0   # longer than any session; a fade of 1e300 s planned its steps without end (fuzzing)
+
+
 class LightScene(LightSetting):
     """A setting for the whole room, with exceptions per group and per light, reached by a fade."""
 
-    transition: Duration = 0.0
+    transition: Duration = Field(0.0, le=MAX_FADE, description="fade length, at most 24h")
     per_group: dict[str, LightSetting] = Field(default_factory=dict)
     per_light: dict[str, LightSetting] = Field(default_factory=dict)
 

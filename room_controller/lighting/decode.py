@@ -7,6 +7,7 @@ Pure, like the encoders, and driven by the same profile data. A payload that doe
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,6 +83,8 @@ def _plain(device: Device, source: StateSource, text: str) -> Report:
             value = float(text)
         except ValueError:
             raise DecodeError(f"brightness {text[:80]!r} is not a number") from None
+        if not math.isfinite(value):
+            raise DecodeError(f"brightness {text[:80]!r} is not a number")
         if value <= 0:
             return Report(on=False)
         return Report(on=True, brightness=brightness_from_value(device.profile, value))
@@ -112,7 +115,7 @@ def _json(device: Device, source: StateSource, text: str) -> Report:
             continue
         try:
             values.update(_field(device, name, field, raw))
-        except (TypeError, ValueError, KeyError) as exc:
+        except (TypeError, ValueError, KeyError, ArithmeticError) as exc:   # a zero mired, an infinite hue
             raise DecodeError(f"{field.path}: cannot read {raw!r}: {exc}") from None
     return Report(**values)
 
@@ -143,8 +146,8 @@ def _same(raw: Any, expected: Any) -> bool:
 
 
 def _number(raw: Any) -> float:
-    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-        raise ValueError("not a number")
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(raw):
+        raise ValueError("not a number")   # Python's JSON reads NaN and Infinity: no device means them
     return float(raw)
 
 

@@ -83,6 +83,7 @@ def color_temp_value(profile: DeviceProfile, kelvin: float) -> int:
 
 def kelvin_from_value(profile: DeviceProfile, value: float) -> float:
     ct = profile.capabilities.color_temp
+    value = min(ct.max, max(ct.min, value))   # within the device's range: a report of 0 mired is no colour
     return units.mired_to_kelvin(value) if ct.unit == "mired" else float(value)
 
 

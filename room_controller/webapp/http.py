@@ -16,13 +16,14 @@ from pathlib import Path
 
 from flask import Flask, Response, jsonify, request, send_from_directory
 from pydantic import Field, ValidationError
+from werkzeug.routing import IntegerConverter
 
 from room_controller.config import WebSettings
 from room_controller.core.errors import Refused
 from room_controller.core.room import Room
 from room_controller.webapp.auth import CSRF_HEADER, SAFE_METHODS, Auth, Denied, PanelLogin
 from room_controller.webapp.events import EventStreams
-from room_controller.webapp.openapi import openapi
+from room_controller.webapp.openapi import ROW_ID_MAX, openapi
 from room_controller.webapp.routes import ROUTES, Body, Reply, Route
 
 log = logging.getLogger(__name__)
@@ -41,10 +42,19 @@ def error(status: int, code: str, message: str, fields: list[dict] | None = None
     return jsonify({"error": body}), status
 
 
+class RowId(IntegerConverter):
+    """`<int:...>` in a path is a journal row id: SQLite stops at 2**63 - 1, so a larger one is a 404, not
+    an OverflowError (found by the API fuzzing)."""
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        super().__init__(map, max=ROW_ID_MAX)
+
+
 def create_app(room: Room, settings: WebSettings, extra: tuple[Route, ...] = ()) -> Flask:
     """`extra`: routes a mode of the service adds (the demo room's picture)."""
     app = Flask("room_controller", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    app.url_map.converters["int"] = RowId
     auth = Auth(settings, room.config.data_dir)
     admin = Auth(settings, room.config.data_dir, admin=True)
     if auth.open:

@@ -7,6 +7,8 @@ import re
 from room_controller import __version__
 from room_controller.webapp.routes import Route
 
+ROW_ID_MAX = 2**63 - 1   # SQLite's largest integer: path ids are journal rows
+
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
     "type": "object", "required": ["code", "message"],
     "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}
@@ -24,8 +26,8 @@ def openapi(routes: list[Route]) -> dict:
                 "application/json": {"schema": {"type": "object"}}}}},
         }
         ints = set(re.findall(r"<int:(\w+)>", route.path))
-        params = [{"name": p, "in": "path", "required": True,
-                   "schema": {"type": "integer"} if p in ints else {"type": "string"}}
+        row_id = {"type": "integer", "minimum": 0, "maximum": ROW_ID_MAX}
+        params = [{"name": p, "in": "path", "required": True, "schema": row_id if p in ints else {"type": "string"}}
                   for p in re.findall(r"\{(\w+)\}", path)]
         params += [{"name": q, "in": "query", "required": False, "schema": {"type": "string"}} for q in route.query]
         if params:
@@ -48,7 +50,7 @@ def openapi(routes: list[Route]) -> dict:
             operation["security"] = [{"bearer": []}]
         paths.setdefault(path, {})[route.method.lower()] = operation
     return {
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",   # the body schemas are pydantic's JSON Schema 2020-12, as OpenAPI 3.1 uses
         "info": {"title": "Therapy room controller", "version": __version__},
         "paths": paths,
         "components": {"schemas": schemas,
