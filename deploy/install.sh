@@ -23,7 +23,7 @@ rsync -a --delete --exclude .git --exclude .venv --exclude data "$src/" "$dest/"
 "$dest/.venv/bin/python" -m pip install -q -e "$dest"
 "$dest/.venv/bin/python" "$dest/playlists/make_demo.py" >/dev/null
 
-install -d -m 0750 -o root -g room-controller /etc/room-controller
+install -d -m 0770 -o root -g room-controller /etc/room-controller   # the preset editor replaces room.yaml here
 install -d -m 0770 -o root -g room-controller /etc/room-controller/profiles   # the profile editor saves here
 install -d -m 0750 -o room-controller -g room-controller /var/lib/room-controller /var/lib/room-controller/playlists
 if [ ! -f /etc/room-controller/room.yaml ]; then

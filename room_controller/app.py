@@ -8,6 +8,7 @@ from a config file.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from room_controller.clock import Clock, SystemClock
 from room_controller.config import RoomConfig
@@ -28,7 +29,8 @@ log = logging.getLogger(__name__)
 class App:
     def __init__(self, config: RoomConfig, catalogue: Catalogue, *, clock: Clock | None = None,
                  audio: bool = True, web: bool = True, profiles: dict[str, SessionProfile] | None = None,
-                 routes: tuple[Route, ...] = ()) -> None:
+                 routes: tuple[Route, ...] = (), config_file: Path | None = None) -> None:
+        """`config_file`: the file `config` was loaded from, where the clinic tools save the room's presets."""
         self.config = config
         self.clock = clock or SystemClock()
         self.journal = Journal(config.data_dir)
@@ -46,7 +48,8 @@ class App:
         self.music = Music(config.audio, config.playlists_dir, self.clock,
                            self._music_event) if audio else None
         self.room = Room(config, catalogue, self.loop, self.link.publish, self.journal,
-                         load_profiles(config) if profiles is None else profiles, music=self.music)
+                         load_profiles(config) if profiles is None else profiles, music=self.music,
+                         config_file=config_file)
         self.flask = create_app(self.room, config.web, routes)
         self.web = WebServer(self.flask, config.web.host, config.web.port, config.web.threads) if web else None
         self._started: list = []

@@ -61,7 +61,7 @@ def _serve(path: Path) -> int:
     except ConfigError as exc:
         return _invalid(exc)
     stop = _stop_on_signal()
-    app = App(config, catalogue, profiles=profiles)
+    app = App(config, catalogue, profiles=profiles, config_file=path)
     try:
         app.start()
     except OSError as exc:

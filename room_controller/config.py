@@ -238,24 +238,28 @@ def cross_check(config: RoomConfig, catalogue: Catalogue, doc: yamlfile.Document
             message = first["msg"] if first else str(exc)
             problems.append(doc.problem(("lights", i, where.split(".")[0] or "capabilities"),
                                         f"{where}: {message}" if where else message))
-    ids = {light.id for light in config.lights}
     for name, preset in config.presets.items():
-        if preset.lights is None:
-            continue
-        for light_id in preset.lights.per_light:
-            if light_id not in ids:
-                problems.append(doc.problem(("presets", name, "lights", "per_light", light_id),
-                                            f"no light has the id {light_id!r}{suggest(light_id, ids)}"))
-        for group in preset.lights.per_group:
-            if group not in config.groups:
-                problems.append(doc.problem(("presets", name, "lights", "per_group", group),
-                                            f"no light is in the group {group!r}{suggest(group, config.groups)}"))
+        problems += preset_problems(preset, config, doc, ("presets", name))
     for i, button in enumerate(config.buttons):
         preset = button.do.get("preset")
         if preset is not None and preset not in config.presets:
             problems.append(doc.problem(("buttons", i, "do", "preset"),
                                         f"there is no preset {preset!r}{suggest(preset, config.presets)}"))
     return problems
+
+
+def preset_problems(preset: Preset, config: RoomConfig, doc: yamlfile.Document,
+                    where: yamlfile.Path_) -> list[Problem]:
+    """A preset's lights and groups that the room does not have (the file's check and the preset editor's)."""
+    if preset.lights is None:
+        return []
+    ids = {light.id for light in config.lights}
+    problems = [doc.problem(where + ("lights", "per_light", light_id),
+                            f"no light has the id {light_id!r}{suggest(light_id, ids)}")
+                for light_id in preset.lights.per_light if light_id not in ids]
+    return problems + [doc.problem(where + ("lights", "per_group", group),
+                                   f"no light is in the group {group!r}{suggest(group, config.groups)}")
+                       for group in preset.lights.per_group if group not in config.groups]
 
 
 def suggest(word: str, known) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, TypeVar
@@ -148,6 +149,31 @@ def _index(node: yaml.Node, path: Path_, lines: dict[Path_, int], problems: list
 def dump(data: Any) -> str:
     """YAML text for files the controller writes back (kept in block style, keys in the given order)."""
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
+
+
+def replace_key(text: str, key: str, value: Any) -> str:
+    """`text` with the top-level `key` and its value rewritten, the rest byte for byte (comments kept);
+    added at the end when absent. Comments inside the old value go with it."""
+    root = yaml.compose(text, Loader=_Loader)
+    block = dump({key: value})
+    if not isinstance(root, yaml.MappingNode) or root.flow_style:
+        raise ValueError("the file is not a block mapping of keys (key: value on lines of their own)")
+    for key_node, value_node in root.value:
+        if key_node.value == key:
+            start = key_node.start_mark.index - key_node.start_mark.column
+            end = max(key_node.end_mark.index, _end(value_node))
+            if not text[end - 1:end] == "\n":       # a block scalar ends at the next line's start already
+                end = text.find("\n", end) + 1 or len(text)
+            return text[:start] + textwrap.indent(block, " " * key_node.start_mark.column) + text[end:]
+    return text + ("\n" if text and not text.endswith("\n") else "") + block
+
+
+def _end(node: yaml.Node) -> int:
+    """Where a value's own text ends: a block collection's end mark is only where the next key begins."""
+    if isinstance(node, yaml.ScalarNode) or node.flow_style:
+        return node.end_mark.index
+    children = [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else node.value
+    return max(_end(child) for child in children)
 
 
 def validate(model: type[M], doc: Document, data: Any = None, context: dict | None = None) -> M:

@@ -25,7 +25,7 @@ def test_the_unit_passes_systemd_analyze_verify(tmp_path):
     unit = (ROOT / "deploy" / "room-controller.service").read_text()
     assert "Type=notify" in unit and "WatchdogSec=" in unit and "Restart=always" in unit
     assert "ProtectSystem=strict" in unit and "NoNewPrivileges=true" in unit
-    assert "ReadWritePaths=/var/lib/room-controller /etc/room-controller/profiles" in unit
+    assert "ReadWritePaths=/var/lib/room-controller /etc/room-controller" in unit
     assert "SupplementaryGroups=audio" in unit
     # verify checks that the binary exists: point it at this machine's Python
     path = tmp_path / "room-controller.service"

@@ -15,10 +15,11 @@ import json
 import logging
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 from room_controller.buttons import pressed
-from room_controller.config import LightScene, RoomConfig
+from room_controller.config import LightScene, Preset, RoomConfig
 from room_controller.core.commands import CommandError, parse_command
 from room_controller.core.errors import Conflict, NotFound
 from room_controller.core.lights import Light
@@ -50,8 +51,9 @@ class ActivePreset:
 class Room:
     def __init__(self, config: RoomConfig, catalogue: Catalogue, loop: Loop,
                  publish: Callable[[MqttMessage], bool], journal: Journal,
-                 profiles: dict[str, SessionProfile], *, music: Any = None) -> None:
+                 profiles: dict[str, SessionProfile], *, music: Any = None, config_file: Path | None = None) -> None:
         self.config = config
+        self.config_file = config_file   # where the preset editor saves; None: presets cannot be edited
         self.loop = loop
         self.clock = loop.clock
         self._publish = publish
@@ -224,6 +226,16 @@ class Room:
             self.music.release(reason=f"preset {name} released")
         self.emit("preset_off", preset=name)
         return {"preset": None}
+
+    def replace_presets(self, presets: dict[str, Preset], changed: str, deleted: bool = False) -> None:
+        """The preset editor saved: the next activation uses the new definitions, and Home Assistant's select
+        the new names. An active preset holds on as it began (its changes were worked out then) until
+        released, so an edit never changes the room under the therapist."""
+        self.config = self.config.model_copy(update={"presets": presets})
+        self.discovery = Discovery(self.config)
+        if self.mqtt_connected:
+            self.announce_discovery()
+        self.emit("preset_deleted" if deleted else "preset_saved", preset=changed)
 
     # -- preview of a scene (the profile editor) -------------------------------------------------------------
 

@@ -94,7 +94,7 @@ def run(port: int | None, say=print) -> int:
         }, sort_keys=False))
         room_config, catalogue = load_room(config)
         picture = Route("GET", "/api/demo/room", lambda room: hub.picture(), "The demo room's lights as they glow now")
-        app = App(room_config, catalogue, routes=(picture,))
+        app = App(room_config, catalogue, routes=(picture,), config_file=config)
         try:
             app.start()
             say(f"demo room: http://127.0.0.1:{app.web.port}/   PIN {pin}")

@@ -9,21 +9,18 @@ comments (the backup keeps them): the editor is for the clinic's own profiles.
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from room_controller import units, yamlfile
+from room_controller import savefile, units, yamlfile
 from room_controller.config import RoomConfig
 from room_controller.core.errors import Conflict, Invalid, NotFound
 from room_controller.session.profiles import SessionProfile, check_against_room
-from room_controller.yamlfile import ConfigError
+from room_controller.yamlfile import ConfigError, Model
 
 DURATIONS = {"duration", "transition", "at", "every", "start"}
-BACKUPS = "backups"
 LOCK = threading.Lock()   # one save at a time: a file and the room's profiles change together
 
 
@@ -41,9 +38,9 @@ def validate(data: Any, room: RoomConfig) -> SessionProfile:
     return profile
 
 
-def as_data(profile: SessionProfile) -> dict:
-    """What a person would write: defaults left out, durations as `10m`, `1h30m`."""
-    return _durations(profile.model_dump(mode="json", exclude_defaults=True))
+def as_data(model: Model) -> dict:
+    """What a person would write: defaults left out, durations as `10m`, `1h30m` (profiles and presets)."""
+    return _durations(model.model_dump(mode="json", exclude_defaults=True))
 
 
 def _durations(value: Any, key: str = "") -> Any:
@@ -71,16 +68,9 @@ class ProfileFiles:
         path = path or self.folder / f"{profile.id}.yaml"
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            if path.exists():
-                self._back_up(path)
-            tmp = path.with_name(f".{path.name}.tmp")
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.write(f"# Written by the profile editor on {time.strftime('%Y-%m-%d %H:%M')}; "
-                        f"earlier versions are in {BACKUPS}/.\n")
-                f.write(yamlfile.dump(as_data(profile)))
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
+            savefile.replace(savefile.temporary(path, (
+                f"# Written by the profile editor on {time.strftime('%Y-%m-%d %H:%M')}; "
+                f"earlier versions are in {savefile.BACKUPS}/.\n" + yamlfile.dump(as_data(profile)))), path)
         except OSError as exc:
             raise Conflict(f"the profile cannot be written to {path}: {exc.strerror or exc}") from None
         return path
@@ -91,7 +81,7 @@ class ProfileFiles:
         if path is None:
             raise NotFound(f"there is no profile file with the id {profile_id!r}")
         try:
-            return self._back_up(path, move=True)
+            return savefile.back_up(path, move=True)
         except OSError as exc:
             raise Conflict(f"the profile cannot be removed from {path}: {exc.strerror or exc}") from None
 
@@ -105,10 +95,3 @@ class ProfileFiles:
             if isinstance(data, dict) and data.get("id") == profile_id:
                 return path
         return None
-
-    def _back_up(self, path: Path, move: bool = False) -> Path:
-        folder = self.folder / BACKUPS
-        folder.mkdir(exist_ok=True)
-        target = folder / f"{path.stem}.{time.strftime('%Y%m%dT%H%M%S')}.{time.monotonic_ns() % 10**6:06d}.yaml"
-        (shutil.move if move else shutil.copy2)(path, target)
-        return target

@@ -8,16 +8,18 @@ goes through `room.loop.call`, i.e. it runs on the core thread that owns the sta
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, get_args
 
 from pydantic import Field, model_validator
 
-from room_controller.config import LightScene, LightSetting
-from room_controller.core.errors import Invalid, NotFound
+from room_controller import roomfile
+from room_controller.config import BUILTIN_PRESETS, LightScene, LightSetting, RoomConfig
+from room_controller.core.errors import Conflict, Invalid, NotFound
 from room_controller.core.room import Room
 from room_controller.journal import html, report
 from room_controller.fields import Duration, Identifier, Percent
 from room_controller.session import editor, records
+from room_controller.session.profiles import SessionProfile
 from room_controller.yamlfile import Model
 
 
@@ -72,6 +74,10 @@ class ProfileDocument(Body):
 class ProfileCopy(Body):
     id: Identifier
     name: str = Field(min_length=1, max_length=80)
+
+
+class PresetDocument(Body):
+    preset: dict[str, Any] = Field(description="a preset, as under `presets:` in the room file")
 
 
 class Preview(Body):
@@ -250,6 +256,51 @@ def _in_use(room: Room, profile_id: str) -> bool:
     return running is not None and running.profile.id == profile_id
 
 
+# -- the clinic tools: the room's presets (admin login) -----------------------------------------------------------
+
+def room_facts(room: Room) -> dict:
+    """What the editors offer to choose from."""
+    lights = [{"id": lc.id, "name": lc.label, "groups": lc.groups} for lc in room.config.lights]
+    return {"lights": lights, "groups": sorted(room.config.groups),
+            "kinds": list(get_args(SessionProfile.model_fields["kind"].annotation))}
+
+
+def admin_presets(room: Room) -> list[dict]:
+    return [{"name": name, "label": preset.label or name, "builtin": name in BUILTIN_PRESETS,
+             "active": _active(room, name)} for name, preset in room.config.presets.items()]
+
+
+def admin_preset(room: Room, name: str) -> dict:
+    preset = room.config.presets.get(name)
+    if preset is None:
+        raise NotFound(f"there is no preset {name!r}")
+    return {"preset": roomfile.preset_data(preset), "builtin": name in BUILTIN_PRESETS, "active": _active(room, name)}
+
+
+def save_preset(room: Room, body: PresetDocument, name: str) -> dict:
+    preset = roomfile.validate(name, body.preset, room.config)
+    return _change_presets(room, name, lambda file: file.save(name, preset))
+
+
+def delete_preset(room: Room, name: str) -> dict:
+    return _change_presets(room, name, lambda file: file.delete(name), deleted=True)
+
+
+def _change_presets(room: Room, name: str, change: Callable[[roomfile.RoomFile], RoomConfig],
+                    deleted: bool = False) -> dict:
+    """Write the room file, then give the room its new presets; an active preset holds on until released."""
+    if room.config_file is None:
+        raise Conflict("this room was started without a room file, so its presets cannot be saved")
+    with roomfile.LOCK:
+        config = change(roomfile.RoomFile(room.config_file))
+        room.loop.call(room.replace_presets, config.presets, name, deleted)
+    return {"preset": name, "deleted": deleted, "file": room.config_file.name, "active": _active(room, name)}
+
+
+def _active(room: Room, name: str) -> bool:
+    return room.preset is not None and room.preset.name == name
+
+
 def preview(room: Room, body: Preview) -> dict:
     return room.loop.call(room.preview_scene, body.lights)
 
@@ -296,6 +347,16 @@ ROUTES: list[Route] = [
           body=ProfileCopy, admin=True, status=201),
     Route("DELETE", "/api/admin/profiles/<profile_id>", delete_profile,
           "Remove a profile (its file moves to backups/)", admin=True),
+    Route("GET", "/api/admin/room", room_facts, "The lights, groups and profile kinds the editors offer",
+          admin=True),
+    Route("GET", "/api/admin/presets", admin_presets, "The room's presets, for the editor", admin=True),
+    Route("GET", "/api/admin/presets/<name>", admin_preset, "A preset as the room file says it", admin=True),
+    Route("PUT", "/api/admin/presets/<name>", save_preset,
+          "Save a preset (new or changed): validated, only the room file's presets: rewritten, the old file kept "
+          "in backups/; an active preset holds on as it began until released", body=PresetDocument, admin=True),
+    Route("DELETE", "/api/admin/presets/<name>", delete_preset,
+          "Remove a preset of the clinic's own (calm, check-in and emergency can be changed, not removed)",
+          admin=True),
     Route("PUT", "/api/admin/preview", preview, "Show a scene in the room until the editor ends the preview",
           body=Preview, admin=True),
     Route("DELETE", "/api/admin/preview", end_preview, "End the preview: the room returns to its setting",
