@@ -1,4 +1,5 @@
-"""`room-controller check`: every kind of file the room reads, validated the way the service reads it."""
+"""`room-controller check`: every kind of file the room (and the clinic overview) reads, validated the way the
+service reads it."""
 
 from __future__ import annotations
 
@@ -39,5 +40,10 @@ def _check_file(path: Path) -> list[Problem]:
         from room_controller.lighting.profiles import Catalogue
         Catalogue.load(path.parent)
         return []
+    if "mqtt" in data or "web" in data:   # no `room:`: the clinic overview's broker and page
+        from room_controller.overview import load_clinic
+        load_clinic(path)
+        return []
     return [doc.problem((), "not a file the room reads: expected a room configuration (with `room:`), "
-                            "a session profile (with `phases:`) or a device profile (with `capabilities:`)")]
+                            "a session profile (with `phases:`), a device profile (with `capabilities:`) "
+                            "or the clinic overview's (with `mqtt:` and `web:`)")]

@@ -140,6 +140,13 @@ def test_check_command_prints_problems_and_exits_2(tmp_path, capsys):
     assert out[-1].startswith(f"{bad}:3: lights[0].profile: unknown device profile 'nope'")
 
 
+def test_check_knows_the_clinic_overviews_file(tmp_path, capsys):
+    assert main(["check", str(ROOT / "deploy" / "clinic.example.yaml")]) == 0
+    bad = write(tmp_path, "mqtt: {host: broker.clinic, port: 1883}\nweb: {host: 0.0.0.0, prot: 8090}\n")
+    assert main(["check", str(bad)]) == 2
+    assert capsys.readouterr().out.splitlines()[-1] == f"{bad}:2: web.prot: unknown key 'prot'; did you mean 'port'?"
+
+
 def test_check_validates_device_profiles_too(tmp_path):
     (tmp_path / "odd.yaml").write_text(textwrap.dedent("""\
         name: odd
