@@ -1,10 +1,12 @@
 """The profile editor in the panel, in Chromium: the admin PIN, a mistake shown next to its field, a save,
-and a session started with the saved profile; past sessions open their printable report."""
+and a session started with the saved profile; kind, each light's setting and reminders edited in the form;
+past sessions open their printable report."""
 
 from __future__ import annotations
 
 import yaml
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.select import Select
 
 from tests.session.test_profile_editor_api import ADMIN_PIN, served  # noqa: F401 - the room with copied profiles
 from tests.web.conftest import PIN
@@ -87,3 +89,34 @@ def test_past_sessions_open_their_report_and_take_a_label(served, browser):
     panel.wait(lambda: browser.find_element(By.TAG_NAME, "h1").text == f"Session {session_id} · K-1 integration",
                what="the report in its own tab, with the cookie's login")
     assert browser.find_elements(By.CSS_SELECTOR, 'svg g[data-kind="phases"]')
+
+
+def test_the_form_edits_kind_each_lights_setting_and_reminders(served, browser):
+    app, base, folder = served
+    panel = Panel(browser, base).open_logged_in()
+    panel.tap("tools-open")
+    panel.find("admin-pin").send_keys(ADMIN_PIN)
+    panel.find("admin-login").submit()
+    panel.wait(lambda: browser.find_element(By.CSS_SELECTOR, '[aria-label="Edit Ketamine, about 1 hour"]').click()
+               or True, what="the profile list")
+    panel.wait(lambda: panel.find("f-kind"))
+    Select(panel.find("f-kind")).select_by_visible_text("integration")
+    browser.find_element(By.XPATH, '//fieldset[legend="Phase 2"]//summary[normalize-space()="Reminders (0)"]').click()
+    browser.find_element(By.XPATH, '//fieldset[legend="Phase 2"]//button[normalize-space()="Add reminder"]').click()
+    panel.wait(lambda: panel.find("f-phases-1-reminders-0-text").send_keys("Offer water") or True)
+    retype(panel, "f-phases-1-reminders-0-at", "soon")
+    browser.find_element(By.XPATH, '//fieldset[legend="Phase 2"]//summary[normalize-space()="Each light"]').click()
+    retype(panel, "f-phases-1-lights-per-light-ceiling-brightness", "5")
+    panel.press("Save")
+    panel.wait(lambda: error_after(browser, "phases[1].reminders[0].at")
+               == "'soon' is not a duration; write it like 90s, 20m, 1h30m or 250ms", what="the reminder's problem")
+    retype(panel, "f-phases-1-reminders-0-at", "5m")
+    panel.press("Save")
+    panel.wait_text("toast", "Saved Ketamine, about 1 hour")
+    saved = yaml.safe_load((folder / "ketamine-1h.yaml").read_text())
+    assert (saved["kind"], saved["reminders"]) == ("integration", [{"text": "Check vitals", "every": "15m",
+                                                                   "start": "10m"}])
+    assert saved["phases"][1] == {
+        "name": "Onset", "duration": "10m",
+        "lights": {"brightness": 15.0, "kelvin": 2200.0, "transition": "5m", "per_light": {"ceiling": {"brightness": 5}}},
+        "music": {"playlist": "onset.m3u", "volume": 35.0}, "reminders": [{"text": "Offer water", "at": "5m"}]}

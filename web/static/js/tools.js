@@ -1,12 +1,16 @@
 // The clinic tools: behind the admin PIN, the session profiles — list, copy, delete, and an editor whose
-// fields carry the dotted path the server names in its errors, so each problem shows next to its field.
-// A phase's scene can be previewed in the room; closing the tools ends the preview.
+// fields carry the dotted path the server names in its errors (form.js), so each problem shows next to
+// its field — and the room's presets (presets.js). A scene can be previewed in the room; closing the
+// tools ends the preview.
 
 import { api, useAdminCsrf } from "./api.js";
 import { $, el, toast } from "./dom.js";
+import { choice, field, lightRow, showProblems } from "./form.js";
+import { presetList } from "./presets.js";
 
 let draft = null;      // the profile being edited, as its file says it
 let isNew = false;
+let room = null;       // the lights, groups and profile kinds to choose from
 
 export function wireTools() {
   $("tools-open").addEventListener("click", openTools);
@@ -43,7 +47,8 @@ async function openTools() {
 async function showList() {
   $("admin-login").hidden = true;
   $("tools-message").textContent = "";
-  const profiles = await api("GET", "/api/admin/profiles");
+  room ??= await api("GET", "/api/admin/room");
+  const [profiles, presets] = await Promise.all([api("GET", "/api/admin/profiles"), presetList(room, showList)]);
   $("tools-body").replaceChildren(
     el("h3", {}, "Session profiles"),
     el("ul", { class: "profiles" }, profiles.map((p) => el("li", {},
@@ -52,7 +57,8 @@ async function showList() {
         el("button", { type: "button", "aria-label": `Edit ${p.name}`, onclick: () => edit(p.id) }, "Edit"),
         el("button", { type: "button", "aria-label": `Copy ${p.name}`, onclick: () => copy(p) }, "Copy"),
         el("button", { type: "button", class: "danger", "aria-label": `Delete ${p.name}`, onclick: () => remove(p) }, "Delete"))))),
-    el("button", { type: "button", class: "primary", onclick: () => startNew() }, "New profile"));
+    el("button", { type: "button", class: "primary", onclick: () => startNew() }, "New profile"),
+    presets);
 }
 
 async function edit(id) {
@@ -89,60 +95,56 @@ async function remove(profile) {
 
 // -- the editor ------------------------------------------------------------------------------------------
 
-function field(label, path, value, attrs = {}) {
-  const id = `f-${path.replace(/[^a-z0-9]+/gi, "-")}`;
-  return el("div", { class: "field" },
-    el("label", { for: id }, label),
-    el("input", { id, type: "text", value: value ?? "", "data-path": path, autocomplete: "off", ...attrs,
-                  oninput: (event) => setAt(path, event.target.value) }));
+function reminders(at, list, rerender) {
+  return el("div", { class: "reminders" },
+    list.map((reminder, j) => el("div", { class: "light-row" },
+      field(draft, "Reminder", `${at}[${j}].text`, reminder.text),
+      field(draft, "At (once)", `${at}[${j}].at`, reminder.at),
+      field(draft, "Every (repeating)", `${at}[${j}].every`, reminder.every),
+      el("button", { type: "button", "aria-label": `Remove reminder ${j + 1}`, onclick: () => { list.splice(j, 1); rerender(); } }, "Remove"))),
+    el("button", { type: "button", onclick: () => { list.push({ text: "" }); rerender(); } }, "Add reminder"));
 }
 
 function showEditor(inUse) {
+  const again = () => showEditor(inUse);
   const phases = draft.phases.map((phase, i) => {
     const at = `phases[${i}]`;
     const music = typeof phase.music === "object" && phase.music ? phase.music : {};
+    phase.reminders ??= [];
     return el("fieldset", { class: "phase-edit" },
       el("legend", {}, `Phase ${i + 1}`),
-      field("Name", `${at}.name`, phase.name),
-      field("Length (e.g. 20m, 1h30m, open)", `${at}.duration`, phase.duration),
-      field("Brightness %", `${at}.lights.brightness`, phase.lights?.brightness, { inputmode: "decimal" }),
-      field("Warmth K", `${at}.lights.kelvin`, phase.lights?.kelvin, { inputmode: "numeric" }),
-      field("Fade", `${at}.lights.transition`, phase.lights?.transition),
-      field("Playlist (empty: silence)", `${at}.music.playlist`, music.playlist),
-      field("Volume %", `${at}.music.volume`, music.volume, { inputmode: "numeric" }),
+      field(draft, "Name", `${at}.name`, phase.name),
+      field(draft, "Length (e.g. 20m, 1h30m, open)", `${at}.duration`, phase.duration),
+      field(draft, "Brightness %", `${at}.lights.brightness`, phase.lights?.brightness, { inputmode: "decimal" }),
+      field(draft, "Warmth K", `${at}.lights.kelvin`, phase.lights?.kelvin, { inputmode: "numeric" }),
+      field(draft, "Fade", `${at}.lights.transition`, phase.lights?.transition),
+      field(draft, "Playlist (empty: silence)", `${at}.music.playlist`, music.playlist),
+      field(draft, "Volume %", `${at}.music.volume`, music.volume, { inputmode: "numeric" }),
+      el("details", { class: "wide" }, el("summary", {}, "Each light"),
+        room.lights.map((light) => lightRow(draft, light.name, `${at}.lights.per_light.${light.id}`,
+                                            phase.lights?.per_light?.[light.id]))),
+      el("details", { class: "wide", open: phase.reminders.length > 0 },
+        el("summary", {}, `Reminders (${phase.reminders.length})`), reminders(`${at}.reminders`, phase.reminders, again)),
       el("div", { class: "row" },
         el("button", { type: "button", onclick: () => preview(i) }, "Preview in the room"),
-        draft.phases.length > 1 ? el("button", { type: "button", onclick: () => { draft.phases.splice(i, 1); showEditor(inUse); } }, "Remove phase") : null));
+        draft.phases.length > 1 ? el("button", { type: "button", onclick: () => { draft.phases.splice(i, 1); again(); } }, "Remove phase") : null));
   });
+  draft.reminders ??= [];
   $("tools-body").replaceChildren(el("form", { id: "profile-form", novalidate: true, onsubmit: save },
     el("h3", {}, isNew ? "New profile" : `Editing ${draft.name}`),
     inUse ? el("p", { class: "hint" }, "A session with this profile is running: it keeps its version; a save applies to the next session.") : null,
-    isNew ? field("Id", "id", draft.id) : null,
-    field("Name", "name", draft.name),
-    field("Description", "description", draft.description),
+    isNew ? field(draft, "Id", "id", draft.id) : null,
+    field(draft, "Name", "name", draft.name),
+    field(draft, "Description", "description", draft.description),
+    choice(draft, "Kind", "kind", draft.kind ?? "other", room.kinds.map((kind) => [kind, kind])),
     phases,
+    el("fieldset", { class: "phase-edit" }, el("legend", {}, "Reminders at session times"),
+      reminders("reminders", draft.reminders, again)),
     el("p", { id: "form-errors", class: "field-error", role: "alert" }),
     el("div", { class: "row" },
-      el("button", { type: "button", onclick: () => { draft.phases.push({ name: "New phase", duration: "20m" }); showEditor(inUse); } }, "Add phase"),
+      el("button", { type: "button", onclick: () => { draft.phases.push({ name: "New phase", duration: "20m" }); again(); } }, "Add phase"),
       el("button", { type: "button", onclick: showList }, "Back"),
       el("button", { type: "submit", class: "primary" }, "Save"))));
-}
-
-function setAt(path, text) {
-  const parts = path.replace(/\[(\d+)\]/g, ".$1").split(".");
-  const last = parts.pop();
-  let node = draft;
-  for (const part of parts) {
-    if (part === "music" && typeof node.music !== "object") node.music = {};
-    node[part] ??= {};
-    node = node[part];
-  }
-  const number = ["brightness", "kelvin", "volume"].includes(last) && text.trim() !== "" && !Number.isNaN(Number(text));
-  if (text.trim() === "") delete node[last]; else node[last] = number ? Number(text) : text;
-  for (const phase of draft.phases) {
-    if (phase.music && typeof phase.music === "object" && !phase.music.playlist) phase.music = "silence";
-    if (phase.lights && Object.keys(phase.lights).length === 0) delete phase.lights;
-  }
 }
 
 async function preview(index) {
@@ -156,9 +158,10 @@ async function preview(index) {
 
 async function save(event) {
   event.preventDefault();
-  for (const node of document.querySelectorAll("#profile-form .field-error:not(#form-errors)")) node.remove();
-  for (const node of document.querySelectorAll("#profile-form [aria-invalid]")) node.removeAttribute("aria-invalid");
-  $("form-errors").textContent = "";
+  showProblems($("profile-form"));
+  for (const phase of draft.phases) {   // a music setting without a playlist is silence
+    if (phase.music && typeof phase.music === "object" && !phase.music.playlist) phase.music = "silence";
+  }
   try {
     const result = isNew
       ? await api("POST", "/api/admin/profiles", { profile: draft })
@@ -167,23 +170,6 @@ async function save(event) {
     document.dispatchEvent(new Event("profiles-changed"));
     showList();
   } catch (error) {
-    const rest = [];
-    for (const problem of error.fields ?? []) {
-      const input = closestField(problem.path);
-      if (!input) { rest.push(`${problem.path}: ${problem.message}`); continue; }
-      input.setAttribute("aria-invalid", "true");
-      input.after(el("p", { class: "field-error", "data-for": problem.path }, problem.message));
-    }
-    $("form-errors").textContent = error.fields?.length ? rest.join(" · ") || "Please correct the fields marked." : error.message;
+    showProblems($("profile-form"), error);
   }
-}
-
-/** The input for this path, or for the nearest enclosing path the form has (a per-light detail, say). */
-function closestField(path) {
-  for (let p = path; p; p = p.replace(/(\.[^.[\]]+|\[\d+\])$/, "")) {
-    const input = document.querySelector(`#profile-form [data-path="${CSS.escape(p)}"]`);
-    if (input) return input;
-    if (!/(\.[^.[\]]+|\[\d+\])$/.test(p)) break;
-  }
-  return null;
 }
