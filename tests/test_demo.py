@@ -35,6 +35,7 @@ class Demo:
         text = "".join(self.lines)
         self.base = re.search(r"(http://127\.0\.0\.1:\d+)/", text).group(1)
         self.pin = re.search(r"PIN (\d{4})", text).group(1)
+        self.admin_pin = re.search(r"admin PIN (\d{6})", text).group(1)
         token = re.search(r"API token: (\S+)", text).group(1)
         self.auth = {"Authorization": f"Bearer {token}"}
         host, port, pid = re.search(r"mosquitto on ([\d.]+):(\d+) \(pid (\d+)\)", text).groups()
@@ -73,6 +74,10 @@ def test_the_demo_room_obeys_and_stops_cleanly():
         assert len(requests.get(f"{demo.base}/api/profiles", headers=demo.auth).json()) == 5
         login = requests.post(f"{demo.base}/api/login", json={"pin": demo.pin})
         assert login.status_code == 200
+        assert requests.post(f"{demo.base}/api/admin/login", json={"pin": demo.admin_pin}).status_code == 200
+        r = requests.put(f"{demo.base}/api/admin/presets/check-in", headers=demo.auth,   # into its temporary room file
+                         json={"preset": {"label": "Check-in", "lights": {"brightness": 50, "kelvin": 3000}}})
+        assert (r.status_code, r.json()["file"]) == (200, "room.yaml")
         devices.close()
         demo.proc.send_signal(signal.SIGTERM)
         assert demo.proc.wait(20) == 0

@@ -80,12 +80,13 @@ def run(port: int | None, say=print) -> int:
         link.subscribe(hub.topics())
         link.start()
         pin, token = f"{secrets.randbelow(9000) + 1000}", secrets.token_urlsafe(24)
+        admin_pin = f"{secrets.randbelow(900000) + 100000}"   # the clinic tools: profiles and presets
         sound = has_sound_card()
         config = Path(tmp) / "room.yaml"
         config.write_text(yaml.safe_dump({
             "room": {"id": "demo", "name": "Demo room"},
             "mqtt": {"host": broker.host, "port": broker.port},
-            "web": {"host": "127.0.0.1", "port": port, "pin": pin, "api_token": token},
+            "web": {"host": "127.0.0.1", "port": port, "pin": pin, "admin_pin": admin_pin, "api_token": token},
             "audio": {"vlc_args": ["--aout=alsa"] if sound else ["--aout=dummy"], "max_volume": 60},
             "lights": LIGHTS,
             "profiles_dir": str(ROOT / "deploy" / "profiles"),
@@ -97,7 +98,7 @@ def run(port: int | None, say=print) -> int:
         app = App(room_config, catalogue, routes=(picture,), config_file=config)
         try:
             app.start()
-            say(f"demo room: http://127.0.0.1:{app.web.port}/   PIN {pin}")
+            say(f"demo room: http://127.0.0.1:{app.web.port}/   PIN {pin}   clinic tools: admin PIN {admin_pin}")
             say(f"API token: {token}")
             say(f"broker: mosquitto on {broker.host}:{broker.port} (pid {broker.proc.pid})")
             if not sound:
