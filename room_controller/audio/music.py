@@ -52,6 +52,7 @@ class _Deck:
     fade: Fade = Fade.steady(0.0)
     volume: float = 0.0       # what VLC was last told
     counters: tuple[int, int] = (0, 0)
+    stalls: int = 0           # watches in a row at which the output took nothing
 
     def position(self, now: float) -> float:
         return self.offset + max(0.0, now - self.since)
@@ -380,7 +381,7 @@ class Music:
         deck.track, deck.duration, deck.offset, deck.since = track, duration, position, now
         deck.fade = Fade(0.0, 1.0, now, fade)
         deck.volume = 0.0
-        deck.counters = (0, 0)
+        deck.counters, deck.stalls = (0, 0), 0
         deck.out.play(track.path, position, 0.0)
         self._active = deck
         self._notify("track_started", {"title": title or track.title, "file": str(track.path),
@@ -532,14 +533,20 @@ class Music:
             self._check_output(now)
             if self._problem is None and active is not None and self._paused_at is None:
                 active.offset, active.since = active.position(now), now
+                active.counters, active.stalls = (0, 0), 0
                 active.out.play(active.track.path, active.offset, active.volume)
             return
         self._next_watch = now + WATCH
         if active is None or self._paused_at is not None:
+            if active is not None:
+                active.stalls = 0
             return
         counters = active.out.counters()
         decoded, played = counters
-        if active.counters != (0, 0) and decoded > active.counters[0] and played == active.counters[1]:
+        active.stalls = 0 if played != active.counters[1] else active.stalls + 1
+        # decoding without playing: the output refuses; nothing moving twice in a row: the output blocks (a hung
+        # device holds VLC's writes, so decoding stops too; found by the fault tests)
+        if (active.counters != (0, 0) and decoded > active.counters[0] and active.stalls) or active.stalls >= 2:
             self._set_problem("the audio output stopped taking sound (device gone?)")
             self._next_watch = now + RETRY
         active.counters = counters
