@@ -98,9 +98,10 @@ class RoomFile:
 
     def _entries(self) -> dict:
         try:
-            entries = yamlfile.load(self.path).data.get("presets") or {}
+            data = yamlfile.load(self.path).data
         except ConfigError as exc:
             raise Conflict(f"the room file cannot be read: {exc}") from None
+        entries = (data.get("presets") if isinstance(data, dict) else None) or {}
         if not isinstance(entries, dict):
             raise Conflict(f"`presets:` in {self.path.name} is not a mapping; correct it by hand")
         return entries
