@@ -79,6 +79,7 @@ class Room:
         self.mqtt_connected = False
         self.problems: dict[str, str] = {}
         self._dirty = True
+        self._fading = False
         self._snapshot: dict = {}
         self._published_state = ""
         self.version = 0
@@ -100,9 +101,9 @@ class Room:
 
     # -- events and snapshots (core loop) --------------------------------------------------------------------
 
-    def emit(self, kind: str, **data: Any) -> None:
+    def emit(self, kind: str, **data: Any) -> bool:
         """Journal a change, before the request that made it is answered; a journal that cannot be
-        written is a problem shown in `health`, never a reason to refuse the change."""
+        written is a problem shown in `health`, never a reason to refuse the change. True if journaled."""
         log.info("%s %s", kind, json.dumps(data, default=str) if data else "")
         info = self.session.session_info()
         try:
@@ -112,15 +113,20 @@ class Room:
                 self.problems.pop("journal", None)
         except JournalError:
             self.problems["journal"] = self.journal.problem or "the journal cannot be written"
+            self._dirty = True
+            return False
         self._dirty = True
+        return True
 
     def touch(self) -> None:
         self._dirty = True
 
     def after_batch(self) -> None:
         """Called by the loop after each batch of work: publish one new snapshot if anything changed."""
-        if any(light.fading for light in self.lights.values()):
+        fading = any(light.fading for light in self.lights.values())
+        if fading or self._fading:   # the batch that ends the last fade publishes that it ended
             self._dirty = True
+        self._fading = fading
         if not self._dirty:
             return
         self._dirty = False
@@ -284,7 +290,8 @@ class Room:
     # -- notes and music ---------------------------------------------------------------------------------------
 
     def add_note(self, text: str) -> dict:
-        self.emit("note", text=text)
+        if not self.emit("note", text=text):   # a note lives only in the journal: never acknowledge a lost one
+            raise JournalError(self.problems["journal"])
         return {"note": text}
 
     def adjust_music(self, volume: float | None, playing: bool | None, next_track: bool = False) -> dict:

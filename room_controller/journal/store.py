@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+from room_controller.core.errors import Refused
+
 log = logging.getLogger(__name__)
 
 SCHEMA = """
@@ -85,8 +87,11 @@ class Checkpoint:
     paused: bool
 
 
-class JournalError(Exception):
-    pass
+class JournalError(Refused):
+    """A write that failed (disk full): a request that only writes the journal is refused with it."""
+
+    status = 503
+    code = "journal"
 
 
 class Journal:

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from room_controller.core.errors import Conflict, NotFound
-from room_controller.journal.store import Checkpoint, Journal, boot_id
+from room_controller.journal.store import Checkpoint, Journal, JournalError, boot_id
 from room_controller.session import timeline as tl
 from room_controller.session.profiles import SessionProfile
 
@@ -227,8 +227,11 @@ class SessionRunner:
         if session is None or (not force and now - session.last_checkpoint < CHECKPOINT_EVERY):
             return
         session.last_checkpoint = now
-        self.journal.checkpoint(Checkpoint(session.id, session.elapsed(now), now, self.clock.wall(), boot_id(),
-                                           session.clock.paused))
+        try:
+            self.journal.checkpoint(Checkpoint(session.id, session.elapsed(now), now, self.clock.wall(), boot_id(),
+                                               session.clock.paused))
+        except JournalError:   # disk full: the session keeps time all the same (the tick must not die here)
+            self.room.problems["journal"] = self.journal.problem or "the journal cannot be written"
 
     # -- what the panel sees -----------------------------------------------------------------------------------
 
