@@ -10,11 +10,17 @@ import os
 
 import pytest
 import requests
-import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
-from schemathesis import GenerationMode
+
+try:
+    import schemathesis
+    from schemathesis import GenerationMode
+except ImportError:   # the test extra has it; a bare checkout says what is missing
+    if os.environ.get("CI"):
+        raise
+    pytest.skip("pip install schemathesis: the API fuzzing needs it", allow_module_level=True)
 
 from tests.strain.conftest import AUTH
 

@@ -1,12 +1,14 @@
 """Whatever arrives from outside — device reports, commands and button presses on MQTT, room and profile
 files — is taken or refused with the module's own error, never an unexpected exception; what is taken stays
 within range (a panel must always get valid JSON: no NaN, no Infinity). The payloads also go through a
-real broker into a running room, which must carry on and answer a calm press afterwards."""
+real broker into a running room, which must carry on and answer a calm press afterwards. A longer run:
+ROOM_FUZZ_EXAMPLES=1000 (the suite's default is 100)."""
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from pathlib import Path
 
@@ -30,6 +32,13 @@ from tests.broker import Capture
 from tests.rooms import load
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def scaled(examples: int) -> int:
+    """ROOM_FUZZ_EXAMPLES=1000 runs ten times the cases of the suite's default (100)."""
+    return examples * int(os.environ.get("ROOM_FUZZ_EXAMPLES", "100")) // 100
+
+
 CATALOGUE = Catalogue.load()
 DEVICES = [Device(f"l-{name}", f"dev-{name}", profile, "fuzz") for name, profile in sorted(CATALOGUE.profiles.items())]
 KEYS = ["state", "brightness", "color_temp", "color", "POWER", "Dimmer", "CT", "Color", "HSBColor", "on", "bri",
@@ -64,7 +73,7 @@ def strict_json(data) -> str:
     return json.dumps(data, allow_nan=False)
 
 
-@settings(max_examples=1500, deadline=None, database=None, derandomize=True,
+@settings(max_examples=scaled(1500), deadline=None, database=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(index=st.integers(0, 1000), which=st.integers(0, 10), payload=PAYLOADS)
 def test_a_device_report_is_decoded_or_refused_and_stays_in_range(index, which, payload):
@@ -82,7 +91,7 @@ def test_a_device_report_is_decoded_or_refused_and_stays_in_range(index, which, 
     strict_json(light.as_dict())
 
 
-@settings(max_examples=800, deadline=None, database=None, derandomize=True)
+@settings(max_examples=scaled(800), deadline=None, database=None, derandomize=True)
 @given(payload=PAYLOADS | JSON.map(lambda v: {"preset": v}).map(as_bytes)
        | JSON.map(lambda v: {"extend": v}).map(as_bytes) | JSON.map(lambda v: {"session": v}).map(as_bytes))
 def test_a_command_payload_is_a_command_or_refused(payload):
@@ -101,7 +110,7 @@ BUTTONS = [ButtonMapping.model_validate(m) for m in (
     {"topic": "stat/button1/POWER", "do": {"session": "pause"}})]
 
 
-@settings(max_examples=500, deadline=None, database=None, derandomize=True)
+@settings(max_examples=scaled(500), deadline=None, database=None, derandomize=True)
 @given(topic=st.sampled_from([b.topic for b in BUTTONS] + ["other"]), payload=PAYLOADS)
 def test_a_button_message_is_a_press_or_refused(topic, payload):
     try:
@@ -134,7 +143,7 @@ def test_random_payloads_through_the_broker_leave_a_room_that_answers(room, brok
     device.drain(0.3)
     sent = []
 
-    @settings(max_examples=300, deadline=None, database=None, derandomize=True,
+    @settings(max_examples=scaled(300), deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck))
     @given(topic=st.sampled_from(followed), payload=PAYLOADS | st.just(b"\x00" * 1_000_000))
     def publish(topic, payload):
@@ -196,7 +205,7 @@ ROOM = yaml.safe_load((ROOT / "deploy" / "room.example.yaml").read_text())
 PROFILE = yaml.safe_load((ROOT / "deploy" / "profiles" / "psilocybin-8h.yaml").read_text())
 
 
-@settings(max_examples=300, deadline=None, database=None, derandomize=True,
+@settings(max_examples=scaled(300), deadline=None, database=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=mutations(ROOM) | st.text(max_size=300))
 def test_a_room_file_is_loaded_or_refused_with_its_problems(tmp_path_factory, data):
@@ -208,7 +217,7 @@ def test_a_room_file_is_loaded_or_refused_with_its_problems(tmp_path_factory, da
         assert exc.problems and all(p.line >= 1 for p in exc.problems)
 
 
-@settings(max_examples=300, deadline=None, database=None, derandomize=True,
+@settings(max_examples=scaled(300), deadline=None, database=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=mutations(PROFILE) | st.text(max_size=300))
 def test_a_session_profile_is_loaded_or_refused_with_its_problems(tmp_path_factory, data):
