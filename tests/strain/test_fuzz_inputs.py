@@ -17,6 +17,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from room_controller import units
 from room_controller.app import App
 from room_controller.buttons import ButtonMapping, pressed
 from room_controller.clock import ManualClock
@@ -25,7 +26,9 @@ from room_controller.core.commands import CommandError, parse_command
 from room_controller.core.lights import Light
 from room_controller.core.loop import Loop
 from room_controller.lighting.decode import DecodeError, decode, topics
+from room_controller.lighting.encode import encode
 from room_controller.lighting.profiles import Catalogue, Device
+from room_controller.lighting.state import LightState
 from room_controller.session.profiles import check_against_room, load_profile
 from room_controller.yamlfile import ConfigError
 from tests.broker import Capture
@@ -247,3 +250,34 @@ def test_reports_found_by_the_fuzzing(payload, expected):
             decode(device, "zigbee2mqtt/dev-zigbee2mqtt", payload)
     else:
         assert round(decode(device, "zigbee2mqtt/dev-zigbee2mqtt", payload).kelvin) == expected
+
+
+DEVICE_PROFILE = yaml.safe_load((ROOT / "device_profiles" / "template-per-topic.yaml").read_text())
+STATES = (st.builds(LightState, on=st.booleans(), brightness=st.floats(0, 100),
+                    kelvin=st.floats(units.KELVIN_MIN, units.KELVIN_MAX))
+          | st.builds(LightState, on=st.booleans(), brightness=st.floats(0, 100),
+                      rgb=st.tuples(*[st.integers(0, 255)] * 3)))
+
+
+@settings(max_examples=scaled(150), deadline=None, database=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=mutations({**DEVICE_PROFILE, "name": "clinic-lamp"}), state=STATES, payload=PAYLOADS)
+def test_a_clinics_device_profile_is_loaded_or_refused_and_then_works(tmp_path_factory, data, state, payload):
+    """A device no family fits gets a file of its own, written by the clinic: a wrong one is refused at
+    `check`, a valid one encodes every state and decodes every report without an unexpected exception."""
+    folder = tmp_path_factory.mktemp("device_profiles")
+    (folder / "clinic.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    try:
+        catalogue = Catalogue.load(folder)
+    except ConfigError as exc:
+        assert exc.problems and all(p.line >= 1 for p in exc.problems)
+        return
+    name = data.get("name") if isinstance(data.get("name"), str) else "clinic-lamp"
+    device = Device("lamp", "lamp", catalogue.profiles[name], "fuzz")
+    for message in encode(device, state, 2.0):
+        assert isinstance(message.payload, str | bytes)
+    for topic in topics(device):
+        try:
+            finite_report(decode(device, topic, payload))
+        except DecodeError:
+            pass
