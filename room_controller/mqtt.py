@@ -24,6 +24,19 @@ log = logging.getLogger(__name__)
 MAX_QUEUED = 200  # QoS>0 messages paho may hold while disconnected; lights are re-asserted instead
 
 
+class _WhileAway(logging.Filter):
+    """paho logs an ERROR at every reconnect attempt, once a second for as long as the broker is away (7,200
+    lines for a two-hour outage, found by the broker-outage benchmark); the link says it once, as a warning
+    and in health, so paho's errors are dropped while disconnected."""
+
+    def __init__(self, link: "MqttLink") -> None:
+        super().__init__()
+        self._link = link
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self._link.connected or record.levelno < logging.ERROR
+
+
 class MqttLink:
     def __init__(self, host: str, port: int, client_id: str, *, username: str | None = None,
                  password: str | None = None, keepalive: int = 15, reconnect_max: float = 1.0,
@@ -40,7 +53,9 @@ class MqttLink:
         self._stopping = False
         self.last_error: str | None = None
         client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
-        client.enable_logger(logging.getLogger("paho"))
+        self._paho_log, self._quiet = logging.getLogger(f"paho.{client_id}"), _WhileAway(self)
+        self._paho_log.addFilter(self._quiet)
+        client.enable_logger(self._paho_log)
         if username:
             client.username_pw_set(username, password)
         client.reconnect_delay_set(min_delay=min(0.25, reconnect_max), max_delay=reconnect_max)
@@ -69,6 +84,7 @@ class MqttLink:
         self._client.disconnect()
         self._client.loop_stop()
         self.connected = False
+        self._paho_log.removeFilter(self._quiet)
 
     def subscribe(self, topics: list[str]) -> None:
         """Follow these topics now and after every reconnect."""
