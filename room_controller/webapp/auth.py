@@ -95,13 +95,12 @@ class Auth:
     # -- the panel's login -----------------------------------------------------------------------------------
 
     def login(self, pin: str, address: str) -> PanelLogin | Denied:
-        wait = self.tries.wait_s(address)
-        if wait > 0:
-            return Denied(429, "too_many_tries", f"too many PIN tries; wait {wait} s, then try again", wait)
         if self._pin is None:
             return Denied(409, "no_pin", f"this room has no PIN set for this ({self._setting} in its configuration)")
+        wait = self.tries.take(address)
+        if wait > 0:
+            return Denied(429, "too_many_tries", f"too many PIN tries; wait {wait} s, then try again", wait)
         if not hmac.compare_digest(pin.encode(), self._pin):
-            self.tries.failed(address)
             return Denied(401, "wrong_pin", "that PIN is not right")
         self.tries.succeeded(address)
         return PanelLogin(secrets.token_urlsafe(16), time.time() + self.lifetime)
@@ -143,19 +142,19 @@ class Tries:
         self._failed: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def wait_s(self, address: str) -> int:
+    def take(self, address: str) -> int:
+        """Count a try before the PIN is compared (so parallel guesses cannot slip past the limit); when
+        the limit is reached, count nothing and say how many seconds to wait."""
         now = time.monotonic()
         with self._lock:
             recent = self._recent(address, now)
-            return 0 if len(recent) < TRIES else max(1, int(recent[0] + TRY_WINDOW - now + 0.999))
-
-    def failed(self, address: str) -> None:
-        now = time.monotonic()
-        with self._lock:
+            if len(recent) >= TRIES:
+                return max(1, int(recent[0] + TRY_WINDOW - now + 0.999))
             if len(self._failed) > 1000:
                 for old in [a for a, times in self._failed.items() if times[-1] < now - TRY_WINDOW]:
                     del self._failed[old]
             self._failed.setdefault(address, deque(maxlen=TRIES)).append(now)
+            return 0
 
     def succeeded(self, address: str) -> None:
         with self._lock:
