@@ -246,6 +246,13 @@ def follow_events(base: str, streams: int, stop) -> None:
     stop.wait()
 
 
+def poll_state(base: str, stop) -> None:
+    """A process of its own reading `/api/state` as fast as it answers (a client that polls)."""
+    session = requests.Session()
+    while not stop.is_set():
+        session.get(f"{base}/api/state", headers=AUTH, timeout=30)
+
+
 def percentiles(samples: list[float]) -> dict:
     samples = sorted(samples)
     return {"n": len(samples), "p50_ms": round(statistics.median(samples), 2),
@@ -264,12 +271,16 @@ def wait_for(predicate, timeout: float, step: float = 0.01) -> float:
 
 # -- the sections ----------------------------------------------------------------------------------------------
 
-def presses(res: Results, tmp: Path, broker: Broker, count: int, streams: int) -> None:
-    """Calm from the API and from the MQTT command topic, 12 mixed lights, open event streams, a long fade."""
+def presses(res: Results, tmp: Path, broker: Broker, count: int, streams: int, readers: int) -> None:
+    """Calm from the API and from the MQTT command topic, 12 mixed lights, open event streams, clients
+    polling the state, a long fade."""
     service, topics = serve_room(tmp, broker)
     stop = multiprocessing.Event()
-    follower = multiprocessing.Process(target=follow_events, args=(service.base, streams, stop), daemon=True)
-    follower.start()
+    clients = [multiprocessing.Process(target=follow_events, args=(service.base, streams, stop), daemon=True)]
+    clients += [multiprocessing.Process(target=poll_state, args=(service.base, stop), daemon=True)
+                for _ in range(readers)]
+    for client in clients:
+        client.start()
     devices = Devices(broker, topics)
     button = paho.Client(CallbackAPIVersion.VERSION2, client_id="bench-button")
     button.on_connect = lambda c, u, f, rc, p: c.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -302,14 +313,15 @@ def presses(res: Results, tmp: Path, broker: Broker, count: int, streams: int) -
             time.sleep(0.03)
     finally:
         stop.set()
-        follower.join(5)
+        for client in clients:
+            client.join(5)
         button.loop_stop()
         devices.close()
         service.stop()
     for kind, label in (("calm", "calm press (API) -> last of 12 light commands"),
                         ("button", "button (MQTT command) -> last of 12 light commands")):
         p = percentiles(samples[kind])
-        res.data[kind] = {**p, "lights": 12, "event_streams": streams, "fade_running": "1h"}
+        res.data[kind] = {**p, "lights": 12, "event_streams": streams, "state_readers": readers, "fade_running": "1h"}
         res.add(f"{label}, p50 / p99 / max ({p['n']} presses)",
                 f"{p['p50_ms']} / {p['p99_ms']} / {p['max_ms']} ms", "p99 < 20 ms", p["p99_ms"] < 20)
 
@@ -513,6 +525,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small counts: check that the bench runs")
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated: {', '.join(SECTIONS)}")
+    parser.add_argument("--event-streams", type=int, default=8, help="open event streams (panels) during the presses")
+    parser.add_argument("--state-readers", type=int, default=0,
+                        help="client processes polling /api/state during the presses, besides the 8 event streams")
     args = parser.parse_args()
     only = set(args.only.split(","))
     q = args.quick
@@ -523,7 +538,8 @@ def main() -> None:
         broker = Broker().start()
         try:
             for name, run in (
-                    ("calm", lambda d: presses(res, d, broker, 30 if q else 500, 8)),
+                    ("calm", lambda d: presses(res, d, broker, 30 if q else 500, args.event_streams,
+                                                     args.state_readers)),
                     ("fades", lambda d: fades(res, d, broker, 50, 1 if q else 10)),
                     ("footprint", lambda d: footprint(res, d, broker, 5 if q else 60)),
                     ("growth", lambda d: growth(res, d, broker, 1.5 if q else 8)),
