@@ -64,7 +64,7 @@ class Broker:
                 return self
             except OSError:
                 if self.proc.poll() is not None:
-                    raise RuntimeError(f"mosquitto exited: {log.read_text().strip()}")
+                    raise RuntimeError(f"mosquitto exited: {log.read_text().strip()}") from None
                 time.sleep(0.02)
         raise RuntimeError("mosquitto did not start listening")
 

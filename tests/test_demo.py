@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-import pytest
 import requests
 
 from tests.broker import Capture, free_port

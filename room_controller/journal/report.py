@@ -34,7 +34,7 @@ def build(session: dict, rows: list[Row]) -> dict:
     for row in rows:
         at = row.session_s or 0.0
         end_s = max(end_s, at)
-        for kind, (name, closers, _) in SPANS.items():
+        for name, closers, _ in SPANS.values():
             if row.kind in closers and name in open_spans:
                 open_spans.pop(name)["end_s"] = at
         if row.kind in SPANS:

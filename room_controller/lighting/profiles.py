@@ -235,7 +235,7 @@ class Catalogue:
                     continue
                 raw[name], docs[name] = doc.data, doc
         profiles: dict[str, DeviceProfile] = {}
-        for name, data in raw.items():
+        for name in raw:
             try:
                 merged = _resolve(name, raw, ())
             except ValueError as exc:
