@@ -42,6 +42,13 @@ def make_room(tmp_path, broker, room_id):
         app.stop()
 
 
+def zigbee_on_test_clock(make_room, broker):
+    """One Zigbee bulb on a test clock, and a capture of what the bulb is told."""
+    clock = ManualClock()
+    app = make_room(ZIGBEE, clock=clock)
+    return clock, app, Capture(broker, "zigbee2mqtt/Ceiling lamp/set")
+
+
 def test_status_is_retained_online_with_an_offline_will(make_room, broker, room_id):
     app = make_room(ZIGBEE)
     cap = Capture(broker, f"therapy-room/{room_id}/status")
@@ -78,9 +85,7 @@ def test_calm_preset_sends_each_family_its_own_command(make_room, broker):
 
 
 def test_release_returns_to_what_the_lights_were_meant_to_be(make_room, broker):
-    clock = ManualClock()
-    app = make_room(ZIGBEE, clock=clock)
-    cap = Capture(broker, "zigbee2mqtt/Ceiling lamp/set")
+    clock, app, cap = zigbee_on_test_clock(make_room, broker)
     app.loop.call(app.room.adjust_lights, None, LightChange(brightness=60, kelvin=3000), 2.0)
     assert cap.next().payload == '{"state":"ON","brightness":152,"color_temp":333,"transition":2}'
     clock.advance(5)
@@ -96,9 +101,7 @@ def test_release_returns_to_what_the_lights_were_meant_to_be(make_room, broker):
 
 
 def test_an_adjustment_during_a_preset_is_dropped_with_it(make_room, broker):
-    clock = ManualClock()
-    app = make_room(ZIGBEE, clock=clock)
-    cap = Capture(broker, "zigbee2mqtt/Ceiling lamp/set")
+    clock, app, cap = zigbee_on_test_clock(make_room, broker)
     app.loop.call(app.room.adjust_lights, None, LightChange(brightness=50, kelvin=2700), 0.0)
     cap.next()
     app.loop.call(app.room.activate_preset, "calm")
@@ -237,9 +240,7 @@ def test_service_starts_without_a_broker_and_catches_up(tmp_path, own_broker, ro
 
 
 def test_switching_on_and_off_is_held_to_once_a_second(make_room, broker):
-    clock = ManualClock()
-    app = make_room(ZIGBEE, clock=clock)
-    cap = Capture(broker, "zigbee2mqtt/Ceiling lamp/set")
+    clock, app, cap = zigbee_on_test_clock(make_room, broker)
     app.loop.call(app.room.adjust_lights, None, LightChange(brightness=50, kelvin=2700), 0.0)
     cap.next()
     clock.advance(5)

@@ -299,8 +299,10 @@ class Room:
             raise Conflict("this room plays no music")
         if volume is not None:
             self.music.set_volume(volume)
-        if playing is not None:
-            self.music.resume() if playing else self.music.pause()
+        if playing is True:
+            self.music.resume()
+        elif playing is False:
+            self.music.pause()
         if next_track:
             self.music.next()
         self.emit("music_changed", **{k: v for k, v in (("volume", volume), ("playing", playing),

@@ -91,21 +91,19 @@ class SessionRunner:
         return {"session": session_id}
 
     def pause(self) -> dict:
-        session = self._running()
-        if session.clock.paused:
-            return self._state()
-        session.clock = session.clock.pause(self.clock.monotonic())
-        self.room.emit("session_paused")
-        self._checkpoint(force=True)
-        return self._state()
+        return self._set_paused(True)
 
     def resume(self) -> dict:
+        return self._set_paused(False)
+
+    def _set_paused(self, paused: bool) -> dict:
+        """Stop or restart the session clock; asking for what already is changes nothing."""
         session = self._running()
-        if not session.clock.paused:
-            return self._state()
-        session.clock = session.clock.resume(self.clock.monotonic())
-        self.room.emit("session_resumed")
-        self._checkpoint(force=True)
+        if session.clock.paused != paused:
+            now = self.clock.monotonic()
+            session.clock = session.clock.pause(now) if paused else session.clock.resume(now)
+            self.room.emit("session_paused" if paused else "session_resumed")
+            self._checkpoint(force=True)
         return self._state()
 
     def next(self) -> dict:
