@@ -70,10 +70,11 @@ class App:
             self.music.start()
             self._started.append(self.music.stop)
         self.loop.call(self.room.session.recover)
+        self.room.touch()
+        self.loop.call(self.room.after_batch)   # the first snapshot exists before any client can ask for it
         if self.web is not None:
             self.web.start()
             self._started.append(self.web.stop)
-        self.loop.submit(self.room.touch)
         return self
 
     def stop(self) -> None:

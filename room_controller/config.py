@@ -80,6 +80,9 @@ BUILTIN_PRESETS: dict[str, dict] = {
 }
 
 
+IDLE_SCENE = {"brightness": 40, "kelvin": 2700, "transition": "1m"}
+
+
 class RoomInfo(Model):
     id: Identifier
     name: str = ""
@@ -171,6 +174,9 @@ class RoomConfig(Model):
     lighting: LightingSettings = LightingSettings()
     lights: list[LightConfig] = Field(default_factory=list)
     presets: dict[Identifier, Preset] = Field(default_factory=dict)
+    idle: LightScene = Field(default_factory=lambda: LightScene.model_validate(IDLE_SCENE),
+                             description="what the room shows with no session: after a session ends (over its "
+                                         "transition) and when a preset is released")
     buttons: list[ButtonMapping] = Field(default_factory=list, description="MQTT messages that act like the panel")
     homeassistant: HomeAssistantSettings = HomeAssistantSettings()
     profiles_dir: Path = Path("profiles")
@@ -240,6 +246,7 @@ def cross_check(config: RoomConfig, catalogue: Catalogue, doc: yamlfile.Document
                                         f"{where}: {message}" if where else message))
     for name, preset in config.presets.items():
         problems += preset_problems(preset, config, doc, ("presets", name))
+    problems += idle_problems(config, doc)
     for i, button in enumerate(config.buttons):
         preset = button.do.get("preset")
         if preset is not None and preset not in config.presets:
@@ -251,15 +258,30 @@ def cross_check(config: RoomConfig, catalogue: Catalogue, doc: yamlfile.Document
 def preset_problems(preset: Preset, config: RoomConfig, doc: yamlfile.Document,
                     where: yamlfile.Path_) -> list[Problem]:
     """A preset's lights and groups that the room does not have (the file's check and the preset editor's)."""
-    if preset.lights is None:
-        return []
+    return [] if preset.lights is None else scene_problems(preset.lights, config, doc, where + ("lights",))
+
+
+def scene_problems(scene: LightScene, config: RoomConfig, doc: yamlfile.Document,
+                   where: yamlfile.Path_) -> list[Problem]:
     ids = {light.id for light in config.lights}
-    problems = [doc.problem(where + ("lights", "per_light", light_id),
-                            f"no light has the id {light_id!r}{suggest(light_id, ids)}")
-                for light_id in preset.lights.per_light if light_id not in ids]
-    return problems + [doc.problem(where + ("lights", "per_group", group),
+    problems = [doc.problem(where + ("per_light", light_id), f"no light has the id {light_id!r}{suggest(light_id, ids)}")
+                for light_id in scene.per_light if light_id not in ids]
+    return problems + [doc.problem(where + ("per_group", group),
                                    f"no light is in the group {group!r}{suggest(group, config.groups)}")
-                       for group in preset.lights.per_group if group not in config.groups]
+                       for group in scene.per_group if group not in config.groups]
+
+
+def idle_problems(config: RoomConfig, doc: yamlfile.Document) -> list[Problem]:
+    """The idle scene is where a release returns with no session, so it must say how bright every light is:
+    'unknown, so send nothing' would leave a light at the preset's level."""
+    problems = scene_problems(config.idle, config, doc, ("idle",))
+    changes = config.idle.changes(config.lights)
+    unset = [light.id for light in config.lights
+             if light.id not in changes or (changes[light.id].brightness is None and changes[light.id].on is not False)]
+    if unset:
+        problems.append(doc.problem(("idle",), "give a brightness for every light (room-wide, per group or per "
+                                               f"light); none for: {', '.join(unset)}"))
+    return problems
 
 
 def suggest(word: str, known) -> str:

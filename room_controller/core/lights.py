@@ -2,8 +2,9 @@
 
 Runs only on the core loop. A new target cancels the running fade at once and plans a new one from the
 light's present position, so a preset tapped halfway through a ten-minute fade starts from where the
-light really is. Only the next step of a fade is ever on the timer heap. Switching on or off is held
-back to once per `min_toggle_interval`: nothing the room does can look like a flash.
+light really is. Only the next step of a fade is ever on the timer heap. Every command passes two safety
+rules on its way out (`_send`): switching on or off at most once per `min_toggle_interval`, and at most
+three abrupt changes a second (lighting/flash.py): nothing any source asks for can look like a flash.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from room_controller.core.loop import Loop, Timer
-from room_controller.lighting import fades
+from room_controller.lighting import fades, flash
 from room_controller.lighting.decode import Report
 from room_controller.lighting.encode import encode
 from room_controller.lighting.profiles import Device
@@ -57,6 +58,7 @@ class Light:
         self._last_toggle = -math.inf
         self._held: tuple[LightState, float] | None = None
         self._held_timer: Timer | None = None
+        self._flash = flash.FlashBudget()
 
     @property
     def id(self) -> str:
@@ -130,15 +132,26 @@ class Light:
         self._fade = None
 
     def _send(self, state: LightState, transition: float) -> None:
+        """Send now if the safety rules allow it, else hold it until they do; the latest state held wins.
+        Two rules, both per light: on/off at most once per `min_toggle_interval`, and the flash budget
+        (lighting/flash.py). Every source of commands passes here, so no source can make a light flash."""
         now = self.loop.clock.monotonic()
-        was_lit = (self.commanded or self.reported or state).lit
-        if self._held is not None or (state.lit != was_lit and now - self._last_toggle < self.min_toggle_interval):
+        previous = self.commanded or self.reported
+        toggles = state.lit != (previous or state).lit
+        abrupt = flash.is_abrupt(previous, state, transition)
+        at = self._flash.allowed_at(now, abrupt)
+        if toggles:
+            at = max(at, self._last_toggle + self.min_toggle_interval)
+        if self._held_timer is not None:
+            self._held_timer.cancel()
+            self._held = self._held_timer = None
+        if at > now:
             self._held = (state, transition)
-            if self._held_timer is None:
-                self._held_timer = self.loop.call_at(self._last_toggle + self.min_toggle_interval, self._release)
+            self._held_timer = self.loop.call_at(at, self._release)
             return
-        if state.lit != was_lit:
+        if toggles:
             self._last_toggle = now
+        self._flash.record(now, abrupt)
         for message in encode(self.device, state, transition):
             self._publish(message)
         self.commanded = state

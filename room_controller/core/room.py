@@ -1,9 +1,12 @@
 """The room core: the only writer of the room's state.
 
-What each light should show is built from layers, most specific last: the phase's scene, the therapist's
-manual adjustments, and an active preset (with any adjustment made while it holds). Releasing a preset
-drops its layer and the lights fade back to what the layers below say. Everything here runs on the core
-loop; other threads use the thread-safe methods at the bottom, which submit work and wait for it.
+What each light should show is built from layers, most specific last: the scene (the phase's, or the
+room's idle scene once a session has ended), the therapist's manual adjustments (they hold across phase
+changes until the therapist chooses to follow the phase again), and an active preset (with any adjustment
+made while it holds). Releasing a preset drops its layer and every light is commanded to what the layers
+below say; where they say nothing, the light goes back to where it was before the preset or, never heard
+from, to the idle scene: a release never leaves a light at the preset's level. Everything here runs on the
+core loop; other threads use the thread-safe methods at the bottom, which submit work and wait for it.
 
 Every change is journaled as it happens (`emit`); live panels and the retained MQTT state follow the
 snapshot published after each batch of work.
@@ -35,9 +38,8 @@ from room_controller.session.runner import SessionRunner
 log = logging.getLogger(__name__)
 
 MANUAL_TRANSITION = 1.0   # a slider released: a short, smooth change
-PRESET_RELEASE = 5.0      # back from a preset: gently, whatever the preset's own fade was
+RETURN_TRANSITION = 5.0   # back from a preset, or back to following the phase: gently
 PREVIEW_LIMIT = 600.0     # a scene previewed from the profile editor ends by itself if the editor goes away
-UNKNOWN = LightState(on=False, brightness=0.0)
 
 
 @dataclass
@@ -72,6 +74,7 @@ class Room:
         self.state_topic = f"{config.topic_prefix}/state"
         self.status_topic = f"{config.topic_prefix}/status"
         self.scene: dict[str, LightChange] = {}
+        self.idle = config.idle.changes(config.lights)
         self.manual: dict[str, LightChange] = {}
         self.preset: ActivePreset | None = None
         self.preview: ActivePreset | None = None   # a scene shown from the profile editor, over everything
@@ -143,6 +146,7 @@ class Room:
             "room": {"id": self.config.room.id, "name": self.config.room.name},
             "session": self.session.snapshot(),
             "preset": self.preset.name if self.preset else None,
+            "follow_phase": {"lights": not self.manual, "volume": music.get("volume_source", "phase") == "phase"},
             "presets": [{"name": name, "label": p.label or name} for name, p in self.config.presets.items()],
             "lights": [dict(light.as_dict(), name=self.light_configs[light.id].label,
                             groups=self.light_configs[light.id].groups) for light in self.lights.values()],
@@ -173,7 +177,11 @@ class Room:
         base = base or light.target
         if change.empty:
             return base
-        return change.apply(base or light.known_state() or UNKNOWN)
+        return change.apply(base or light.known_state() or self._idle_state(light))
+
+    def _idle_state(self, light: Light) -> LightState:
+        """The idle scene's setting for a light (`check` makes sure it names a brightness for each)."""
+        return self.idle.get(light.id, LightChange(brightness=0)).apply(LightState(on=False, brightness=0.0))
 
     def _retarget(self, transition: float, ids: list[str] | None = None) -> None:
         for light_id in ids or list(self.lights):
@@ -183,18 +191,33 @@ class Room:
                 light.fade_to(target, transition)
         self._dirty = True
 
-    def _target_without_preset(self, light: Light, before: LightState | None) -> LightState | None:
+    def _target_without_preset(self, light: Light, before: LightState | None) -> LightState:
+        """Where a light goes when a preset lets go of it: never 'unknown, so nothing'. With no session the
+        idle scene is the scene, whatever the lights showed before."""
+        scene = self.scene if self.session.session is not None else self.idle
         change = LightChange()
-        for layer in (self.scene, self.manual):
+        for layer in (scene, self.manual):
             if light.id in layer:
                 change = layer[light.id].merged_over(change)
-        return before if change.empty else change.apply(before or light.known_state() or UNKNOWN)
+        base = before or self._idle_state(light)
+        return base if change.empty else change.apply(base)
 
     def set_scene(self, changes: dict[str, LightChange], transition: float) -> None:
-        """A new phase: its scene becomes the base layer; the therapist's adjustments to the last one go."""
+        """A new phase (or the idle scene after a session): the base layer. The therapist's adjustments stay
+        over it until `follow_phase`."""
         self.scene = dict(changes)
-        self.manual.clear()
         self._retarget(transition)
+
+    def follow_phase(self, ids: list[str] | None = None) -> dict:
+        """Drop the therapist's adjustments (of these lights, or all): back to the scene, gently."""
+        self._known(ids)
+        adjusted = sorted(set(self.manual) & set(ids or self.manual))
+        for light_id in adjusted:
+            del self.manual[light_id]
+        if adjusted:
+            self._retarget(RETURN_TRANSITION, adjusted)
+        self.emit("follow_phase", lights=adjusted)
+        return {"follow_phase": True, "lights": adjusted}
 
     # -- presets ---------------------------------------------------------------------------------------------
 
@@ -202,6 +225,9 @@ class Room:
         preset = self.config.presets.get(name)
         if preset is None:
             raise NotFound(f"there is no preset {name!r}; presets: {', '.join(self.config.presets)}")
+        if self.preset is not None and self.preset.name == name:
+            log.info("preset %s is on already", name)   # a second tap on calm keeps calm: nothing to undo
+            return {"preset": name}
         self.end_preview()   # calm always wins over a scene being tried out
         previous = self.preset
         before = previous.before if previous else {
@@ -210,9 +236,8 @@ class Room:
         self.preset = ActivePreset(name, scene.changes(self.config.lights), before)
         if previous:  # lights the new preset leaves alone go back to where they were before any preset
             for light_id in set(previous.changes) - set(self.preset.changes):
-                target = self._target_without_preset(self.lights[light_id], before[light_id])
-                if target is not None:
-                    self.lights[light_id].fade_to(target, scene.transition)
+                self.lights[light_id].fade_to(self._target_without_preset(self.lights[light_id], before[light_id]),
+                                              scene.transition)
         self._retarget(scene.transition, list(self.preset.changes))
         if self.music is not None and preset.music is not None:
             self.music.hold(preset.music, reason=f"preset {name}")
@@ -225,9 +250,7 @@ class Room:
         name, before = self.preset.name, self.preset.before
         self.preset = None
         for light in self.lights.values():
-            target = self._target_without_preset(light, before[light.id])
-            if target is not None:
-                light.fade_to(target, PRESET_RELEASE)
+            light.fade_to(self._target_without_preset(light, before[light.id]), RETURN_TRANSITION)
         if self.music is not None:
             self.music.release(reason=f"preset {name} released")
         self.emit("preset_off", preset=name)
@@ -275,9 +298,7 @@ class Room:
     # -- manual adjustments ----------------------------------------------------------------------------------
 
     def adjust_lights(self, ids: list[str] | None, change: LightChange, transition: float | None) -> dict:
-        for light_id in ids or []:
-            if light_id not in self.lights:
-                raise NotFound(f"there is no light {light_id!r}; lights: {', '.join(self.lights)}")
+        self._known(ids)
         targets = ids or list(self.lights)
         layer = self.preset.adjust if self.preset else self.manual
         for light_id in targets:
@@ -286,6 +307,11 @@ class Room:
         self.emit("manual_change", lights=targets, change={k: v for k, v in vars(change).items() if v is not None},
                   during_preset=self.preset.name if self.preset else None)
         return {"lights": targets}
+
+    def _known(self, ids: list[str] | None) -> None:
+        for light_id in ids or []:
+            if light_id not in self.lights:
+                raise NotFound(f"there is no light {light_id!r}; lights: {', '.join(self.lights)}")
 
     # -- notes and music ---------------------------------------------------------------------------------------
 
@@ -299,6 +325,8 @@ class Room:
             raise Conflict("this room plays no music")
         if volume is not None:
             self.music.set_volume(volume)
+        if follow_phase:
+            self.music.follow_phase()
         if playing is True:
             self.music.resume()
         elif playing is False:

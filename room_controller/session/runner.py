@@ -143,7 +143,7 @@ class SessionRunner:
         self.session = None
         if self._timer:
             self._timer.cancel()
-        self.room.scene.clear()   # the lights stay as they are: a session's end never darkens the room
+        self.room.set_scene(self.room.idle, self.room.config.idle.transition)   # slowly, to the room at rest
         if self.room.music is not None:
             self.room.music.play("stop", reason="session stopped")
         return {"session": None}

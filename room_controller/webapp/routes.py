@@ -8,7 +8,7 @@ goes through `room.loop.call`, i.e. it runs on the core thread that owns the sta
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, get_args
+from typing import Any, Callable, Literal, get_args
 
 from pydantic import Field, model_validator
 
@@ -31,11 +31,15 @@ class LightsPatch(LightSetting):
     """A slider or a program: the fields of a scene's light setting, and how long to fade."""
 
     transition: Duration | None = Field(None, le=7200, description="fade length, e.g. 5s or 10m (at most 2h)")
+    follow_phase: Literal[True] | None = Field(None, description="true: drop the therapist's adjustments, follow "
+                                                                 "the phase's scene again (alone, without a setting)")
 
     @model_validator(mode="after")
     def _something(self) -> "LightsPatch":
-        if self.change().empty:
-            raise ValueError("give at least one of on, brightness, kelvin, color")
+        if self.follow_phase and not (self.change().empty and self.transition is None):
+            raise ValueError("follow_phase goes alone: it drops adjustments, it does not make one")
+        if not self.follow_phase and self.change().empty:
+            raise ValueError("give at least one of on, brightness, kelvin, color (or follow_phase: true)")
         return self
 
 
@@ -127,10 +131,14 @@ def release_preset(room: Room) -> dict:
 
 
 def patch_lights(room: Room, body: LightsPatch) -> dict:
+    if body.follow_phase:
+        return room.loop.call(room.follow_phase)
     return room.loop.call(room.adjust_lights, None, body.change(), body.transition)
 
 
 def patch_light(room: Room, body: LightsPatch, light_id: str) -> dict:
+    if body.follow_phase:
+        return room.loop.call(room.follow_phase, [light_id])
     return room.loop.call(room.adjust_lights, [light_id], body.change(), body.transition)
 
 
