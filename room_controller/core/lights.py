@@ -168,11 +168,12 @@ class Light:
     # -- reports -----------------------------------------------------------------------------------------------
 
     def apply_report(self, report: Report) -> bool:
-        """Merge what the device said; True if its availability changed."""
+        """Merge what the device said; True if its availability changed. A report that says white or colour
+        without saying which (a WLED strip on its white LEDs) forgets the other one."""
         changed = False
         if report.online is not None and report.online != self.online:
             self.online, changed = report.online, True
-        if report.on is None and report.brightness is None and report.kelvin is None and report.rgb is None:
+        if not report.says_state:
             return changed
         base = self.reported or LightState(on=False, brightness=0.0)
         on = base.on if report.on is None else report.on
@@ -182,6 +183,10 @@ class Light:
             kelvin, rgb = report.kelvin, None
         elif report.rgb is not None:
             kelvin, rgb = None, report.rgb
+        elif report.mode == "white":
+            rgb = None
+        elif report.mode == "color":
+            kelvin = None
         self.reported = LightState(on=on, brightness=brightness, kelvin=kelvin, rgb=rgb)
         if self.online is None:
             self.online, changed = True, True  # a device that reports state is there

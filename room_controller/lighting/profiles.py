@@ -140,12 +140,30 @@ class TemplateCommand(Model):
     messages: list[TemplateMessage] = Field(min_length=1)
 
 
+class StateField(Field_):
+    """Where one property sits in a report. Devices name a value differently by set-up (Tasmota's POWER is
+    POWER1 on multi-relay devices or with SetOption26), and say white or colour in their own words."""
+
+    also: list[str] = Field(default_factory=list, description="other paths the same value comes under")
+    white: list[str] = Field(default_factory=list, description="color_mode: values that mean white")
+    color: list[str] = Field(default_factory=list, description="color_mode: values that mean colour")
+    white_above: float | None = Field(None, description="color_mode: a white level; above it means white, "
+                                                        "at or below it colour (Tasmota's White)")
+
+    @model_validator(mode="after")
+    def _one_way_to_read_a_mode(self) -> "StateField":
+        if self.white_above is not None and (self.white or self.color):
+            raise ValueError("give either white/color value lists or white_above, not both")
+        return self
+
+
 class StateSource(Model):
     """A topic the device reports on, and where each property sits in it."""
 
     topic: str
     format: Literal["json", "plain"] = "json"
-    fields: dict[Literal["state", "brightness", "color_temp", "color"], Field_] = Field(default_factory=dict)
+    fields: dict[Literal["state", "brightness", "color_temp", "color", "color_mode"], StateField] = Field(
+        default_factory=dict)
     plain: Literal["brightness", "hex", "state"] | None = Field(None, description="what a plain payload is")
 
 

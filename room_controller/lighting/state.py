@@ -29,8 +29,13 @@ class LightState:
     def with_(self, **changes) -> "LightState":
         return replace(self, **changes)
 
+    @property
+    def mode(self) -> str:
+        """What it shows: "color" with a colour, else "white" (a white of unknown warmth is still white)."""
+        return "white" if self.rgb is None else "color"
+
     def as_dict(self) -> dict:
-        out: dict = {"on": self.lit, "brightness": round(self.brightness, 1) if self.lit else 0}
+        out: dict = {"on": self.lit, "brightness": round(self.brightness, 1) if self.lit else 0, "mode": self.mode}
         if self.kelvin is not None:
             out["kelvin"] = round(self.kelvin)
         if self.rgb is not None:

@@ -84,7 +84,7 @@ def browser(chrome):
     chrome.switch_to.window(chrome.window_handles[0])
     chrome.get("about:blank")
     chrome.delete_all_cookies()
-    viewport(chrome, *TABLET)
+    device(chrome, *TABLET)
     return chrome
 
 
@@ -92,3 +92,10 @@ def viewport(driver, width: int, height: int) -> None:
     """The page's own size in CSS pixels, as on the device (a window's size includes the browser's frame)."""
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 900})
+
+
+def device(driver, width: int, height: int, *, touch: bool = False) -> None:
+    """A viewport, and with `touch` a touch screen as on a tablet or phone (taps arrive as touch events)."""
+    viewport(driver, width, height)
+    driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled",
+                           {"enabled": touch, "maxTouchPoints": 5} if touch else {"enabled": False})

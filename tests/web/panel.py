@@ -51,6 +51,11 @@ class Panel:
     def tap(self, element_id: str) -> None:
         self.find(element_id).click()
 
+    def release(self) -> None:
+        """Tap the release control once it can be pressed (a second after the preset came on)."""
+        self.wait(lambda: self.shown("release") and self.find("release").is_enabled(), what="the release control")
+        self.tap("release")
+
     def hold(self, element_id: str, seconds: float) -> None:
         ActionChains(self.driver).click_and_hold(self.find(element_id)).pause(seconds).release().perform()
 

@@ -32,12 +32,12 @@ def test_login_then_calm_and_back_on_the_page_and_the_wire(browser, served, brok
     assert panel.text("room-kelvin-out") == "2200 K, warm"
     assert panel.find("calm").get_attribute("aria-pressed") == "true"
 
-    panel.tap("release")
+    panel.release()
     assert {m.topic: m.payload for m in cap.take(2)} == {
         CEILING: '{"state":"ON","brightness":102,"color_temp":370,"transition":5}',
         FLOOR: "Fade 1; Speed2 10; CT 370; Dimmer 40"}
     panel.wait_text("room-brightness-out", "40 %")
-    panel.wait(lambda: not panel.shown("release"), what="'Return to phase' to go away")
+    panel.wait(lambda: not panel.shown("release"), what="'Release calm' to go away")
     assert panel.text("preset-status") == ""
     assert served.app.room.snapshot()["preset"] is None
     cap.close()
@@ -53,7 +53,7 @@ def test_emergency_needs_a_hold_and_has_a_way_back(browser, served, broker):
     panel.hold("emergency", 1.3)
     assert json.loads(cap.next().payload)["brightness"] == 254
     panel.wait_text("preset-status", "Emergency light is on")
-    panel.tap("release")
+    panel.release()
     panel.wait(lambda: served.app.room.snapshot()["preset"] is None, what="the preset to be released")
     cap.close()
 

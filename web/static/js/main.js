@@ -12,7 +12,9 @@ import { bindSlider, renderLights, renderMusic } from "./setting.js";
 import { renderReminders, renderSession, tick } from "./session.js";
 
 const HOLD_MS = 1000;
+const RELEASE_AFTER_MS = 1000;
 let last = null;   // the last state the server sent
+let releaseTimer = null;
 
 /** Send a change; say plainly if it did not happen. Resolves either way, so callers need no catch. */
 async function act(method, path, body, done) {
@@ -45,9 +47,20 @@ function renderPreset(state) {
   const label = (state.presets ?? []).find((p) => p.name === preset)?.label ?? preset;
   $("preset-status").textContent = preset === "emergency" ? "Emergency light is on"
     : preset ? `${label[0].toUpperCase()}${label.slice(1)} is on` : "";
+  if (preset && preset !== document.body.dataset.preset) holdRelease();
   $("release").hidden = !preset;
+  $("release-what").textContent = preset ? `Release ${label.toLowerCase()}` : "";
+  $("release-to").textContent = state.session ? `back to ${state.session.phase.name}` : "back to the room's idle light";
   $("calm").setAttribute("aria-pressed", preset === "calm" ? "true" : "false");
   document.body.dataset.preset = preset ?? "";
+}
+
+/** Releasing is a deliberate act: the release control cannot be pressed until a second after a preset
+ *  came on or Calm was tapped, so a hurried second tap never undoes what the first did. */
+function holdRelease() {
+  $("release").disabled = true;
+  clearTimeout(releaseTimer);
+  releaseTimer = setTimeout(() => { $("release").disabled = false; }, RELEASE_AFTER_MS);
 }
 
 function renderProblems(state) {
@@ -66,7 +79,7 @@ function showLink(link) {
 }
 
 function wire() {
-  $("calm").addEventListener("click", () => act("POST", "/api/presets/calm"));
+  $("calm").addEventListener("click", () => { holdRelease(); act("POST", "/api/presets/calm"); });
   $("release").addEventListener("click", () => act("DELETE", "/api/presets/active"));
   holdToActivate($("emergency"), HOLD_MS, () => act("POST", "/api/presets/emergency"));
   bindSlider($("room-brightness"), (value) => act("PATCH", "/api/lights", { brightness: value }));

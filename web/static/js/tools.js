@@ -97,7 +97,7 @@ async function remove(profile) {
 
 function reminders(at, list, rerender) {
   return el("div", { class: "reminders" },
-    list.map((reminder, j) => el("div", { class: "light-row" },
+    list.map((reminder, j) => el("div", { class: "reminder-row" },
       field(draft, "Reminder", `${at}[${j}].text`, reminder.text),
       field(draft, "At (once)", `${at}[${j}].at`, reminder.at),
       field(draft, "Every (repeating)", `${at}[${j}].every`, reminder.every),
