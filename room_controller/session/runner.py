@@ -17,7 +17,8 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from room_controller.core.errors import Conflict, NotFound
-from room_controller.journal.store import Checkpoint, Journal, JournalError, boot_id
+from room_controller.journal.store import Checkpoint, Journal, JournalError, Row, boot_id
+from room_controller.lighting.state import LightChange
 from room_controller.session import timeline as tl
 from room_controller.session.profiles import SessionProfile
 
@@ -303,6 +304,45 @@ class SessionRunner:
         self._reminder_ids = max(reminders, default=0)
         self.room.emit("session_recovered", gap_s=round(gap, 1), elapsed_s=round(elapsed, 1), paused=paused,
                        preset=preset)
+        volume, under_preset = chosen_volume(events)
+        music = self.room.music if volume is not None else None
+        if music is not None:
+            music.set_volume(volume)   # before the phase's music, which then keeps to the therapist's level
+        self.room.manual = held_adjustments(events, set(self.room.lights))
         self._tick()
         if preset is not None and preset in self.room.config.presets:
             self.room.activate_preset(preset)   # a calm room before the crash is a calm room after it
+            if music is not None and under_preset:
+                music.set_volume(volume)   # chosen under the preset: its level too
+
+
+def chosen_volume(events: list[Row]) -> tuple[float | None, bool]:
+    """The volume the therapist chose and still holds at the end of a session's `events` (None: the room
+    follows the phase), and whether it was chosen under the preset still on then (so it is that preset's
+    level too, as audio.volume's rules say)."""
+    volume, preset_on, under_preset = None, False, False
+    for row in events:
+        if row.kind in ("preset_on", "preset_off"):
+            preset_on, under_preset = row.kind == "preset_on", False
+        elif row.kind == "music_changed" and row.data.get("follow_phase"):
+            volume, under_preset = None, False
+        elif row.kind == "music_changed" and row.data.get("volume") is not None:
+            volume, under_preset = row.data["volume"], preset_on
+    return volume, under_preset
+
+
+def held_adjustments(events: list[Row], lights: set[str]) -> dict[str, LightChange]:
+    """The therapist's light adjustments still holding at the end of a session's `events`: they outlive
+    phase changes, so they must outlive a restart too (an adjustment made under a preset went with it)."""
+    held: dict[str, LightChange] = {}
+    for row in events:
+        if row.kind == "manual_change" and not row.data.get("during_preset"):
+            change = dict(row.data.get("change", {}))
+            if change.get("rgb") is not None:
+                change["rgb"] = tuple(change["rgb"])
+            for light_id in set(row.data.get("lights", ())) & lights:
+                held[light_id] = LightChange(**change).merged_over(held.get(light_id, LightChange()))
+        elif row.kind == "follow_phase":
+            for light_id in row.data.get("lights", ()):
+                held.pop(light_id, None)
+    return held

@@ -152,3 +152,17 @@ def test_check_wants_a_brightness_for_every_light_in_the_idle_scene(tmp_path, br
     assert any("idle.per_light.ceilng: no light has the id 'ceilng'; did you mean 'ceiling'?" in line
                for line in lines), lines
     assert any("idle: give a brightness for every light" in line and "ceiling" in line for line in lines), lines
+
+
+def test_an_adjustment_that_holds_outlives_a_restart(make_room, broker):
+    clock, app, cap = room_on_test_clock(make_room, broker, **PLACES)
+    app.loop.call(app.room.session.start, "ketamine-1h")
+    app.loop.call(app.room.adjust_lights, None, LightChange(brightness=60), 0.0)
+    app.loop.call(app.room.adjust_lights, None, LightChange(kelvin=3000), 0.0)
+    app.stop()                                                          # the service restarts mid-session
+    cap.drain(0.2)
+    again = make_room(ZIGBEE, **PLACES)
+    recovered = json.loads(cap.wait_for(lambda m: '"brightness"' in m.payload).payload)
+    assert (recovered["brightness"], recovered["color_temp"]) == (152, 333)
+    assert again.room.snapshot()["follow_phase"]["lights"] is False
+    cap.close()
