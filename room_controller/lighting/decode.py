@@ -125,7 +125,7 @@ def _plain(device: Device, source: StateSource, text: str) -> Report:
 
 
 def _wled_colour(text: str) -> Report:
-    """WLED's `/c`: `#%06X` of (W << 24 | R << 16 | G << 8 | B), so 6 to 8 hex digits (wled00/mqtt.cpp:172).
+    """WLED's `/c`: `#%06X` of W << 24 | R << 16 | G << 8 | B, 6 to 8 hex digits (wled00/mqtt.cpp:172).
 
     The white LEDs of an RGBW strip add to every channel as the eye sees it; white alone is white.
     """
@@ -136,7 +136,7 @@ def _wled_colour(text: str) -> Report:
     white, rgb = value >> 24, ((value >> 16) & 255, (value >> 8) & 255, value & 255)
     if white and any(rgb):
         rgb = tuple(min(255, c + white) for c in rgb)  # type: ignore[assignment]
-    return Report(rgb=rgb, mode="color" if any(rgb) else "white")
+    return Report(rgb=rgb)
 
 
 def _json(device: Device, source: StateSource, text: str) -> Report:
