@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import requests
+from selenium.webdriver.common.by import By
 
 from tests.broker import Capture
 from tests.web.conftest import AUTH
@@ -95,3 +96,19 @@ def test_the_panel_says_reconnecting_and_comes_back_with_the_truth(browser, tmp_
         assert panel.shown("panel") and not panel.shown("login")
     finally:
         room.stop()
+
+
+def test_each_light_shows_a_colour_light_in_its_colour(browser, served):
+    panel = Panel(browser, served.base).open_logged_in()
+    browser.find_element(By.CSS_SELECTOR, ".lights summary").click()
+    requests.patch(f"{served.base}/api/lights/ceiling", headers=AUTH, json={"color": "#ff8800", "brightness": 50}
+                   ).raise_for_status()
+    panel.wait(lambda: panel.shown("light-ceiling-swatch"), what="the ceiling's colour swatch")
+    colour = served.app.room.snapshot()["lights"][0]["state"]["color"]
+    assert panel.text("light-ceiling-status") == f"colour {colour}"
+    assert panel.find("light-ceiling-swatch").value_of_css_property("background-color") == \
+        "rgba({}, {}, {}, 1)".format(*(int(colour[i:i + 2], 16) for i in (1, 3, 5)))
+    assert panel.text("light-ceiling-kelvin-out") == "in colour"
+    requests.patch(f"{served.base}/api/lights/ceiling", headers=AUTH, json={"kelvin": 2700}).raise_for_status()
+    panel.wait(lambda: not panel.shown("light-ceiling-swatch"), what="the swatch to go in white")
+    assert not panel.shown("light-floor-swatch")

@@ -38,7 +38,7 @@ function render(state) {
   renderReminders(state.session, act);
   renderLights(state, act);
   nameLights(state);
-  renderMusic(state.audio ?? {});
+  renderMusic(state.audio ?? {}, Boolean(state.session));
   renderProblems(state);
 }
 
@@ -85,6 +85,8 @@ function wire() {
   bindSlider($("room-brightness"), (value) => act("PATCH", "/api/lights", { brightness: value }));
   bindSlider($("room-kelvin"), (value) => act("PATCH", "/api/lights", { kelvin: value }));
   bindSlider($("volume"), (value) => act("PATCH", "/api/audio", { volume: value }));
+  $("lights-follow-button").addEventListener("click", () => act("PATCH", "/api/lights", { follow_phase: true }));
+  $("volume-follow-button").addEventListener("click", () => act("PATCH", "/api/audio", { follow_phase: true }));
   $("play").addEventListener("click", () => act("PATCH", "/api/audio", { playing: $("play").dataset.playing !== "yes" }));
   $("next-track").addEventListener("click", () => act("POST", "/api/audio/next"));
   $("note-form").addEventListener("submit", async (event) => {

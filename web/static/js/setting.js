@@ -1,10 +1,14 @@
 // The room's setting: light and volume sliders that show what the room really is, and send one value
 // when released. While a finger is on a slider (or its change is on the way) the slider is left alone;
-// afterwards it shows the room's state again, so it never shows a value that did not happen.
+// afterwards it shows the room's state again, so it never shows a value that did not happen. The volume
+// shows what the therapist chose, with where the level is now beside it while a ramp runs, and says when
+// the room's max_volume holds it back. "Follow the phase" gives an adjustment up (lights, volume).
 
 import { $, el } from "./dom.js";
 
-const busy = new Set();   // sliders being moved or whose value is on its way
+const busy = new Set();    // sliders being moved or whose value is on its way
+const sent = new Map();    // slider -> {value, until}: accepted, but the room has not reported it yet
+const SETTLE_MS = 1500;    // how long an accepted value is shown before the room's own report wins
 
 export function bindSlider(input, send) {
   input.addEventListener("input", () => {
@@ -12,9 +16,13 @@ export function bindSlider(input, send) {
     output(input).textContent = `${describe(input, Number(input.value))} (release to set)`;
   });
   input.addEventListener("change", async () => {
+    const value = Number(input.value);
     busy.add(input);
     try {
-      await send(Number(input.value));
+      if (await send(value) !== null) {
+        sent.set(input, { value, until: performance.now() + SETTLE_MS });
+        setTimeout(() => document.dispatchEvent(new Event("redraw")), SETTLE_MS + 50);
+      }
     } finally {
       busy.delete(input);
       document.dispatchEvent(new Event("redraw"));
@@ -22,8 +30,11 @@ export function bindSlider(input, send) {
   });
 }
 
+const known = (value) => typeof value === "number" && Number.isFinite(value);
+
 export function renderLights(state, act) {
   const lights = state.lights;
+  $("lights-follow").hidden = !(state.session && state.follow_phase?.lights === false);
   show($("room-brightness"), average(lights.map((l) => l.state && (l.state.on ? l.state.brightness : 0))));
   show($("room-kelvin"), average(lights.map((l) => l.state?.on ? l.state.kelvin : null)));
   renderPresets(state, act);
@@ -33,14 +44,28 @@ export function renderLights(state, act) {
     list.replaceChildren(...lights.map((light) => lightRow(light, act)));
   }
   for (const light of lights) {
-    $(`light-${light.id}-status`).textContent = light.online === false ? "offline" : "";
-    show($(`light-${light.id}-brightness`), light.state ? (light.state.on ? light.state.brightness : 0) : null);
-    show($(`light-${light.id}-kelvin`), light.state?.on ? light.state.kelvin ?? null : null);
+    const id = `light-${light.id}`;
+    const colour = colourOf(light.state);
+    $(`${id}-swatch`).hidden = !colour;
+    $(`${id}-swatch`).style.background = colour ?? "";
+    $(`${id}-status`).textContent = light.online === false ? "offline" : colour ? `colour ${colour}` : "";
+    show($(`${id}-brightness`), light.state ? (light.state.on ? light.state.brightness : 0) : null);
+    show($(`${id}-kelvin`), light.state?.on && !colour ? light.state.kelvin ?? null : null, colour ? "in colour" : null);
   }
 }
 
-export function renderMusic(audio) {
-  show($("volume"), audio.volume ?? null);
+/** The slider at the chosen volume (older rooms send only `volume`: then that), the bar at the level now. */
+export function renderMusic(audio, session) {
+  const now = known(audio.volume) ? audio.volume : null;
+  const chosen = known(audio.requested_volume) ? audio.requested_volume : now;
+  const going = known(audio.target_volume) ? audio.target_volume : chosen;
+  const ramping = chosen !== null && now !== null && Math.abs(now - going) >= 1;
+  show($("volume"), chosen, ramping ? `${Math.round(chosen)} % · now ${Math.round(now)} %` : null);
+  $("volume-now").style.width = `${now ?? 0}%`;
+  const limited = audio.limited === true && known(audio.max_volume);
+  $("volume-limit").hidden = !limited;
+  $("volume-limit").textContent = limited ? `Limited to ${Math.round(audio.max_volume)} % by the room.` : "";
+  $("volume-follow").hidden = !(session && audio.volume_source === "therapist");
   $("track").textContent = audio.track ?? "nothing";
   $("play").textContent = audio.playing ? "Pause music" : "Play music";
   $("play").dataset.playing = audio.playing ? "yes" : "no";
@@ -55,10 +80,16 @@ function renderPresets(state, act) {
     onclick: () => act("POST", `/api/presets/${encodeURIComponent(p.name)}`) }, p.label)));
 }
 
+/** A light that is on in colour mode: its "#rrggbb" (rooms that do not say the mode have none). */
+function colourOf(state) {
+  return state?.on && state.mode === "color" && /^#[0-9a-f]{6}$/i.test(state.color ?? "") ? state.color : null;
+}
+
 function lightRow(light, act) {
   const id = `light-${light.id}`;
   const row = el("div", { class: "light" },
-    el("h3", {}, light.name ?? light.id, " ", el("span", { id: `${id}-status`, class: "hint" })),
+    el("h3", {}, el("span", { id: `${id}-swatch`, class: "swatch", "aria-hidden": "true", hidden: true }),
+       light.name ?? light.id, " ", el("span", { id: `${id}-status`, class: "hint" })),
     slider(`${id}-brightness`, "Brightness", 0, 100, 1, "brightness"),
     slider(`${id}-kelvin`, "Warmth", 1800, 6500, 50, "kelvin"));
   for (const input of row.querySelectorAll("input")) {
@@ -74,17 +105,23 @@ function slider(id, label, min, max, step, kind) {
     el("input", { id, type: "range", min, max, step, "data-kind": kind }));
 }
 
-function show(input, value) {
+function show(input, value, words = null) {
   if (busy.has(input)) return;
+  const accepted = sent.get(input);
+  if (accepted && accepted.value !== Math.round(value ?? NaN) && performance.now() < accepted.until) {
+    output(input).textContent = describe(input, accepted.value);   // the room's report of it is on the way
+    return;
+  }
+  sent.delete(input);
   if (value === null || value === undefined) {
     input.value = input.min;
-    output(input).textContent = "unknown";
-    input.setAttribute("aria-valuetext", "unknown");
+    output(input).textContent = words ?? "unknown";
+    input.setAttribute("aria-valuetext", words ?? "unknown");
     return;
   }
   input.value = String(value);
-  output(input).textContent = describe(input, value);
-  input.setAttribute("aria-valuetext", describe(input, value));
+  output(input).textContent = words ?? describe(input, value);
+  input.setAttribute("aria-valuetext", words ?? describe(input, value));
 }
 
 function describe(input, value) {
