@@ -29,6 +29,7 @@ from room_controller.core.lights import Light
 from room_controller.core.loop import Loop
 from room_controller.homeassistant import Discovery
 from room_controller.journal.store import Journal, JournalError
+from room_controller.lighting import bridge
 from room_controller.lighting.decode import DecodeError, Report, decode, topics
 from room_controller.lighting.profiles import Catalogue, Device
 from room_controller.lighting.state import LightChange, LightState, MqttMessage
@@ -99,7 +100,8 @@ class Room:
 
     @property
     def subscriptions(self) -> list[str]:
-        extra = {b.topic for b in self.config.buttons} | ({self.discovery.status_topic} - {None})
+        extra = {b.topic for b in self.config.buttons} | ({self.discovery.status_topic} - {None}) \
+            | bridge.topics(light.device for light in self.lights.values())
         return sorted(self._by_topic) + [self.command_topic] + sorted(extra - set(self._by_topic))
 
     # -- events and snapshots (core loop) --------------------------------------------------------------------
@@ -377,6 +379,27 @@ class Room:
                 light.send_raw([MqttMessage(light.device.topic(m.topic), m.payload) for m in profile.setup])
                 light.reassert(self.config.lighting.reassert_transition)
 
+    def learn_devices(self, topic: str, learned: dict[str, bridge.Learned]) -> None:
+        """A bridge said what its bulbs are: each of its lights takes colour, white range and quirks from that,
+        under what the room file says. A light that changed is told its target again in its new terms."""
+        changed = {}
+        for light in self.lights.values():
+            found = learned.get(light.device.device)
+            if found is None or topic not in bridge.topics([light.device]):
+                continue
+            config = self.light_configs[light.id]
+            try:
+                profile = bridge.profile_for(light.device.configured, found, config.capabilities, config.quirks)
+            except ValueError as exc:   # the room file's own values do not fit the bulb: keep them as they are
+                log.warning("light %s: %s's description does not fit the room file: %s", light.id, topic, exc)
+                continue
+            if profile != light.device.profile:
+                light.device.profile = profile
+                changed[light.id] = found.summary()
+                light.reassert(self.config.lighting.reassert_transition)
+        if changed:
+            self.emit("devices_learned", topic=topic, lights=changed)
+
     # -- called from other threads ------------------------------------------------------------------------------
 
     def snapshot(self) -> dict:
@@ -405,6 +428,12 @@ class Room:
         if topic == self.discovery.status_topic:
             if payload == b"online":
                 self.loop.submit(self.announce_discovery)
+            return
+        if topic in bridge.topics(light.device for light in self.lights.values()):
+            try:
+                self.loop.submit(self.learn_devices, topic, bridge.parse_devices(payload))
+            except bridge.BridgeError as exc:
+                self._bad_payload(topic, str(exc))
             return
         if not retained:   # a retained press is an old one: never act on it at connect
             self._on_button(topic, payload)

@@ -128,20 +128,13 @@ def _json_payloads(device: Device, command: JsonCommand, v: DeviceValues) -> lis
         parts["color"] = colour_payload(fields["color"], v.rgb)
     if v.transition is not None and "transition" in fields:
         parts["transition"] = v.transition
-    groups = [parts]
-    both = v.on and "brightness" in parts and ("color_temp" in parts or "color" in parts)
-    if device.profile.quirks.fade_one_property and both and v.fading:
-        shared = {k: parts[k] for k in ("state", "transition") if k in parts}
-        groups = [{**shared, "brightness": parts["brightness"]},
-                  {**shared, **{k: parts[k] for k in ("color_temp", "color") if k in parts}}]
-    payloads = []
-    for group in groups:
-        body: dict[str, Any] = json.loads(device.topic(json.dumps(command.static)))
-        for name in fields:  # the profile's order is the wire order
-            if name in group:
-                _put(body, fields[name].path, group[name])
-        payloads.append(json.dumps(body, separators=(",", ":")))
-    return payloads
+    # A bulb that runs one transition at a time (quirks.fade_one_property) still gets one message: two would
+    # start two transitions. The fade planner sends it brightness and colour changes in turn.
+    body: dict[str, Any] = json.loads(device.topic(json.dumps(command.static)))
+    for name in fields:  # the profile's order is the wire order
+        if name in parts:
+            _put(body, fields[name].path, parts[name])
+    return [json.dumps(body, separators=(",", ":"))]
 
 
 def colour_payload(field: Field_, rgb: tuple[int, int, int]) -> Any:

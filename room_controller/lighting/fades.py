@@ -6,6 +6,11 @@ longer than they allow (or when their brightness is linear in light output and a
 not follow the eye's curve). Devices without native fades get software steps, no more than `max_rate`
 a second and no more than needed to make each step imperceptibly small. Brightness moves linearly in
 perceived lightness (CIE L*), white linearly in mired, colours channel by channel.
+
+A bulb that runs one transition at a time and ignores commands during a colour transition (IKEA:
+`quirks.fade_one_property`, `quirks.color_fade_max`) gets brightness and colour in turn: short colour
+transitions spread over the fade, brightness transitions between them, each command after the last one's
+transition has ended, and the whole target once more at the end (docs/devices.md, "Zigbee2MQTT").
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import math
 from dataclasses import dataclass
 
 from room_controller import units
+from room_controller.lighting.encode import brightness_value, device_values
 from room_controller.lighting.profiles import DeviceProfile
 from room_controller.lighting.state import LightState
 
@@ -22,6 +28,13 @@ MIRED_STEP = 2.0
 RGB_STEP = 2
 CURVE_CHUNK = 5.0       # seconds: a linear-light device's native fade approximates L* piecewise this finely
 CURVE_CHUNKS_MAX = 16
+# Bulbs that run one transition at a time:
+COLOUR_SEGMENT = 2.0    # seconds: the longest colour transition sent (the bulb hears nothing meanwhile)
+COLOUR_LINK = 30.0      # seconds: a long fade moves the colour a little once per link
+COLOUR_SHARE = 0.25     # of a short link, for the colour: brightness, the more visible, keeps most of the time
+GAP = 0.3               # seconds of quiet after a colour transition, for network jitter, before the next command
+TICK = 0.1              # Zigbee's transition unit: commands start on this grid, so none overlaps the one before
+SPLIT_MIN = 1.0         # seconds: a shorter change goes as one command (brightness at once, colour fading)
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,8 @@ def plan(profile: DeviceProfile, start: LightState, target: LightState, duration
         return [Step(0.0, target, 0.0)]
     by_rate = max(1, math.floor(duration * max_rate + 1e-9))
     native = profile.capabilities.transition
+    if native is not None and profile.quirks.fade_one_property:
+        return _one_at_a_time(profile, start, target, duration)
     if native is not None:
         count = max(1, math.ceil(duration / native.max - 1e-9))
         if profile.capabilities.brightness.curve == "linear_light" and _brightness_moves(start, target):
@@ -94,3 +109,73 @@ def _steps_needed(start: LightState, target: LightState) -> int:
         c1 = target.rgb or units.kelvin_to_rgb(target.kelvin)
         needed = max(needed, max(abs(a - b) for a, b in zip(c0, c1)) / RGB_STEP)
     return math.ceil(needed)
+
+
+# -- bulbs that run one transition at a time -------------------------------------------------------------------
+
+def _one_at_a_time(profile: DeviceProfile, start: LightState, target: LightState, duration: float) -> list[Step]:
+    """Brightness and colour in turn, never overlapping; ends with the whole target repeated at once, which
+    also reaches a bulb that ignored this plan's first command because the last plan's colour still moved."""
+    if duration < SPLIT_MIN:
+        steps = [Step(0.0, target, duration)]
+    elif not target.lit or _colour(profile, start) == _colour(profile, target):
+        steps = _brightness_chain(profile, start, target, 0.0, duration)
+    elif not start.lit:   # on from off: the colour first at the lowest level, where it cannot be seen
+        lowest = LightState(on=True, brightness=1e-3, kelvin=target.kelvin, rgb=target.rgb)
+        steps = [Step(0.0, lowest, 0.0)] + _brightness_chain(profile, lowest, target, TICK, duration)
+    else:
+        steps = _links(profile, start, target, duration)
+    settle = max(duration, COLOUR_SEGMENT) + GAP
+    return steps + [Step(_grid(settle), target, 0.0)]
+
+
+def _links(profile: DeviceProfile, start: LightState, target: LightState, duration: float) -> list[Step]:
+    """One colour transition per link; brightening moves the colour before the brightness (while dimmer),
+    dimming after it."""
+    count = max(1, math.ceil(duration / COLOUR_LINK))
+    longest = min(COLOUR_SEGMENT, profile.quirks.color_fade_max or COLOUR_SEGMENT)
+    colour_first = _b(target) > _b(start)
+    steps: list[Step] = []
+    for i in range(count):
+        t0, t1 = _grid(duration * i / count), _grid(duration * (i + 1) / count)
+        s0, s1 = interpolate(start, target, i / count), interpolate(start, target, (i + 1) / count)
+        colour = max(TICK, _grid(min(longest, (t1 - t0) * COLOUR_SHARE), down=True))
+        gap = 0.0 if i == count - 1 and not colour_first else GAP   # the last one's gap: before the settle
+        brightness = t1 - t0 - colour - gap
+        lit = s0 if colour_first else s1
+        shade = Step(t0 if colour_first else t1 - colour - gap,
+                     LightState(on=True, brightness=lit.brightness, kelvin=s1.kelvin, rgb=s1.rgb), colour)
+        dim = Step(t0 + colour + gap if colour_first else t0, _without_colour(s1), brightness)
+        moved = [_colour(profile, s0) != _colour(profile, s1),
+                 brightness_value(profile, _b(s0)) != brightness_value(profile, _b(s1))]
+        pair = [(shade, moved[0]), (dim, moved[1])] if colour_first else [(dim, moved[1]), (shade, moved[0])]
+        steps += [step for step, needed in pair if needed]
+    return steps or [Step(0.0, target, 0.0)]
+
+
+def _brightness_chain(profile: DeviceProfile, start: LightState, target: LightState, begin: float,
+                      end: float) -> list[Step]:
+    """Brightness alone, in native chunks, the colour left as the bulb has it."""
+    count = max(1, math.ceil((end - begin) / profile.capabilities.transition.max - 1e-9))
+    bounds = [_grid(begin + (end - begin) * i / count) for i in range(count + 1)]
+    return [Step(bounds[i], _without_colour(interpolate(start, target, (i + 1) / count)), bounds[i + 1] - bounds[i])
+            for i in range(count)]
+
+
+def _colour(profile: DeviceProfile, state: LightState):
+    """The colour as the device would be told it (its own clamped numbers), or None when off."""
+    v = device_values(profile, state, None)
+    return (v.mode, v.color_temp, v.rgb) if v.on else None
+
+
+def _without_colour(state: LightState) -> LightState:
+    return LightState(on=state.on, brightness=state.brightness)
+
+
+def _b(state: LightState) -> float:
+    return state.brightness if state.lit else 0.0
+
+
+def _grid(seconds: float, down: bool = False) -> float:
+    ticks = math.floor(seconds / TICK + 1e-9) if down else round(seconds / TICK)
+    return round(ticks * TICK, 6)

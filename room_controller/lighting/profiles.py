@@ -69,9 +69,26 @@ class Capabilities(Model):
 
 
 class Quirks(Model):
-    fade_one_property: bool = Field(False, description="fades only one property per command (IKEA): "
-                                                       "brightness and white go out as separate messages")
+    fade_one_property: bool = Field(False, description="runs one transition at a time (IKEA): each command fades "
+                                                       "brightness or colour, never both, and waits for the last")
+    color_fade_max: float | None = Field(None, gt=0, description="seconds: the longest colour or white transition "
+                                                                 "to send; the bulb ignores commands during one")
     color_resets_brightness: bool = False
+
+
+class ModelQuirks(Model):
+    """Quirks of the models a bridge names (vendor, and model unless every model of the vendor has them)."""
+
+    vendor: str
+    models: list[str] = Field(default_factory=list, description="empty: every model of the vendor")
+    quirks: Quirks
+
+
+class Bridge(Model):
+    """Where a bridge publishes what each device is (Zigbee2MQTT's bridge/devices), and what follows from it."""
+
+    topic: str
+    models: list[ModelQuirks] = Field(default_factory=list)
 
 
 class Availability(Model):
@@ -184,6 +201,7 @@ class DeviceProfile(Model):
     availability: Availability | None = None
     query: list[StaticMessage] = Field(default_factory=list, description="sent on connect to learn the state")
     setup: list[StaticMessage] = Field(default_factory=list, description="sent when the device comes online")
+    bridge: Bridge | None = Field(None, description="learn each device's capabilities from its bridge")
 
     @model_validator(mode="after")
     def _no_effects(self) -> "DeviceProfile":
@@ -300,6 +318,7 @@ class Device:
         self.id = light_id
         self.device = device
         self.profile = profile
+        self.configured = profile   # as the room file made it: what learning from a bridge starts from each time
         self.client_id = client_id
 
     def topic(self, template: str) -> str:

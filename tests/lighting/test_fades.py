@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from room_controller import units
 from room_controller.lighting import fades
+from room_controller.lighting.encode import brightness_value
 from room_controller.lighting.profiles import Catalogue
 from room_controller.lighting.state import LightState
 
@@ -91,3 +92,53 @@ def test_fade_from_off_comes_on_low_and_fade_to_off_ends_off():
 def test_interpolation_of_white_to_colour_goes_through_rgb():
     mid = fades.interpolate(LightState(True, 50, 2700), LightState(True, 50, rgb=(0, 0, 255)), 0.5)
     assert mid.rgb is not None and mid.kelvin is None
+
+
+# -- bulbs that run one transition at a time (IKEA) --------------------------------------------------------------
+
+IKEA_WS = CATALOGUE.resolve("zigbee2mqtt", {"color": False, "color_temp": {"min": 250, "max": 454}},
+                            {"fade_one_property": True, "color_fade_max": 5})
+IKEA_CWS = CATALOGUE.resolve("zigbee2mqtt", {"color_temp": {"min": 250, "max": 454}},
+                             {"fade_one_property": True, "color_fade_max": 5})
+
+
+def _moves_colour(step: fades.Step) -> bool:
+    return step.state.kelvin is not None or step.state.rgb is not None
+
+
+@settings(max_examples=400, deadline=None)
+@given(profile=st.sampled_from([IKEA_WS, IKEA_CWS]), start=whites, target=whites, duration=st.floats(0.01, 7200))
+def test_one_transition_at_a_time_plan_properties(profile, start, target, duration):
+    assume(start != target)
+    steps = fades.plan(profile, start, target, duration)
+    # the whole target last, at once, once any colour transition this bulb could be busy with has ended
+    assert steps[-1].state == target and steps[-1].transition == 0
+    assert steps[-1].at >= max(duration, fades.COLOUR_SEGMENT)
+    # each command after the last one's transition has ended, with quiet after a colour transition
+    for a, b in zip(steps, steps[1:]):
+        quiet = fades.GAP if _moves_colour(a) and a.transition else 0.0
+        assert b.at >= a.at + a.transition + quiet - 1e-6 or b is steps[-1] and b.at >= a.at + a.transition - 1e-6
+    fading = [s for s in steps if s.transition > 0]
+    if duration >= fades.SPLIT_MIN:
+        # brightness commands leave the colour as it is; colour transitions are short
+        for s in fading:
+            assert not _moves_colour(s) or s.transition <= min(fades.COLOUR_SEGMENT, 5) + 1e-6
+        # the last transition ends at the time asked, and not before 85 % of it while brightness moves to the end
+        if fading:
+            end = max(s.at + s.transition for s in fading)
+            assert end <= duration + fades.TICK / 2 + 1e-6   # on the 0.1 s grid
+            if abs(brightness_value(profile, _b(start)) - brightness_value(profile, _b(target))) >= 2:
+                assert end >= duration * 0.85 - fades.TICK
+
+
+def test_ikea_calm_dims_then_warms_and_says_it_all_again():
+    steps = fades.plan(IKEA_WS, LightState(True, 60, 4000), LightState(True, 15, 2200), 3)
+    assert steps == [fades.Step(0.0, LightState(True, 15), 2.3),
+                     fades.Step(2.3, LightState(True, 15, 2200), 0.7),
+                     fades.Step(3.3, LightState(True, 15, 2200), 0.0)]
+
+
+def test_ikea_turn_on_sets_the_white_at_the_lowest_level_then_fades_brightness_alone():
+    steps = fades.plan(IKEA_WS, LightState(False, 0, 4000), LightState(True, 60, 2700), 3)
+    assert steps[0].transition == 0 and steps[0].state.kelvin == 2700 and steps[0].state.brightness < 0.01
+    assert steps[1] == fades.Step(0.1, LightState(True, 60), 2.9)
