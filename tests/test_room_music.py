@@ -1,4 +1,5 @@
-"""The room and its music together: phases and presets change the playlist; the API sets the volume."""
+"""The room and its music together: phases and presets change the playlist; the API sets the volume, which
+holds across phases and a restart until the therapist follows the phase again."""
 
 from __future__ import annotations
 
@@ -23,11 +24,16 @@ def wait_for(predicate, timeout=10.0):
 
 
 @pytest.fixture
-def served(tmp_path, broker, room_id):
-    config, catalogue = load(tmp_path, broker, room_id, [], audio={"vlc_args": ["--aout=dummy"], "max_volume": 60,
-                                                                    "crossfade": "1s"},
-                             profiles_dir=str(ROOT / "deploy" / "profiles"), playlists_dir=str(ROOT / "playlists"))
-    app = App(config, catalogue).start()
+def room_files(tmp_path, broker, room_id):
+    """A room's config and device catalogue (a restart builds a second App from them), its music capped at 60."""
+    audio = {"vlc_args": ["--aout=dummy"], "max_volume": 60, "crossfade": "1s"}
+    return load(tmp_path, broker, room_id, [], audio=audio,
+                profiles_dir=str(ROOT / "deploy" / "profiles"), playlists_dir=str(ROOT / "playlists"))
+
+
+@pytest.fixture
+def served(room_files):
+    app = App(*room_files).start()
     yield app, f"http://127.0.0.1:{app.web.port}"
     app.stop()
 
@@ -57,3 +63,45 @@ def test_phases_and_presets_choose_the_music(served):
     report = requests.get(f"{base}/api/sessions/{session_id}/report", headers=AUTH).json()
     played = [t["name"] for t in report["tracks"]]
     assert played and all(isinstance(name, str) and name for name in played)
+
+
+def test_the_therapists_volume_holds_across_phases_and_a_restart_until_the_phase_is_followed(room_files):
+    app = App(*room_files).start()
+    try:
+        base = f"http://127.0.0.1:{app.web.port}"
+        described = requests.get(f"{base}/api/openapi.json").json()["components"]["schemas"]["AudioPatch"]
+        assert {"const": True, "type": "boolean"} in described["properties"]["follow_phase"]["anyOf"]
+        r = requests.post(f"{base}/api/session", headers=AUTH, json={"profile": "ketamine-1h"})
+        session_id = r.json()["session"]
+        wait_for(lambda: audio(app)["playlist"] == "arrival.m3u" and audio(app)["target_volume"] == 30)
+        assert requests.patch(f"{base}/api/audio", headers=AUTH, json={"volume": 20}).status_code == 200
+        wait_for(lambda: audio(app)["volume_source"] == "therapist" and audio(app)["target_volume"] == 20)
+        requests.post(f"{base}/api/session/next", headers=AUTH)                    # onset asks for 35
+        wait_for(lambda: audio(app)["playlist"] == "onset.m3u")
+        assert (audio(app)["target_volume"], audio(app)["volume_source"]) == (20, "therapist")
+    finally:
+        app.stop()
+    app = App(*room_files).start()                                                  # the service restarts
+    try:
+        base = f"http://127.0.0.1:{app.web.port}"
+        wait_for(lambda: audio(app)["playlist"] == "onset.m3u")
+        state = requests.get(f"{base}/api/state", headers=AUTH).json()["audio"]
+        assert (state["target_volume"], state["requested_volume"], state["volume_source"]) == (20, 20, "therapist")
+        r = requests.patch(f"{base}/api/audio", headers=AUTH, json={"follow_phase": True})
+        assert r.status_code == 200
+        wait_for(lambda: audio(app)["volume_source"] == "phase" and audio(app)["target_volume"] == 35)
+        changes = [row.data for row in app.journal.read.events(session_id, ["music_changed"])]
+        assert changes == [{"volume": 20}, {"follow_phase": True}]
+    finally:
+        app.stop()
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"volume": 40, "follow_phase": True}, "give volume or follow_phase, not both"),
+    ({"follow_phase": False}, "follow_phase"),
+    ({}, "give volume, playing and/or follow_phase"),
+])
+def test_a_contradictory_audio_request_is_refused_and_changes_nothing(served, body, message):
+    _, base = served
+    r = requests.patch(f"{base}/api/audio", headers=AUTH, json=body)
+    assert r.status_code == 422 and message in r.json()["error"]["message"]

@@ -6,9 +6,13 @@ injected Clock, so a test with a ManualClock decides exactly when crossfades and
 
 Two decks carry the sound. The active deck plays the current track; when it is `crossfade` seconds from
 its end (or the phase or preset changes, or someone presses "next") the other deck starts the next track
-and the two cross on an equal-power curve. The room's level (`set_volume`, a playlist's `volume`) is a ramp
-that rises no faster than `max_rise_per_s`; each deck plays at level x its fade gain, never above
-`max_volume`.
+and the two cross on an equal-power curve. The room's level is a ramp that rises no faster than
+`max_rise_per_s` (no sudden blast, whoever asks); each deck plays at level x its fade gain, never above
+`max_volume`. Which level is asked for (the phase's, the therapist's, a preset's) is `volume.Volume`'s rule.
+
+The snapshot says where the level is (`volume`), where it is going (`target_volume`), what was asked
+(`requested_volume`) and whether `max_volume` holds it back (`limited`). `on_change` is called (on the
+music thread, at most every ANNOUNCE_GAP s) when the snapshot changes, so a panel sees a ramp move.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from room_controller.audio.playlists import Playlist, Silence, Track
 from room_controller.audio.ramps import Fade, Ramp
 from room_controller.audio.settings import AudioSettings, MusicPlay, MusicSpec, as_spec
 from room_controller.audio.vlc_player import BadTrack, Deck, OutputError, VlcOutput
+from room_controller.audio.volume import Volume
 from room_controller.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -38,6 +43,7 @@ END_SLACK = 1.0      # a track that ends this much before its length ended early
 READ_AHEAD = 1.5     # VLC amplifies as it decodes, up to this far ahead of what is heard (1-1.5 s
                      # measured with file-caching 300 ms through ALSA): a fade-out must end that long
                      # before the track does, or the track's tail is cut off loud
+ANNOUNCE_GAP = 0.25  # seconds between `on_change` calls while the snapshot keeps changing (a ramp, a fade)
 
 
 @dataclass
@@ -66,16 +72,19 @@ class _Resume:
     playlist: Playlist | None
     index: int
     position: float
-    level: float
 
 
 class Music:
     def __init__(self, settings: AudioSettings, playlists_dir: Path, clock: Clock,
-                 notify: Callable[[str, dict], None]) -> None:
+                 notify: Callable[[str, dict], None], on_change: Callable[[], None] | None = None) -> None:
         self._settings = settings
         self._dir = Path(playlists_dir)
         self._clock = clock
         self._notify_cb = notify
+        self._on_change = on_change
+        self._announced: dict | None = None     # the snapshot last announced, without its position
+        self._announced_at = float("-inf")
+        self._announce_at: float | None = None  # a change held back by ANNOUNCE_GAP goes out then
         self._commands: queue.Queue = queue.Queue()
         self._lock = threading.Lock()
         self._snap: dict = {"playing": False, "track": None, "position_s": 0.0, "volume": 0.0,
@@ -95,6 +104,7 @@ class Music:
         self._pending: tuple[int, float, float] | None = None
         self._phase: MusicSpec | None = None
         self._held: _Resume | None = None
+        self._volume = Volume(settings.default_volume)
         self._level = Ramp(settings.default_volume, min(settings.default_volume, settings.max_volume), 0, 0)
         self._pause = Fade.steady(1.0)
         self._paused_at: float | None = None
@@ -139,10 +149,15 @@ class Music:
         self._send("release", reason)
 
     def set_volume(self, volume: float) -> None:
-        """Ramp the room's level to `volume` (0-100, capped by max_volume); ValueError outside 0-100."""
+        """The therapist's choice (0-100; ValueError outside): ramped to, capped by max_volume, and kept
+        across phase changes until `follow_phase()`."""
         if not 0 <= volume <= 100:
             raise ValueError(f"volume {volume} is outside 0-100")
         self._send("volume", float(volume))
+
+    def follow_phase(self) -> None:
+        """Give up the therapist's choice: ramp to the phase's volume (on release, under a held preset)."""
+        self._send("follow")
 
     def pause(self) -> None:
         self._send("pause")
@@ -231,6 +246,7 @@ class Music:
             self._on_vlc_event(now, *args)
         elif kind == "play":
             self._phase = args[0]
+            self._phase_volume(args[0])
             if self._held is not None:
                 self._held = self._resume_point(args[0], 0, 0.0)
             else:
@@ -238,12 +254,15 @@ class Music:
         elif kind == "hold":
             if self._held is None:
                 self._held = self._resume_point(self._phase, self._index, self._active_position(now))
+            self._volume = self._volume.held(args[0].volume if isinstance(args[0], MusicPlay) else None)
             self._apply(now, args[0])
         elif kind == "release" and self._held is not None:
+            self._volume = self._volume.released()
             self._restore(now, self._held)
             self._held = None
-        elif kind == "volume":
-            self._ramp_to(now, args[0])
+        elif kind in ("volume", "follow"):
+            self._volume = self._volume.chosen(args[0]) if kind == "volume" else self._volume.following_phase()
+            self._follow_level(now)
         elif kind == "pause":
             self._start_pause(now)
         elif kind == "resume":
@@ -303,8 +322,7 @@ class Music:
             self._fade_out_all(now, fade)
             self._notify("silence", {"reason": spec or "nothing"})
             return
-        if spec.volume is not None:
-            self._ramp_to(now, spec.volume)
+        self._follow_level(now)
         playlist = playlists.load(spec.playlist, self._dir)
         for problem in playlist.problems:
             self._notify("audio_error", {"message": str(problem)})
@@ -315,16 +333,18 @@ class Music:
         else:
             self._advance(now, 0, 0.0, self._settings.crossfade)
 
+    def _phase_volume(self, spec: MusicSpec) -> None:
+        self._volume = self._volume.phase_asks(spec.volume if isinstance(spec, MusicPlay) else None)
+        if spec == "stop":  # the session ended: the next client starts at their phases' levels
+            self._volume = self._volume.following_phase()
+
     def _resume_point(self, spec: MusicSpec | None, index: int, position: float) -> _Resume:
-        level = self._level.target
-        if isinstance(spec, MusicPlay) and spec.volume is not None:
-            level = min(spec.volume, self._settings.max_volume)
         playlist = self._playlist if spec == self._phase and self._held is None else None
-        return _Resume(spec, playlist, index, position, level)
+        return _Resume(spec, playlist, index, position)
 
     def _restore(self, now: float, where: _Resume) -> None:
         """Back to the phase's music where it stood, or to the next entry when little of the track was left."""
-        self._ramp_to(now, where.level)
+        self._follow_level(now)
         if where.playlist is None:
             self._apply(now, where.spec)
             return
@@ -409,10 +429,18 @@ class Music:
 
     # -- volume and pause -----------------------------------------------------------------------------------
 
-    def _ramp_to(self, now: float, volume: float) -> None:
+    def _follow_level(self, now: float) -> None:
+        """Ramp to the level `self._volume` asks for, unless the level is already on its way there. A rise
+        waits while the music only fades out (a silent stretch, a stop): it would swell the fading tracks."""
         s = self._settings
+        volume = self._volume.requested
+        target = min(volume, s.max_volume)
+        if target == self._level.target:
+            return
         if not any(d.track is not None for d in self._decks):  # nothing sounds: the next fade-in is the ramp
-            self._level = Ramp(volume, min(volume, s.max_volume), now, 0.0)
+            self._level = Ramp(volume, target, now, 0.0)
+            return
+        if self._active is None and target > self._level.at(now):
             return
         self._level = ramps.plan_ramp(self._level.at(now), volume, now, s.max_volume, s.max_rise_per_s,
                                       s.fade_out)
@@ -481,6 +509,7 @@ class Music:
                 self._clear(deck)
         if not paused:
             self._follow_playlist(now)
+        self._follow_level(now)
         self._set_volumes(now)
         if now >= self._next_watch:
             self._watch(now)
@@ -556,7 +585,7 @@ class Music:
                   or any(d.track is not None and not d.fade.done(now) for d in self._decks))
         if fading or self._pending is not None:
             return now + TICK
-        timers = [self._next_watch]
+        timers = [self._next_watch] + ([self._announce_at] if self._announce_at is not None else [])
         if self._active is not None and self._paused_at is None and self._playlist is not None:
             timers.append(self._crossfade_at(self._active))
         if self._silence_until is not None and self._paused_at is None:
@@ -566,10 +595,10 @@ class Music:
         return min(timers)
 
     def _publish(self, now: float) -> None:
-        active = self._active
+        s, requested, active = self._settings, self._volume.requested, self._active
         playing = active is not None and self._paused_at is None and self._pause.end > 0
         dose = None
-        if self._settings.calibration_dba is not None:
+        if s.calibration_dba is not None:
             dose = {"percent": round(self._dose, 1), "dba": None if self._dba is None else round(self._dba, 1)}
         snap = {
             "playing": playing,
@@ -577,7 +606,11 @@ class Music:
             "file": str(active.track.path) if active else None,
             "position_s": round(self._active_position(now), 1),
             "volume": round(self._level.at(now), 1),
-            "target_volume": round(self._level.target, 1),
+            "target_volume": round(min(requested, s.max_volume), 1),   # a rise may wait for the next music
+            "requested_volume": round(requested, 1),
+            "max_volume": s.max_volume,
+            "limited": requested > s.max_volume,
+            "volume_source": self._volume.source,
             "playlist": self._playlist.name if self._playlist else None,
             "silence": self._silence_until is not None,
             "held": self._held is not None,
@@ -589,7 +622,28 @@ class Music:
         with self._lock:
             self._snap = snap
             self._snap_position = (snap["position_s"], now if playing else None)
-            self._deadline = self._next_timer(now) if self._running and self._out is not None else None
+        self._announce(now, snap)
+        with self._lock:
+            if not self._running:
+                self._deadline = None
+            else:
+                self._deadline = self._next_timer(now) if self._out is not None else self._announce_at
+
+    def _announce(self, now: float, snap: dict) -> None:
+        """Tell `on_change` of a new snapshot (its position aside: readers work that out), at most every
+        ANNOUNCE_GAP s; a change held back goes out at the end of the gap (a timer), so the last is never lost."""
+        seen = {k: v for k, v in snap.items() if k != "position_s"}
+        if self._on_change is None or seen == self._announced:
+            self._announce_at = None
+            return
+        if now < self._announced_at + ANNOUNCE_GAP:
+            self._announce_at = self._announced_at + ANNOUNCE_GAP
+            return
+        self._announced, self._announced_at, self._announce_at = seen, now, None
+        try:
+            self._on_change()
+        except Exception:
+            log.exception("audio: on_change failed")
 
     def _shutdown(self, fade: bool) -> None:
         """The last fade-out runs in real time: the service is stopping, nobody drives a test clock now."""

@@ -322,7 +322,9 @@ class Room:
             raise JournalError(self.problems["journal"])
         return {"note": text}
 
-    def adjust_music(self, volume: float | None, playing: bool | None, next_track: bool = False) -> dict:
+    def adjust_music(self, volume: float | None, playing: bool | None, next_track: bool = False,
+                     follow_phase: bool = False) -> dict:
+        """`volume` is the therapist's choice, kept across phases until `follow_phase` gives it up."""
         if self.music is None:
             raise Conflict("this room plays no music")
         if volume is not None:
@@ -335,8 +337,9 @@ class Room:
             self.music.pause()
         if next_track:
             self.music.next()
-        self.emit("music_changed", **{k: v for k, v in (("volume", volume), ("playing", playing),
-                                                        ("next", next_track or None)) if v is not None})
+        self.emit("music_changed", **{k: v for k, v in (("volume", volume), ("follow_phase", follow_phase or None),
+                                                        ("playing", playing), ("next", next_track or None))
+                                      if v is not None})
         return {"audio": self.music.snapshot()}
 
     # -- MQTT (core loop) -----------------------------------------------------------------------------------

@@ -61,13 +61,19 @@ class SessionPatch(Body):
 
 
 class AudioPatch(Body):
-    volume: Percent | None = None
+    volume: Percent | None = Field(None, description="the therapist's choice: ramped to, capped by the room's "
+                                   "max_volume, and kept across phase changes until follow_phase")
     playing: bool | None = None
+    follow_phase: Literal[True] | None = Field(None, description="give up the therapist's volume: back to "
+                                               "the phase's (after the preset, while one holds)")
 
     @model_validator(mode="after")
     def _something(self) -> "AudioPatch":
-        if self.volume is None and self.playing is None:
-            raise ValueError("give volume and/or playing")
+        if self.volume is None and self.playing is None and self.follow_phase is None:
+            raise ValueError("give volume, playing and/or follow_phase")
+        if self.volume is not None and self.follow_phase:
+            raise ValueError("give volume or follow_phase, not both: a volume is the therapist's choice, "
+                             "follow_phase gives that choice up")
         return self
 
 
@@ -170,7 +176,7 @@ def add_note(room: Room, body: Note) -> dict:
 
 
 def patch_audio(room: Room, body: AudioPatch) -> dict:
-    return room.loop.call(room.adjust_music, body.volume, body.playing)
+    return room.loop.call(room.adjust_music, body.volume, body.playing, False, bool(body.follow_phase))
 
 
 def next_track(room: Room) -> dict:

@@ -19,6 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from room_controller.audio.music import Music
+from room_controller.audio.settings import AudioSettings
+from room_controller.clock import ManualClock
+
 RATE = 16000            # samples a second, for the tone files and the JACK server (no resampling)
 WINDOW = 800            # 50 ms: 440 Hz and 660 Hz fit a whole number of cycles, so no leakage
 
@@ -162,3 +166,43 @@ def recording(audio_path, tmp_path):
     yield rec
     rec._proc.kill()
     rec._proc.wait(10)
+
+
+# -- a room of music on the test clock (real libvlc, dummy output) -------------------------------------------
+
+LENGTH = 20.0   # seconds of each track
+FADE = 4.0
+
+
+@pytest.fixture
+def room(tmp_path, events):
+    """Three 20 s tones and playlists of them, a ManualClock, and `make(on_change=None, **settings)`: a
+    started Music."""
+    for name, freq in (("a", 440), ("b", 660), ("c", 550)):
+        write_tone(tmp_path / f"{name}.wav", freq, LENGTH)
+    write_m3u(tmp_path / "ab.m3u", ["a.wav", "b.wav"])
+    write_m3u(tmp_path / "calm.m3u", ["c.wav"])
+    write_m3u(tmp_path / "quiet.m3u", ["a.wav", "silence: 10s", "b.wav"])
+    clock = ManualClock()
+    made = []
+
+    def make(on_change=None, **settings) -> Music:
+        settings = {"vlc_args": ["--aout=adummy"], "crossfade": FADE, "max_volume": 80, **settings}
+        music = Music(AudioSettings(**settings), tmp_path, clock, events.notify, on_change)
+        music.start()
+        made.append(music)
+        return music
+
+    yield clock, make
+    for music in made:
+        music.stop(fade=False)
+
+
+def tracks(music) -> list[str]:
+    return [d["track"] for d in music.snapshot()["decks"]]
+
+
+def settle(clock, seconds=0.0):
+    """Let the music thread take the commands sent so far at this moment, then move time on."""
+    clock.advance(0.0)
+    clock.advance(seconds)

@@ -6,45 +6,9 @@ import math
 
 import pytest
 
-from room_controller.audio.music import READ_AHEAD, Music
-from room_controller.audio.settings import AudioSettings, MusicPlay
-from room_controller.clock import ManualClock
-from .conftest import write_m3u, write_tone
-
-LENGTH = 20.0   # seconds of each track
-FADE = 4.0
-
-
-@pytest.fixture
-def room(tmp_path, events):
-    for name, freq in (("a", 440), ("b", 660), ("c", 550)):
-        write_tone(tmp_path / f"{name}.wav", freq, LENGTH)
-    write_m3u(tmp_path / "ab.m3u", ["a.wav", "b.wav"])
-    write_m3u(tmp_path / "calm.m3u", ["c.wav"])
-    write_m3u(tmp_path / "quiet.m3u", ["a.wav", "silence: 10s", "b.wav"])
-    clock = ManualClock()
-    made = []
-
-    def make(**settings) -> Music:
-        settings = {"vlc_args": ["--aout=adummy"], "crossfade": FADE, "max_volume": 80, **settings}
-        music = Music(AudioSettings(**settings), tmp_path, clock, events.notify)
-        music.start()
-        made.append(music)
-        return music
-
-    yield clock, make
-    for music in made:
-        music.stop(fade=False)
-
-
-def tracks(music) -> list[str]:
-    return [d["track"] for d in music.snapshot()["decks"]]
-
-
-def settle(clock, seconds=0.0):
-    """Let the music thread take the commands sent so far at this moment, then move time on."""
-    clock.advance(0.0)
-    clock.advance(seconds)
+from room_controller.audio.music import READ_AHEAD
+from room_controller.audio.settings import MusicPlay
+from .conftest import FADE, LENGTH, settle, tracks
 
 
 def test_the_next_track_crossfades_in_before_the_end(room):
