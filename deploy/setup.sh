@@ -6,6 +6,7 @@
 #   - with --test, what the test suite needs besides: Chromium and its driver for the panel's browser tests,
 #     JACK and ALSA's jack plugin to capture the music the tests play,
 #     npm and axe-core (in tests/web/node_modules) for the accessibility check
+#     and the real Zigbee2MQTT converters (zigbee-herdsman-converters, in tests/devices/z2m/node_modules)
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,5 +40,8 @@ fi
 .venv/bin/python playlists/make_demo.py   # calm demo tracks (sox), not kept in the repository
 if [ "${1:-}" = "--test" ] && [ ! -f tests/web/node_modules/axe-core/axe.min.js ]; then
   npm install --prefix tests/web --no-save --no-audit --no-fund --silent axe-core@4 >/dev/null
+fi
+if [ "${1:-}" = "--test" ]; then   # the real Zigbee2MQTT converters, at the version tests/devices/z2m pins
+  npm ci --prefix tests/devices/z2m --no-audit --no-fund --silent >/dev/null
 fi
 echo "ready: .venv/bin/room-controller"

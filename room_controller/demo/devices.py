@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from room_controller import units
+from room_controller.demo.models import zigbee
 from room_controller.lighting.state import MqttMessage
 
 log = logging.getLogger(__name__)
@@ -56,43 +57,35 @@ class Lamp:
         return Output(tuple(round(x + (y - x) * p) for x, y in zip(a.rgb, b.rgb)), a.level + (b.level - a.level) * p)
 
 
-class ZigbeeBulb(Lamp):
-    """Zigbee2MQTT: brightness 0-254, color_temp in mired (153-500), color as xy; transition in seconds."""
+class ZigbeeBulb:
+    """A Zigbee2MQTT bulb: a Hue colour bulb, or an IKEA white spectrum bulb (one transition at a time, deaf
+    during a white transition), as room_controller/demo/models/zigbee.py models them."""
 
-    def __init__(self, light_id: str, name: str, colour: bool) -> None:
-        super().__init__(light_id)
-        self.name, self.colour = name, colour
-        self.state = {"state": "OFF", "brightness": 127, "color_temp": 370, "color_mode": "color_temp"}
+    def __init__(self, light_id: str, name: str, colour: bool, clock: Callable[[], float] = time.monotonic) -> None:
+        self.id, self._clock = light_id, clock
+        self.model = zigbee.Zigbee2MqttBulb(name, zigbee.HUE_COLOUR if colour else zigbee.IKEA_WHITE_SPECTRUM)
+        self._lock = threading.Lock()
 
     def topics(self) -> list[str]:
-        return [f"zigbee2mqtt/{self.name}/set", f"zigbee2mqtt/{self.name}/get"]
+        return self.model.topics()
 
     def hello(self) -> list[MqttMessage]:
-        return [MqttMessage(f"zigbee2mqtt/{self.name}/availability", '{"state":"online"}', 1, True), self._report()]
+        return [m for _, m in self.model.hello(self._clock())]
 
     def handle(self, topic: str, payload: bytes) -> list[MqttMessage]:
-        if topic.endswith("/get"):
-            return [self._report()]
-        command = json.loads(payload)
-        if "state" in command:
-            self.state["state"] = "ON" if str(command["state"]).upper() in ("ON", "TOGGLE") else "OFF"
-        if "brightness" in command:
-            self.state["brightness"] = max(0, min(254, int(command["brightness"])))
-        if "color_temp" in command:
-            self.state.update(color_temp=max(153, min(500, int(command["color_temp"]))), color_mode="color_temp")
-            self.state.pop("color", None)
-        if "color" in command and self.colour:
-            self.state.update(color={"x": command["color"]["x"], "y": command["color"]["y"]}, color_mode="xy")
-        on = self.state["state"] == "ON"
-        if self.state["color_mode"] == "xy":
-            rgb = units.xy_to_rgb(self.state["color"]["x"], self.state["color"]["y"])
-        else:
-            rgb = units.kelvin_to_rgb(1e6 / self.state["color_temp"])
-        self.go(Output(rgb, self.state["brightness"] / 254 if on else 0.0), float(command.get("transition", 0)))
-        return [self._report()]
+        with self._lock:
+            return [m for _, m in self.model.receive(topic, payload, self._clock())]
 
-    def _report(self) -> MqttMessage:
-        return MqttMessage(f"zigbee2mqtt/{self.name}", json.dumps({**self.state, "linkquality": 120}), 0, True)
+    def output(self) -> Output:
+        with self._lock:
+            shown = self.model.shown(self._clock())
+        return Output(shown.colour, shown.level / 100)
+
+
+def zigbee_bridge(devices: list) -> list[MqttMessage]:
+    """Zigbee2MQTT's retained bridge/devices for the simulated Zigbee bulbs, from which the room learns them."""
+    bulbs = [d.model for d in devices if isinstance(getattr(d, "model", None), zigbee.Zigbee2MqttBulb)]
+    return [zigbee.bridge_devices(bulbs)] if bulbs else []
 
 
 class TasmotaLamp(Lamp):
@@ -213,6 +206,8 @@ class DeviceHub:
         return [t for d in self.devices for t in d.topics()]
 
     def connected(self) -> None:
+        for message in zigbee_bridge(self.devices):
+            self._publish(message)
         for device in self.devices:
             for message in device.hello():
                 self._publish(message)

@@ -221,3 +221,27 @@ def test_calm_reaches_an_ikea_bulb_within_five_seconds_at_any_moment(converters,
         _, shown = run_through(converters, bulb, room.sent, model_of("LED2002G5", found))
         assert shown.brightness(pressed + 5) == pytest.approx(38, abs=1)
         assert shown.mired(pressed + 5) == pytest.approx(454, abs=1)
+
+
+@pytest.mark.parametrize("demo", [zigbee.IKEA_WHITE_SPECTRUM, zigbee.HUE_COLOUR], ids=lambda m: m.model)
+def test_the_demo_bulb_model_turns_payloads_into_the_same_zcl_as_the_real_converters(converters, learned, demo):
+    """The demo has no Node: its Zigbee2MQTT layer (zcl_for) and its bridge/devices must match the real ones."""
+    real = next(b for m, b in BULBS.items() if m == demo.model)
+    assert bridge.parse_devices(zigbee.bridge_devices([zigbee.Zigbee2MqttBulb(real.name, demo)]).payload.encode()) \
+        == {real.name: learned[real.name]}
+    bulb = RealBulb(f"{real.name} demo", real.model_id, real.manufacturer_name, real.manufacturer_id)
+    room = Room(bulb, learned[real.name])
+    try:
+        for target, seconds in [(BRIGHT, 0.0), (CALM, 3.0), (EVENING, 90.0), (CALM, 3.0),
+                                (LightState(on=False, brightness=0), 5.0), (EVENING, 3.0)]:
+            room.fade(target, seconds)
+            room.wait(seconds * 0.4)   # the next change comes mid-fade: the converters' freeze tracking shows
+    finally:
+        room.close()
+    state, frozen = {"state": "OFF"}, None
+    for at, payload in room.sent:
+        ours, state, frozen = zigbee.zcl_for(demo, payload, state, at, frozen)
+        theirs = [(c["cluster"], c["command"], {k: v for k, v in c["payload"].items()
+                                                if k not in ("optionsMask", "optionsOverride")})
+                  for c in converters.set(bulb, at, payload)["zcl"]]
+        assert ours == theirs, payload

@@ -20,9 +20,12 @@ Two layers, both written from the devices' code rather than from our encoder:
 from __future__ import annotations
 
 import bisect
+import json
 from dataclasses import dataclass, field
 
 from room_controller import units
+from room_controller.demo.models import Answer, Shown
+from room_controller.lighting.state import MqttMessage
 
 Zcl = tuple[str, str, dict]   # cluster, command, payload
 
@@ -189,3 +192,71 @@ def _xy_to_kelvin(x: float, y: float) -> float:
     """McCamy's approximation, as zigbee-herdsman-converters' colour sync uses it (src/lib/color.ts:240)."""
     n = (x - 0.3320) / (0.1858 - y)
     return 437 * n ** 3 + 3601 * n ** 2 + 6861 * n + 5517
+
+
+class Zigbee2MqttBulb:
+    """One bulb as the room meets it through Zigbee2MQTT: `<name>/set` in, retained state out, and what it shows.
+
+    The demo's interface for models (room_controller/demo/models/__init__.py): messages in at a moment,
+    answers out, `shown(at)`.
+    """
+
+    def __init__(self, name: str, model: Model) -> None:
+        self.name, self.model = name, model
+        self.bulb = Bulb(model)
+        self.state: dict = {"state": "OFF", "brightness": 0}
+        self._frozen_until: float | None = None
+
+    def topics(self) -> list[str]:
+        return [f"zigbee2mqtt/{self.name}/set", f"zigbee2mqtt/{self.name}/get"]
+
+    def hello(self, at: float) -> list[Answer]:
+        return [(at, MqttMessage(f"zigbee2mqtt/{self.name}/availability", '{"state":"online"}', 1, True)),
+                self._report(at)]
+
+    def receive(self, topic: str, payload: bytes, at: float) -> list[Answer]:
+        if topic.endswith("/get"):
+            return [self._report(at)]
+        message = json.loads(payload)
+        if not isinstance(message, dict):
+            raise ValueError("a set payload is a JSON object")
+        commands, self.state, self._frozen_until = zcl_for(self.model, message, self.state, at, self._frozen_until)
+        for cluster, command, body in commands:
+            self.bulb.receive(at, cluster, command, body)
+        return [self._report(at)]
+
+    def shown(self, at: float) -> Shown:
+        level = self.bulb.brightness(at) / 254 * 100
+        mired = self.bulb.mired(at)
+        if mired is not None:
+            return Shown(level > 0, level, kelvin=units.mired_to_kelvin(mired))
+        return Shown(level > 0, level, rgb=self.bulb.rgb(at))
+
+    def _report(self, at: float) -> Answer:
+        return at, MqttMessage(f"zigbee2mqtt/{self.name}", json.dumps({**self.state, "linkquality": 120}), 0, True)
+
+
+def bridge_devices(bulbs: list[Zigbee2MqttBulb]) -> MqttMessage:
+    """The retained `zigbee2mqtt/bridge/devices` for these bulbs, shaped as Zigbee2MQTT publishes it (lib/extension/
+    bridge.ts publishDevices; a light's exposes as zigbee-herdsman-converters' lib/exposes.ts Light builds them)."""
+    return MqttMessage("zigbee2mqtt/bridge/devices", json.dumps([
+        {"friendly_name": b.name, "ieee_address": f"0x00158d00000000{i:02x}", "type": "Router", "supported": True,
+         "interview_state": "SUCCESSFUL",
+         "definition": {"model": b.model.model, "vendor": b.model.vendor, "description": b.model.description,
+                        "source": "native", "exposes": [_light_exposes(b.model)], "options": [], "supports_ota": True}}
+        for i, b in enumerate(bulbs)]), 1, True)
+
+
+def _light_exposes(model: Model) -> dict:
+    features = [{"name": "state", "property": "state", "type": "binary", "access": 7, "value_on": "ON",
+                 "value_off": "OFF", "value_toggle": "TOGGLE"},
+                {"name": "brightness", "property": "brightness", "type": "numeric", "access": 7, "value_min": 0,
+                 "value_max": 254}]
+    if model.color_temp:
+        features.append({"name": "color_temp", "property": "color_temp", "type": "numeric", "access": 7,
+                         "unit": "mired", "value_min": model.color_temp[0], "value_max": model.color_temp[1]})
+    if model.color:
+        features.append({"name": "color_xy", "property": "color", "type": "composite", "access": 7,
+                         "features": [{"name": "x", "property": "x", "type": "numeric", "access": 7},
+                                      {"name": "y", "property": "y", "type": "numeric", "access": 7}]})
+    return {"type": "light", "features": features}
