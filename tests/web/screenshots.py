@@ -1,5 +1,6 @@
 """Makes the README's screenshots of the panel: `python -m tests.web.screenshots` (needs what the browser
-tests need). A dark room on a tablet: a session in its second phase with calm on, landscape and portrait."""
+tests need). A dark room: a session in its second phase with calm on, on a tablet in landscape and in
+portrait, and on a phone (390x844, with touch)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import requests
 from selenium.webdriver.common.by import By
 
 from tests.broker import Broker
-from tests.web.conftest import AUTH, ROOT, TABLET, serve, start_chrome, viewport
+from tests.web.conftest import AUTH, ROOT, TABLET, device, serve, start_chrome
 from tests.web.panel import Panel
 
 OUT = ROOT / "web" / "docs"
@@ -19,20 +20,22 @@ OUT = ROOT / "web" / "docs"
 def main() -> None:
     broker = Broker().start()
     with tempfile.TemporaryDirectory() as tmp:
-        room = serve(Path(tmp), broker, "room-1")
+        room = serve(Path(tmp), broker, "room-1", audio=True)
         driver = start_chrome(Path(tmp) / "chromium-profile")
         try:
             requests.post(f"{room.base}/api/session", headers=AUTH, json={"profile": "psilocybin-8h"}).raise_for_status()
             requests.post(f"{room.base}/api/session/next", headers=AUTH).raise_for_status()
             requests.post(f"{room.base}/api/presets/calm", headers=AUTH).raise_for_status()
             OUT.mkdir(parents=True, exist_ok=True)
-            for name, size in (("panel-tablet-landscape.png", TABLET), ("panel-tablet-portrait.png", (800, 1280))):
-                viewport(driver, *size)
+            for name, size in (("panel-tablet-landscape.png", TABLET), ("panel-tablet-portrait.png", (800, 1280)),
+                               ("panel-phone.png", (390, 844))):
+                device(driver, *size, touch=size[0] < 900)
                 panel = Panel(driver, room.base).open()
                 if panel.shown("login"):
                     panel.login()
                 panel.wait(lambda: driver.find_element(By.CSS_SELECTOR, ".timeline") and panel.text("link") == "Live")
                 panel.wait_text("preset-status", "Calm is on")
+                panel.wait(lambda: panel.find("release").is_enabled(), what="the release control")
                 driver.save_screenshot(str(OUT / name))
                 print(OUT / name)
         finally:
