@@ -8,6 +8,7 @@ and the transition unit all come from the device's profile; nothing here knows a
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -87,18 +88,25 @@ def kelvin_from_value(profile: DeviceProfile, value: float) -> float:
     return units.mired_to_kelvin(value) if ct.unit == "mired" else float(value)
 
 
+PER_SECOND = {"s": 1, "ds": 10, "ms": 1000, "half_s": 2}   # a transition unit's steps in one second
+
+
 def transition_value(profile: DeviceProfile, seconds: float | None) -> float | int | None:
-    """Seconds in the device's unit, within what it accepts; None when it has no native fade."""
+    """Seconds in the device's unit, within what it accepts; None when it has no native fade.
+
+    `min` holds for an instant change too: a device that takes nothing shorter than 0.5 s (Shelly's RPC) gets
+    0.5 s. A whole-number device (ESPHome) gets the fraction rounded up: a fade never runs shorter than asked.
+    """
     spec = profile.capabilities.transition
     if spec is None or seconds is None:
         return None
-    seconds = min(spec.max, seconds)
-    if seconds > 0:
-        seconds = max(spec.min, seconds)
+    seconds = max(spec.min, min(spec.max, seconds))
+    factor = PER_SECOND[spec.unit]
+    if spec.integer:
+        return math.ceil(seconds * factor - 1e-9)
     if spec.unit == "s":
         rounded = round(seconds, 1)
         return int(rounded) if rounded == int(rounded) else rounded
-    factor = {"ds": 10, "ms": 1000, "half_s": 2}[spec.unit]
     return round(seconds * factor)
 
 
@@ -110,7 +118,7 @@ def encode(device: Device, state: LightState, transition: float | None = 0.0) ->
         payloads = _json_payloads(device, profile.command, values)
         topic = device.topic(profile.command.topic)
         return [MqttMessage(topic, p, profile.qos) for p in payloads]
-    return _template_messages(device, profile.command, values)
+    return _template_messages(device, profile.command, values, transition)
 
 
 # -- JSON devices ---------------------------------------------------------------------------------------------
@@ -209,16 +217,20 @@ def lookup(body: Any, path: str) -> Any:
 
 # -- template devices -----------------------------------------------------------------------------------------
 
-def _template_messages(device: Device, command: TemplateCommand, v: DeviceValues) -> list[MqttMessage]:
+def _template_messages(device: Device, command: TemplateCommand, v: DeviceValues,
+                       seconds: float | None = None) -> list[MqttMessage]:
     variables = template_variables(device, v)
     flags = {"on": v.on, "off": not v.on, "white": v.on and v.mode != "colour", "colour": v.mode == "colour",
-             "fading": v.fading, "instant": not v.fading}
+             "fading": v.fading, "instant": not v.fading, "ct": v.on and v.mode == "white",
+             "dim": v.on and v.mode is None}
     out = []
     for msg in command.messages:
         if not all(flags[c] for c in msg.when):
             continue
         if msg.parts is not None:
-            texts = [_fill(p.text, variables) for p in msg.parts if all(flags[c] for c in p.when)]
+            chosen = [p for p in msg.parts if all(flags[c] for c in p.when)]
+            texts = [_fill(p.text, _later(device, variables, seconds, i * msg.spacing, v.fading))
+                     for i, p in enumerate(chosen)]
             texts = [t for t in texts if t is not None]
             if not texts:
                 continue
@@ -230,6 +242,19 @@ def _template_messages(device: Device, command: TemplateCommand, v: DeviceValues
             continue
         out.append(MqttMessage(topic, payload, device.profile.qos))
     return out
+
+
+def _later(device: Device, variables: dict[str, str], seconds: float | None, delay: float,
+           fading: bool) -> dict[str, str]:
+    """The variables for a part the device runs `delay` seconds after the first: its fade is that much shorter,
+    so all parts' fades end together (still a fade, never instant, when the message fades)."""
+    if not delay or seconds is None or "transition" not in variables:
+        return variables
+    spec = device.profile.capabilities.transition
+    rest = min(seconds, spec.max) - delay
+    if fading:
+        rest = max(rest, spec.min, 1.0 / PER_SECOND[spec.unit])
+    return {**variables, "transition": str(transition_value(device.profile, max(0.0, rest)))}
 
 
 def template_variables(device: Device, v: DeviceValues) -> dict[str, str]:

@@ -25,7 +25,8 @@ _EFFECT_WORDS = re.compile(r"\b(effect|effects|blink|breathe|flash|colorloop|col
                            re.IGNORECASE)
 TEMPLATE_VARS = {"device", "client_id", "brightness", "color_temp", "kelvin", "mired", "r", "g", "b", "hex",
                  "hue", "saturation", "x", "y", "transition", "state"}
-CONDITIONS = {"on", "off", "white", "colour", "fading", "instant"}
+CONDITIONS = {"on", "off", "white", "colour", "fading", "instant",
+              "ct", "dim"}  # ct: a white with its temperature; dim: brightness only, colour kept
 
 
 class Brightness(Model):
@@ -59,6 +60,8 @@ class Transition(Model):
     unit: Literal["s", "ds", "ms", "half_s"] = "s"
     max: float = Field(gt=0, description="the longest native fade, in seconds")
     min: float = Field(0, ge=0, description="the shortest native fade the device takes, in seconds")
+    integer: bool = Field(False, description="whole numbers of the unit only (ESPHome reads is<uint16_t>): "
+                                             "a fraction is rounded up, never shorter than asked")
 
 
 class Capabilities(Model):
@@ -142,6 +145,9 @@ class TemplateMessage(_Conditional):
     parts: list[TemplatePart] | None = None
     join: str = " "
     prefix: str = ""
+    spacing: float = Field(0, ge=0, description="seconds the device waits between two parts (Tasmota's Backlog: "
+                                                 "SetOption34, 200 ms): a later part's {transition} is that much "
+                                                 "shorter, so every part's fade ends together")
 
     @model_validator(mode="after")
     def _payload_or_parts(self) -> "TemplateMessage":

@@ -1,4 +1,5 @@
-"""Every device family's payloads, exactly as its documentation writes them (RESEARCH.md section 1)."""
+"""Every device family's payloads, exactly: what the devices' own code and documentation take
+(docs/devices.md gives each source)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from room_controller.lighting.encode import encode
+from room_controller.lighting.encode import PER_SECOND, encode
 from room_controller.lighting.profiles import Catalogue, Device
 from room_controller.lighting.state import LightState, MqttMessage
 
@@ -36,17 +37,23 @@ EXPECTED = {
     ("zigbee2mqtt", "off"): [("zigbee2mqtt/lamp/set", '{"state":"OFF","transition":2}')],
     ("zigbee2mqtt", "amber"): [("zigbee2mqtt/lamp/set",
                                 '{"state":"ON","brightness":127,"color":{"x":0.5453,"y":0.4052},"transition":600}')],
-    ("tasmota", "calm"): [("cmnd/lamp/Backlog", "Fade 1; Speed2 6; CT 455; Dimmer 15")],
-    ("tasmota", "full"): [("cmnd/lamp/Backlog", "Fade 0; CT 250; Dimmer 100")],
-    ("tasmota", "off"): [("cmnd/lamp/Backlog", "Fade 1; Speed2 4; Power OFF")],
-    ("tasmota", "amber"): [("cmnd/lamp/Backlog", "Fade 1; Speed2 40; HSBColor 30,100,50")],
+    # Speed2 before every light command, the level first, the later fade 400 ms shorter (docs/devices.md)
+    ("tasmota", "calm"): [("cmnd/lamp/Backlog", "Speed2 6; White 15; Speed2 5; CT 455")],
+    ("tasmota", "full"): [("cmnd/lamp/Backlog", "Speed2 0; White 100; Speed2 0; CT 250")],
+    ("tasmota", "off"): [("cmnd/lamp/Backlog", "Speed2 4; Power OFF")],
+    ("tasmota", "amber"): [("cmnd/lamp/Backlog", "Speed2 40; HSBColor 30,100,50")],
     ("wled", "calm"): [("wled/lamp/api", '{"on":true,"bri":5,"seg":[{"col":[[255,150,47]]}],"tt":30}')],
     ("wled", "full"): [("wled/lamp/api", '{"on":true,"bri":255,"seg":[{"col":[[255,211,165]]}],"tt":0}')],
     ("wled", "off"): [("wled/lamp/api", '{"on":false,"tt":20}')],
     ("wled", "amber"): [("wled/lamp/api", '{"on":true,"bri":47,"seg":[{"col":[[255,126,0]]}],"tt":650}')],
     ("shelly-rgbw2", "calm"): [("shellies/lamp/color/0/set",
-                                '{"white":0,"turn":"on","gain":2,"red":255,"green":150,"blue":47,"transition":3000}')],
-    ("shelly-rgbw2", "off"): [("shellies/lamp/color/0/set", '{"white":0,"turn":"off","transition":2000}')],
+                                '{"white":0,"turn":"on","gain":2,"red":255,"green":150,"blue":47}')],
+    ("shelly-rgbw2", "off"): [("shellies/lamp/color/0/set", '{"white":0,"turn":"off"}')],
+    ("shelly-gen2", "full"): [("lamp/rpc", '{"id":1,"src":"therapy-room-room-1","method":"Light.Set",'
+                                           '"params":{"id":0,"on":true,"brightness":100,"transition_duration":0.5}}')],
+    ("esphome", "calm"): [("lamp/command", '{"state":"ON","brightness":38,"color_temp":455,"transition":3}')],
+    ("esphome", "full"): [("lamp/command", '{"state":"ON","brightness":255,"color_temp":250,"transition":0}')],
+    ("esphome", "off"): [("lamp/command", '{"state":"OFF","transition":2}')],
     ("shelly-gen2", "calm"): [("lamp/rpc", '{"id":1,"src":"therapy-room-room-1","method":"Light.Set",'
                                            '"params":{"id":0,"on":true,"brightness":2,"transition_duration":3}}')],
     ("shelly-gen2", "off"): [("lamp/rpc", '{"id":1,"src":"therapy-room-room-1","method":"Light.Set",'
@@ -91,14 +98,25 @@ def test_bulb_that_turns_off_at_one_never_gets_one():
 
 def test_long_fades_are_clamped_to_the_native_limit():
     assert json.loads(payloads("wled", CALM, 7200)[0][1])["tt"] == 650
-    assert payloads("tasmota", CALM, 7200)[0][1].startswith("Fade 1; Speed2 40;")
-    assert json.loads(payloads("shelly-rgbw2", CALM, 60)[0][1])["transition"] == 5000
+    assert payloads("tasmota", CALM, 7200)[0][1] == "Speed2 40; White 15; Speed2 39; CT 455"
+    assert json.loads(payloads("shelly-gen2", CALM, 86400)[0][1])["params"]["transition_duration"] == 10800
 
 
 def test_colour_state_on_every_colour_family():
     violet = LightState(on=True, brightness=40, rgb=(120, 40, 200))
-    assert payloads("tasmota", violet, 0) == [("cmnd/lamp/Backlog", "Fade 0; HSBColor 270,80,40")]
+    assert payloads("tasmota", violet, 0) == [("cmnd/lamp/Backlog", "Speed2 0; HSBColor 270,80,40")]
     assert payloads("wled", violet, 0)[0][1] == '{"on":true,"bri":29,"seg":[{"col":[[120,40,200]]}],"tt":0}'
+
+
+@pytest.mark.parametrize("seconds,sent", [(2.5, 3), (0.4, 1), (2.0, 2), (0.0, 0), (3600.2, 3600)])
+def test_esphome_gets_whole_seconds_never_shorter_than_asked(seconds, sent):
+    assert json.loads(payloads("esphome", CALM, seconds)[0][1])["transition"] == sent
+
+
+def test_tasmota_brightness_alone_is_a_dimmer_and_never_touches_stored_settings():
+    assert payloads("tasmota", LightState(True, 40), 3) == [("cmnd/lamp/Backlog", "Speed2 6; Dimmer 40")]
+    for state, seconds in ((CALM, 3), (OFF, 0), (AMBER, 20)):
+        assert not any(word in payloads("tasmota", state, seconds)[0][1] for word in ("Fade", "Speed ", "SetOption"))
 
 
 def test_device_effects_are_refused_in_profiles():
@@ -145,5 +163,6 @@ def test_every_profile_encodes_every_state_within_device_ranges(profile, state, 
                 assert check(value), (name, value)
         if "transition" in fields and caps.transition:
             value = lookup(body, fields["transition"].path)
-            scale = {"s": 1, "ds": 10, "ms": 1000, "half_s": 2}[caps.transition.unit]
-            assert 0 <= value <= caps.transition.max * scale
+            scale = PER_SECOND[caps.transition.unit]
+            assert caps.transition.min * scale <= value <= caps.transition.max * scale
+            assert not caps.transition.integer or isinstance(value, int)
