@@ -166,3 +166,20 @@ def test_every_profile_encodes_every_state_within_device_ranges(profile, state, 
             scale = PER_SECOND[caps.transition.unit]
             assert caps.transition.min * scale <= value <= caps.transition.max * scale
             assert not caps.transition.integer or isinstance(value, int)
+
+
+@settings(max_examples=300, deadline=None)
+@given(state=states, transition=st.floats(0, 7200))
+def test_tasmota_every_light_command_has_its_own_speed2_and_nothing_stored_changes(state, transition):
+    commands = encode(device("tasmota"), state, transition)[0].payload.split("; ")
+    assert commands[0::2] and all(c.startswith("Speed2 ") for c in commands[0::2])
+    assert all(c.split(" ")[0] in ("White", "CT", "Dimmer", "HSBColor", "Power") for c in commands[1::2])
+    speeds = [int(c.split(" ")[1]) for c in commands[0::2]]
+    assert all(0 <= s <= 40 for s in speeds) and (min(speeds) > 0) == (round(min(transition, 20) * 2) > 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(seconds=st.floats(0, 3600))
+def test_esphome_transitions_are_whole_and_never_shorter(seconds):
+    sent = json.loads(payloads("esphome", CALM, seconds)[0][1])["transition"]
+    assert isinstance(sent, int) and seconds - 1e-6 <= sent < seconds + 1   # (ceil, past float noise)
