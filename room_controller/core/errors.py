@@ -23,3 +23,10 @@ class Invalid(Refused):
     def __init__(self, message: str, fields: list[dict] | None = None) -> None:
         super().__init__(message)
         self.fields = fields   # [{"path": "phases[0].duration", "message": ...}]: shown next to each field
+
+
+class Busy(Refused):
+    """Too much ordinary work is waiting: the caller is told at once rather than left to wait without end."""
+
+    status = 503
+    code = "busy"

@@ -86,7 +86,7 @@ class Light:
         self.target = target
         now = self.loop.clock.monotonic()
         if start is None:  # never heard from and never told: let the device fade natively from wherever it is
-            steps = [fades.Step(0.0, target, duration if self.device.profile.capabilities.transition else 0.0)]
+            steps = fades.plan_unknown(self.device.profile, target, duration)
         else:
             steps = fades.plan(self.device.profile, start, target, duration, self.max_rate)
         self._fade = Fade(start, target, now, duration, steps)

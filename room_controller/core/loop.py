@@ -3,6 +3,11 @@
 Other threads (HTTP requests, the MQTT network thread, audio callbacks) never touch the state; they
 `submit()` a function and, if they need the answer, wait on the returned future. Timers are kept in a heap
 on the loop's own clock, so with a `ManualClock` a test drives hours of fades in moments.
+
+Two lanes: work submitted `urgent` (calm, emergency, a release) runs before anything else waiting, at the
+next boundary between two pieces of work, however long the ordinary queue is. The ordinary queue is bounded:
+when it is full, `submit` raises `Busy` to its caller rather than letting a flood grow memory and delay
+without end (docs/calm-lane.md).
 """
 
 from __future__ import annotations
@@ -10,12 +15,15 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
-import queue
 import threading
+from collections import deque
 from concurrent.futures import Future
 from typing import Any, Callable
 
 from room_controller.clock import Clock
+from room_controller.core.errors import Busy
+
+MAX_QUEUED = 2000   # ordinary work waiting; far above what a room makes, far below what a flood would
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +45,9 @@ class Loop:
     def __init__(self, clock: Clock, name: str = "room-core", after_batch: Callable[[], None] | None = None) -> None:
         self.clock = clock
         self.name = name
-        self._inbox: queue.SimpleQueue = queue.SimpleQueue()
+        self._urgent: deque = deque()
+        self._ordinary: deque = deque()
+        self._wake = threading.Condition()
         self._timers: list[Timer] = []
         self._seq = itertools.count()
         self._thread: threading.Thread | None = None
@@ -56,7 +66,9 @@ class Loop:
     def stop(self, timeout: float = 5.0) -> None:
         if not self._thread:
             return
-        self._inbox.put(None)
+        with self._wake:
+            self._ordinary.append(None)   # after the work already queued, whose callers wait for it
+            self._wake.notify()
         self._thread.join(timeout)
         unregister = getattr(self.clock, "unregister", None)
         if unregister:
@@ -69,16 +81,28 @@ class Loop:
 
     # -- submitting work ---------------------------------------------------------------------------------------
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+    def submit(self, fn: Callable[..., Any], *args: Any, urgent: bool = False) -> Future:
+        """Queue `fn(*args)`; `urgent` work goes ahead of all ordinary work. Busy if the ordinary queue is
+        full (urgent work is never refused)."""
         future: Future = Future()
-        self._inbox.put((future, fn, args))
+        with self._wake:
+            if urgent:
+                self._urgent.append((future, fn, args))
+            elif len(self._ordinary) >= MAX_QUEUED:
+                raise Busy(f"the room is busy: {len(self._ordinary)} requests are waiting")
+            else:
+                self._ordinary.append((future, fn, args))
+            self._wake.notify()
         return future
 
-    def call(self, fn: Callable[..., Any], *args: Any, timeout: float = 10.0) -> Any:
+    def call(self, fn: Callable[..., Any], *args: Any, timeout: float = 10.0, urgent: bool = False) -> Any:
         """Run `fn` on the loop and return its result (or raise its exception) to the calling thread."""
         if self.in_loop:
             return fn(*args)
-        return self.submit(fn, *args).result(timeout)
+        return self.submit(fn, *args, urgent=urgent).result(timeout)
+
+    def backlog(self) -> int:
+        return len(self._ordinary)
 
     def call_at(self, deadline: float, fn: Callable[[], Any]) -> Timer:
         """Only from the loop thread: run `fn` when the clock reaches `deadline`."""
@@ -114,27 +138,27 @@ class Loop:
 
     # -- the loop ----------------------------------------------------------------------------------------------
 
+    def _next(self, timeout: float | None) -> tuple | None | bool:
+        """The next piece of work, urgent first; False when none came within `timeout`; None to stop."""
+        with self._wake:
+            if not self._urgent and not self._ordinary and timeout != 0:
+                self._wake.wait(timeout)
+            if self._urgent:
+                return self._urgent.popleft()
+            if self._ordinary:
+                return self._ordinary.popleft()
+            return False
+
     def _run(self) -> None:
         while self._running:
-            try:
-                item = self._inbox.get(timeout=self.clock.timeout(self.next_deadline()))
-            except queue.Empty:
-                item = False
+            item = self._next(self.clock.timeout(self.next_deadline()))
             self.last_beat = self.clock.monotonic()
             self._run_due()
+            while item:  # work through what queued up before publishing one snapshot for all of it
+                self._run_item(*item)
+                item = self._next(0)
             if item is None:
                 break
-            if item:
-                self._run_item(*item)
-            while True:  # drain what queued up meanwhile before publishing one snapshot for all of it
-                try:
-                    item = self._inbox.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    self._running = False
-                    break
-                self._run_item(*item)
             if self._after_batch:
                 self._guard(self._after_batch)
         self._running = False

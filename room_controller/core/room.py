@@ -227,8 +227,11 @@ class Room:
         preset = self.config.presets.get(name)
         if preset is None:
             raise NotFound(f"there is no preset {name!r}; presets: {', '.join(self.config.presets)}")
-        if self.preset is not None and self.preset.name == name:
-            log.info("preset %s is on already", name)   # a second tap on calm keeps calm: nothing to undo
+        if self.preset is not None and self.preset.name == name:   # a second tap on calm keeps calm
+            if self.preset.adjust:   # and brings back calm's own setting if it was changed meanwhile
+                adjusted, self.preset.adjust = sorted(self.preset.adjust), {}
+                self._retarget(MANUAL_TRANSITION, adjusted)
+                self.emit("preset_reapplied", preset=name, lights=adjusted)
             return {"preset": name}
         self.end_preview()   # calm always wins over a scene being tried out
         previous = self.preset

@@ -91,6 +91,19 @@ def plan(profile: DeviceProfile, start: LightState, target: LightState, duration
             for i in range(count)]
 
 
+def plan_unknown(profile: DeviceProfile, target: LightState, duration: float) -> list[Step]:
+    """For a light never heard from and never told: nothing to fade from, so one command to the target,
+    taking as much of `duration` as the device fades natively in one command (for a bulb that runs one
+    transition at a time, no longer than it may spend on colour, and the target once more after it)."""
+    native = profile.capabilities.transition
+    if native is None or duration <= 0:
+        return [Step(0.0, target, 0.0)]
+    if not profile.quirks.fade_one_property:
+        return [Step(0.0, target, min(duration, native.max))]
+    first = min(duration, native.max, profile.quirks.color_fade_max or COLOUR_SEGMENT)
+    return [Step(0.0, target, first), Step(_grid(first + GAP), target, 0.0)]
+
+
 def _brightness_moves(start: LightState, target: LightState) -> bool:
     b0 = start.brightness if start.lit else 0.0
     b1 = target.brightness if target.lit else 0.0

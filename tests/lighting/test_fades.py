@@ -143,3 +143,14 @@ def test_ikea_turn_on_sets_the_white_at_the_lowest_level_then_fades_brightness_a
     steps = fades.plan(IKEA_WS, LightState(False, 0, 4000), LightState(True, 60, 2700), 3)
     assert steps[0].transition == 0 and steps[0].state.kelvin == 2700 and steps[0].state.brightness < 0.01
     assert steps[1] == fades.Step(0.1, LightState(True, 60), 2.9)
+
+
+def test_a_light_never_heard_from_gets_one_command_within_what_it_fades_natively():
+    z2m = CATALOGUE.resolve("zigbee2mqtt", None, None)
+    ikea = CATALOGUE.resolve("zigbee2mqtt", None, {"fade_one_property": True, "color_fade_max": 2})
+    tasmota = CATALOGUE.resolve("tasmota", None, None)
+    target = LightState(brightness=15, kelvin=2200)
+    assert fades.plan_unknown(tasmota, target, 1800) == [fades.Step(0.0, target, tasmota.capabilities.transition.max)]
+    assert fades.plan_unknown(z2m, target, 3) == [fades.Step(0.0, target, 3)]
+    assert fades.plan_unknown(ikea, target, 1800) == [fades.Step(0.0, target, 2), fades.Step(2.3, target, 0.0)]
+    assert fades.plan_unknown(z2m, target, 0) == [fades.Step(0.0, target, 0.0)]
