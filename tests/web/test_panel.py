@@ -27,7 +27,7 @@ def test_login_then_calm_and_back_on_the_page_and_the_wire(browser, served, brok
     panel.tap("calm")
     got = {m.topic: m.payload for m in cap.take(2)}
     assert got == {CEILING: '{"state":"ON","brightness":38,"color_temp":455,"transition":3}',
-                   FLOOR: "Fade 1; Speed2 6; CT 455; Dimmer 15"}
+                   FLOOR: "Speed2 6; White 15; Speed2 5; CT 455"}
     panel.wait_text("preset-status", "Calm is on")
     panel.wait_text("room-brightness-out", "15 %")
     assert panel.text("room-kelvin-out") == "2200 K, warm"
@@ -36,7 +36,7 @@ def test_login_then_calm_and_back_on_the_page_and_the_wire(browser, served, brok
     panel.release()
     assert {m.topic: m.payload for m in cap.take(2)} == {
         CEILING: '{"state":"ON","brightness":102,"color_temp":370,"transition":5}',
-        FLOOR: "Fade 1; Speed2 10; CT 370; Dimmer 40"}
+        FLOOR: "Speed2 10; White 40; Speed2 9; CT 370"}
     panel.wait_text("room-brightness-out", "40 %")
     panel.wait(lambda: not panel.shown("release"), what="'Release calm' to go away")
     assert panel.text("preset-status") == ""
@@ -69,8 +69,8 @@ def test_a_slider_sends_one_value_on_release_and_another_panel_follows(browser, 
     first.drag("room-brightness", 200)
     sent = cap.next().payload
     assert cap.drain(0.5) == []                       # one value, when the finger lifted
-    assert sent.startswith("Fade 1; Speed2 2; ") and "CT" not in sent
-    level = int(sent.rsplit("Dimmer ", 1)[1])
+    assert sent.startswith("Speed2 2; White ")
+    level = int(sent.removeprefix("Speed2 2; White ").split(";")[0])
     assert 20 <= level <= 100
     first.wait_text("room-brightness-out", f"{level} %")
     browser.switch_to.window(browser.window_handles[1])

@@ -16,7 +16,7 @@ from tests.web.conftest import PIN, TOKEN
 from tests.web.panel import Panel
 from tests.web.test_profile_editor import error_after, retype
 
-LIGHTS_ON_THE_WIRE = [("cmnd/floorlamp/Backlog", "Fade 0; Power OFF"),      # 55 %, 2400 K; the floor lamp off
+LIGHTS_ON_THE_WIRE = [("cmnd/floorlamp/Backlog", "Speed2 0; Power OFF"),      # 55 %, 2400 K; the floor lamp off
                       ("zigbee2mqtt/Ceiling lamp/set", '{"state":"ON","brightness":140,"color_temp":417,"transition":0}')]
 
 
