@@ -10,6 +10,8 @@ import pytest
 import requests
 
 from room_controller.app import App
+from room_controller.journal.store import Row
+from room_controller.session.runner import chosen_volume
 from tests.rooms import load
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,3 +107,19 @@ def test_a_contradictory_audio_request_is_refused_and_changes_nothing(served, bo
     _, base = served
     r = requests.patch(f"{base}/api/audio", headers=AUTH, json=body)
     assert r.status_code == 422 and message in r.json()["error"]["message"]
+
+
+def row(kind: str, **data) -> Row:
+    return Row(0, 1, 0.0, 0.0, 0.0, kind, data)
+
+
+def test_recovery_reads_the_choice_that_still_holds_from_the_journal():
+    assert chosen_volume([]) == (None, False)
+    assert chosen_volume([row("music_changed", volume=20), row("phase_entered")]) == (20, False)
+    assert chosen_volume([row("music_changed", volume=20), row("music_changed", follow_phase=True)]) == (None, False)
+    assert chosen_volume([row("music_changed", playing=False)]) == (None, False)
+    calm_after = [row("music_changed", volume=20), row("preset_on", preset="calm")]
+    assert chosen_volume(calm_after) == (20, False)            # calm's own level, the choice after release
+    under_calm = [row("preset_on", preset="calm"), row("music_changed", volume=15)]
+    assert chosen_volume(under_calm) == (15, True)              # the level under calm too
+    assert chosen_volume(under_calm + [row("preset_off", preset="calm")]) == (15, False)
