@@ -1,7 +1,8 @@
 """Live state for open panels as Server-Sent Events, without Flask (webapp.http serves the streams).
 
-Each open stream holds one server thread, so streams are capped below the server's thread count: a preset
-press must always find a free thread. A stream sends the room's state at once and again on every change
+Each open stream holds one server thread, so streams are capped below the server's thread count (a login,
+the panel's PIN, or the api_token, gets at most `per_login` of them): the other requests of the pool always
+find a thread (calm has threads of its own besides, webapp.server). A stream sends the room's state at once and again on every change
 (at most every `MIN_GAP` s, always the newest), and a `ping` event when nothing changed for `PING` s: the
 ping keeps the connection alive and lets the page see a dead link (an SSE comment is invisible to it).
 `close()` ends every stream within a fraction of a second, so stopping the server is not held up.
@@ -22,10 +23,12 @@ SPARE_THREADS = 4        # server threads never taken by streams
 
 
 class EventStreams:
-    def __init__(self, room: Room, max_streams: int, threads: int) -> None:
+    def __init__(self, room: Room, max_streams: int, threads: int, per_login: int | None = None) -> None:
         self._room = room
         self.limit = max(1, min(max_streams, threads - SPARE_THREADS))
+        self.per_login = min(per_login or self.limit, self.limit)
         self._open = 0
+        self._by_login: dict[str, int] = {}
         self._lock = threading.Lock()
         self._closed = threading.Event()
 
@@ -33,20 +36,25 @@ class EventStreams:
     def count(self) -> int:
         return self._open
 
-    def open(self) -> "Stream | None":
-        """A new stream, or None when the cap is reached or the server is stopping."""
+    def open(self, login: str = "") -> "Stream | None":
+        """A new stream for `login`, or None when a cap is reached or the server is stopping."""
         with self._lock:
-            if self._open >= self.limit or self._closed.is_set():
+            mine = self._by_login.get(login, 0)
+            if self._open >= self.limit or mine >= self.per_login or self._closed.is_set():
                 return None
             self._open += 1
-        return Stream(self)
+            self._by_login[login] = mine + 1
+        return Stream(self, login)
 
     def close(self) -> None:
         self._closed.set()
 
-    def _release(self) -> None:
+    def _release(self, login: str) -> None:
         with self._lock:
             self._open -= 1
+            left = self._by_login.pop(login) - 1
+            if left:
+                self._by_login[login] = left
 
     def _events(self) -> Iterator[bytes]:
         room, closed = self._room, self._closed
@@ -68,8 +76,9 @@ class EventStreams:
 class Stream:
     """One panel's stream; `close()` (called by the WSGI server when the response ends) frees its place."""
 
-    def __init__(self, streams: EventStreams) -> None:
+    def __init__(self, streams: EventStreams, login: str) -> None:
         self._streams = streams
+        self._login = login
         self._released = False
         self._lock = threading.Lock()
 
@@ -81,4 +90,4 @@ class Stream:
             if self._released:
                 return
             self._released = True
-        self._streams._release()
+        self._streams._release(self._login)

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import re
+from itertools import accumulate
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
 from flask import Flask, Response, jsonify, request, send_from_directory
 from pydantic import Field, ValidationError
-from werkzeug.routing import IntegerConverter
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, RoutingException
 
 from room_controller.config import WebSettings
 from room_controller.core.errors import Refused
@@ -28,6 +31,10 @@ from room_controller.webapp.routes import ROUTES, Body, Reply, Route
 
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
+MAX_JSON_DEPTH = 32      # the deepest document the API takes (a preset or a profile) nests about 6 levels
+URGENT = {"POST /api/presets/<name>", "DELETE /api/presets/active"}   # calm's lane (webapp.server)
+# strings (skipped, an unterminated one to the end: the scan never starts again inside one) and brackets
+JSON_PARTS = re.compile(rb'"[^"\\]*(?:\\(?s:.)?[^"\\]*)*"?|[\[\]{}]')
 WEB = Path(__file__).resolve().parents[2] / "web"
 mimetypes.add_type("application/manifest+json", ".webmanifest")
 
@@ -59,8 +66,9 @@ def create_app(room: Room, settings: WebSettings, extra: tuple[Route, ...] = ())
     admin = Auth(settings, room.config.data_dir, admin=True)
     if auth.open:
         log.warning("no pin and no api_token set: the API is open to anyone on this computer")
-    streams = EventStreams(room, settings.max_event_streams, settings.threads)
+    streams = EventStreams(room, settings.max_event_streams, settings.threads, settings.max_event_streams_per_login)
     app.extensions["event_streams"] = streams  # closed by the server before it stops (webapp.server)
+    app.extensions["web_settings"] = settings  # the server's limits (webapp.server)
 
     routes = [*ROUTES, *extra]
     for route in routes:
@@ -73,6 +81,8 @@ def create_app(room: Room, settings: WebSettings, extra: tuple[Route, ...] = ())
         app.add_url_rule(route.path, f"{route.method} {route.path}", _guarded(who, route), methods=[route.method])
     app.add_url_rule("/", "panel", lambda: send_from_directory(WEB, "index.html"))
     app.add_url_rule("/static/<path:name>", "asset", lambda name: send_from_directory(WEB / "static", name))
+
+    app.extensions["urgent_route"] = _urgent_route(app)
 
     @app.get("/api/openapi.json")
     def openapi_json():
@@ -117,7 +127,7 @@ def create_overview_app(rooms, max_streams: int, threads: int) -> Flask:
     app.add_url_rule("/", "overview", lambda: send_from_directory(WEB, "overview.html"))
     app.add_url_rule("/static/<path:name>", "asset", lambda name: send_from_directory(WEB / "static", name))
     app.add_url_rule("/api/rooms", "rooms", lambda: Response(rooms.snapshot_json(), mimetype="application/json"))
-    app.add_url_rule("/api/events", "events", lambda: _stream(streams))
+    app.add_url_rule("/api/events", "events", lambda: _stream(streams, request.remote_addr or ""))
 
     @app.after_request
     def no_store(response: Response) -> Response:
@@ -127,10 +137,35 @@ def create_overview_app(rooms, max_streams: int, threads: int) -> Flask:
     return app
 
 
-def _stream(streams: EventStreams):
-    stream = streams.open()
+def _urgent_route(app: Flask):
+    """(method, path) -> is it calm, emergency or release? Asked by the server's I/O thread (only there: a
+    MapAdapter is not shared between threads) as soon as a request is read, to run it in calm's lane."""
+    missing = URGENT - set(app.view_functions)
+    if missing:
+        raise RuntimeError(f"calm's lane names routes that do not exist: {sorted(missing)}")
+    adapter = app.url_map.bind("localhost")
+
+    def urgent(method: str, path: str) -> bool:
+        try:
+            endpoint, _ = adapter.match(path, method)
+        except (HTTPException, RoutingException):
+            return False
+        return endpoint in URGENT
+    return urgent
+
+
+def json_depth(data: bytes) -> int:
+    """How deeply arrays and objects nest in `data`, strings skipped, without parsing it: Python's parser
+    recurses once per level and a deep enough body makes it raise RecursionError (a 500), not ValueError."""
+    steps = (1 if part in (b"[", b"{") else -1 for part in JSON_PARTS.findall(data) if len(part) == 1)
+    return max(accumulate(steps, initial=0))
+
+
+def _stream(streams: EventStreams, login: str):
+    stream = streams.open(login)
     if stream is None:
-        return error(503, "busy", f"at most {streams.limit} pages can follow live at once")
+        return error(503, "busy", f"at most {streams.limit} pages can follow live at once, "
+                                  f"{streams.per_login} of them with one login")
     return Response(stream, mimetype="text/event-stream", headers={"X-Accel-Buffering": "no"})
 
 
@@ -151,6 +186,9 @@ def _body(model: type[Body]):
     """The request's JSON body validated by `model`, or the error response."""
     if not request.is_json:
         return error(415, "unsupported_media_type", "send a JSON body with Content-Type: application/json")
+    if json_depth(request.get_data(cache=True)) > MAX_JSON_DEPTH:
+        return error(400, "too_deep", f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels of arrays and "
+                                      "objects")
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         return error(400, "bad_json", "the body must be a JSON object")
@@ -213,7 +251,10 @@ def _panel_routes(auth: Auth, streams: EventStreams) -> list[Route]:
     """The panel's own routes: they need cookies and streaming, so their views are Flask's."""
 
     def events():
-        return _stream(streams)
+        login = auth.panel_login(request.cookies.get(auth.cookie_name))
+        who = login.nonce if login else "api_token" if auth.bearer_ok(request.headers.get("Authorization")) \
+            else request.remote_addr or ""
+        return _stream(streams, who)
 
     return [*_login_routes(auth, "/api", "the panel", "PIN", admin=False),
             Route("GET", "/api/events", events, "Server-Sent Events: a `state` event on every change")]

@@ -1,23 +1,220 @@
-"""The WSGI server (waitress) in a thread of its own, sized so open panels never delay a preset."""
+"""The WSGI server (waitress) in a thread of its own, with a front that holds and a lane of its own for calm.
+
+waitress reads every connection on one I/O thread and runs requests on a thread pool. Out of the box a
+crowd of slow or idle connections stops it accepting (at `connection_limit`) and a long chunk-size line is
+re-copied on every read, so this module (the only one that imports waitress) changes four things:
+
+- **Calm's lane**: a request the app marks urgent (calm, emergency, release) runs on threads of its own,
+  dispatched as soon as its request is read: a pool busy with streams, reports or a backlog cannot hold it.
+- **Accept always**: the listener never pauses. Over the per-client or the overall limit, the connection
+  that has waited longest without a complete request (else the longest idle, else the newest) is closed;
+  a connection with a request queued or running is never closed for a newcomer.
+- **A deadline per request**: its line, headers and body must arrive within `request_timeout`, however
+  slowly they trickle (a slowloris resets an idle timer, never this one).
+- **Bounded input**: headers, bodies, chunk-size lines and trailers have a size limit; past it, a 400/413.
+
+docs/calm-lane.md says why calm gets through and where each limit comes from.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterable
 
 from waitress import wasyncore
-from waitress.server import create_server
+from waitress.adjustments import Adjustments
+from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser
+from waitress.receiver import ChunkedReceiver
+from waitress.server import TcpWSGIServer
+from waitress.task import ThreadedTaskDispatcher
+from waitress.utilities import BadRequest
+
+from room_controller.config import WebSettings
 
 log = logging.getLogger(__name__)
 
+MAX_HEADER = 16 * 1024      # request line and headers: a panel's cookie and CSRF header fit many times over
+MAX_CHUNK_LINE = 1024       # a chunk-size line (hex size and extensions); waitress's own comment says 1024
+IDLE_TIMEOUT = 60           # a keep-alive connection with nothing asked (waitress's channel_timeout)
+CHECK_EVERY = 1             # how often deadlines are looked at (waitress's cleanup_interval), in seconds
+ACCEPTS_PER_WAKE = 16       # connections taken from the listen queue each time it is ready
+
+Urgent = Callable[[str, str], bool]   # (method, path) -> does the request go in calm's lane?
+
+
+class Parser(HTTPRequestParser):
+    """waitress's parser with a bound on a chunk-size line and on the trailer, which it re-copies on
+    every read until its line ends (waitress/receiver.py, ChunkedReceiver.received)."""
+
+    def received(self, data: bytes) -> int:
+        consumed = super().received(data)
+        body = self.body_rcv
+        if not self.completed and isinstance(body, ChunkedReceiver) and (
+                len(body.control_line) > MAX_CHUNK_LINE or len(body.trailer) > MAX_HEADER):
+            self.error = BadRequest(f"a chunk-size line or trailer is longer than {MAX_CHUNK_LINE} bytes")
+            self.completed = True
+        return consumed
+
+
+class Channel(HTTPChannel):
+    """One client connection: it notes when its current request began, for the request deadline."""
+
+    parser_class = Parser
+    started = 0.0   # monotonic time the request being read began
+
+    def __init__(self, server: "Server", sock, addr, adj, map=None) -> None:
+        super().__init__(server, sock, addr, adj, map=map)
+        self.client = str(addr[0]) if isinstance(addr, tuple) else str(addr)
+        server.clients.setdefault(self.client, set()).add(self)
+        server.newest = self
+
+    def received(self, data: bytes) -> bool:
+        before = self.request
+        result = super().received(data)
+        if self.request is not None and self.request is not before:   # a new request began in this data
+            self.started = time.monotonic()
+        return result
+
+    def del_channel(self, map=None) -> None:
+        super().del_channel(map)
+        mine = self.server.clients.get(getattr(self, "client", None))
+        if mine is not None:
+            mine.discard(self)
+            if not mine:
+                del self.server.clients[self.client]
+
+
+@dataclass(frozen=True)
+class Conn:
+    """What the choice of a connection to close looks at (pure data, so the rule is tested on its own)."""
+
+    busy: bool              # a request of it is queued or running: never closed for a newcomer
+    partial_since: float | None   # reading a request since then (monotonic)
+    idle_since: float       # last activity (wall clock, as waitress keeps it; only compared with its kind)
+
+
+def victim(conns: Iterable[tuple[object, Conn]]) -> object | None:
+    """The connection to close to make room: the one reading a request the longest, else the longest
+    idle; never a busy one. None when every one is busy."""
+    def rank(item):
+        conn = item[1]
+        return (0, conn.partial_since) if conn.partial_since is not None else (1, conn.idle_since)
+    free = [item for item in conns if not item[1].busy]
+    return min(free, key=rank)[0] if free else None
+
+
+class Server(TcpWSGIServer):
+    """waitress's TCP server with calm's own thread pool, limits that close the least useful connection
+    instead of pausing the listener, and the request deadline."""
+
+    channel_class = Channel
+
+    def __init__(self, app, *, settings: WebSettings, urgent: Urgent, calm: ThreadedTaskDispatcher, **kw) -> None:
+        self.clients: dict[str, set[Channel]] = {}
+        self.settings = settings
+        self.urgent = urgent
+        self.calm = calm
+        self.closed_for_room = 0    # connections closed to make room since the last warning
+        self.newest: Channel | None = None
+        super().__init__(app, **kw)
+
+    # -- calm's lane -------------------------------------------------------------------------------------------
+
+    def add_task(self, channel: Channel) -> None:
+        """Called (by waitress, with the channel's requests lock held) when a request is fully read."""
+        request = channel.requests[0]
+        lane = self.task_dispatcher
+        if request.error is None and self.urgent(request.command, request.path):
+            lane = self.calm
+        lane.add_task(channel)
+
+    # -- accepting -------------------------------------------------------------------------------------------
+
+    def readable(self) -> bool:
+        """Unlike waitress, never stop accepting: room is made in `handle_accept`."""
+        now = time.time()
+        if now >= self.next_channel_cleanup:
+            self.next_channel_cleanup = now + self.adj.cleanup_interval
+            self.maintenance(now)
+        return self.accepting
+
+    def handle_accept(self) -> None:
+        for _ in range(ACCEPTS_PER_WAKE):
+            self.newest = None
+            super().handle_accept()
+            if self.newest is None:   # nothing was waiting (or accept failed)
+                return
+            self._make_room(self.newest)
+
+    def _make_room(self, new: Channel) -> None:
+        """After an accept: back under the per-client and the overall limit."""
+        mine = self.clients.get(new.client, set())
+        if len(mine) > self.settings.max_connections_per_client:
+            self._close_one(mine)
+        if len(self.active_channels) > self.settings.max_connections:
+            self._close_one(max(self.clients.values(), key=len))
+
+    def _close_one(self, channels: set[Channel]) -> None:
+        """From `channels`, or if all of them are busy from all: the connection just accepted is never busy."""
+        chosen = _victim(channels) or _victim(self.active_channels.values())
+        self.closed_for_room += 1
+        chosen.handle_close()
+
+    # -- deadlines -------------------------------------------------------------------------------------------
+
+    def maintenance(self, now: float) -> None:
+        """Idle keep-alive connections (waitress) and requests past their deadline are closed."""
+        super().maintenance(now)
+        cutoff = time.monotonic() - self.settings.request_timeout
+        late = 0
+        for channel in list(self.active_channels.values()):
+            if channel.request is not None and not channel.requests and channel.started < cutoff:
+                channel.will_close = True
+                late += 1
+        if late or self.closed_for_room:
+            log.warning("closed %d connection(s) past the %g s request deadline and %d to stay within the "
+                        "connection limits", late, self.settings.request_timeout, self.closed_for_room)
+            self.closed_for_room = 0
+
+
+def _victim(channels: Iterable[Channel]) -> Channel | None:
+    return victim((ch, Conn(bool(ch.requests), ch.started if ch.request is not None else None, ch.last_activity))
+                  for ch in channels)
+
+
+class CalmLane(ThreadedTaskDispatcher):
+    """The threads that run only urgent requests (named so in a thread dump)."""
+
+    def start_new_thread(self, target, thread_no) -> None:
+        threading.Thread(target=target, name=f"web-calm-{thread_no}", args=(thread_no,), daemon=True).start()
+
 
 class WebServer:
+    """`app.extensions` may carry `web_settings` (the limits) and `urgent_route` (calm's lane)."""
+
     def __init__(self, app, host: str, port: int, threads: int) -> None:
         self._map: dict = {}   # the server's sockets and connections, all closed on stop
-        self._server = create_server(app, map=self._map, host=host, port=port, threads=threads,
-                                     channel_timeout=120, connection_limit=200, clear_untrusted_proxy_headers=True)
+        extensions = getattr(app, "extensions", {})
+        settings: WebSettings = extensions.get("web_settings") or WebSettings()
+        max_body = getattr(app, "config", {}).get("MAX_CONTENT_LENGTH") or 1024 * 1024
+        adj = Adjustments(host=host, port=port, threads=threads, channel_timeout=IDLE_TIMEOUT,
+                          cleanup_interval=CHECK_EVERY, max_request_header_size=MAX_HEADER,
+                          max_request_body_size=max_body + 1, asyncore_use_poll=True,
+                          clear_untrusted_proxy_headers=True)
+        pool, calm = ThreadedTaskDispatcher(), CalmLane()
+        pool.set_thread_count(threads)
+        calm.set_thread_count(settings.calm_threads)
+        urgent = extensions.get("urgent_route") or _never
+        # one listener per address the host name gives (as waitress's create_server), sharing map and pools
+        servers = [Server(app, settings=settings, urgent=urgent, calm=calm, map=self._map, dispatcher=pool,
+                          adj=adj, sockinfo=sockinfo) for sockinfo in adj.listen]
+        self._server = servers[0]
         self._thread: threading.Thread | None = None
-        self._streams = app.extensions.get("event_streams")  # open panels' streams end before the server stops
+        self._streams = extensions.get("event_streams")  # open panels' streams end before the server stops
 
     @property
     def port(self) -> int:
@@ -36,9 +233,14 @@ class WebServer:
         if self._streams is not None:
             self._streams.close()
         self._server.task_dispatcher.shutdown(timeout=3)  # requests (and streams) finish before the sockets close
+        self._server.calm.shutdown(timeout=1)
         if self._thread and self._thread.is_alive():
             # on the server's own thread: every socket, idle keep-alive connections of open panels too
             self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._map))
             self._thread.join(5)
         else:
             self._server.close()
+
+
+def _never(method: str, path: str) -> bool:
+    return False

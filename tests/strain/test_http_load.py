@@ -1,0 +1,256 @@
+"""Calm through the HTTP server under load (issue 13): 200 slow connections, 300 held event streams, an
+unterminated chunk-size line, deeply nested JSON. During each, a new client logs in with the PIN as the
+panel does (cookie and CSRF header) and presses calm, and the lights get calm on the broker. None of the
+loads needs a PIN or a token except the streams, which are held with one login (the worst case: a login
+of the room's own). Outcomes only; bench/load.py measures how fast calm gets through."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import socket
+import time
+from contextlib import contextmanager
+
+import pytest
+import requests
+from hypothesis import given
+from hypothesis import strategies as st
+
+from room_controller.app import App
+from room_controller.config import WebSettings
+from room_controller.webapp.http import MAX_JSON_DEPTH, json_depth
+from room_controller.webapp.server import Conn, victim
+from tests.broker import Capture
+from tests.rooms import load
+from tests.strain.conftest import AUTH, LIGHTS, PIN, PLACES
+
+DEFAULTS = WebSettings()
+CALM = '"color_temp":455'   # the calm preset's 2200 K on the Zigbee light
+
+
+@pytest.fixture
+def lamp(served, broker):
+    cap = Capture(broker, "zigbee2mqtt/Ceiling lamp/set")
+    yield cap
+    cap.close()
+
+
+def address(base: str) -> tuple[str, int]:
+    host, port = base.removeprefix("http://").split(":")
+    return host, int(port)
+
+
+def calm_from_a_new_client(base: str, lamp: Capture) -> None:
+    """Log in with the PIN on a new connection, press calm with the CSRF token, see the lamp get calm; then
+    release, so that the next press is a change again."""
+    with requests.Session() as client:
+        r = client.post(f"{base}/api/login", json={"pin": PIN}, timeout=30)
+        assert r.status_code == 200, r.text
+        csrf = {"X-CSRF-Token": r.json()["csrf"]}
+        r = client.post(f"{base}/api/presets/calm", headers=csrf, timeout=30)
+        assert (r.status_code, r.json()) == (200, {"preset": "calm"})
+        assert json.loads(lamp.wait_for(lambda m: CALM in m.payload, 10).payload)["brightness"] == 38
+        assert client.delete(f"{base}/api/presets/active", headers=csrf, timeout=30).status_code == 200
+
+
+def closed_by_server(sock: socket.socket) -> bool:
+    """Has the server closed this connection (after whatever it answered)?"""
+    sock.setblocking(False)
+    try:
+        while sock.recv(65536):
+            pass
+        return True
+    except BlockingIOError:
+        return False
+    except OSError:   # reset
+        return True
+
+
+@contextmanager
+def connections(base: str, count: int, first: bytes):
+    socks = []
+    try:
+        for _ in range(count):
+            sock = socket.create_connection(address(base), timeout=10)
+            socks.append(sock)
+            try:
+                sock.sendall(first)
+            except OSError:
+                pass   # closed already to make room
+        yield socks
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+def test_calm_gets_through_200_slow_connections_and_they_cannot_hold_the_server(served, lamp):
+    """A partial request each, a header line now and then (slowloris): the server keeps accepting, holds
+    at most its per-client limit of them, and calm from a new client gets through every time."""
+    with connections(served.base, 200, b"GET /api/state HTTP/1.1\r\nHost: room\r\n") as slow:
+        for round_ in range(3):
+            calm_from_a_new_client(served.base, lamp)
+            for sock in slow:
+                try:
+                    sock.sendall(f"X-Slow-{round_}: 1\r\n".encode())
+                except OSError:
+                    pass
+        still_open = [sock for sock in slow if not closed_by_server(sock)]
+        assert len(still_open) <= DEFAULTS.max_connections_per_client
+
+
+def test_a_request_that_trickles_in_is_closed_at_its_deadline(tmp_path, broker, room_id):
+    """However often a header line comes, the request must be whole within web.request_timeout."""
+    config, catalogue = load(tmp_path, broker, room_id, LIGHTS[:1], **PLACES,
+                             web={"host": "127.0.0.1", "port": 0, "request_timeout": "1s"})
+    app = App(config, catalogue, audio=False).start()
+    try:
+        base = f"http://127.0.0.1:{app.web.port}"
+        with connections(base, 1, b"GET /api/state HTTP/1.1\r\nHost: room\r\n") as (sock,):
+            for n in range(100):   # a header line every 0.1 s keeps the connection active, for 10 s at most
+                try:
+                    sock.sendall(f"X-Slow-{n}: 1\r\n".encode())
+                except OSError:
+                    break
+                if closed_by_server(sock):
+                    break
+                time.sleep(0.1)
+            assert closed_by_server(sock)
+            assert requests.get(f"{base}/api/health", timeout=10).status_code == 200
+    finally:
+        app.stop()
+
+
+def test_calm_gets_through_300_held_event_streams(served, lamp):
+    """300 streams asked for with one login: that login gets its share, the others a 503 or (over the
+    per-client limit) a closed connection, the server keeps accepting, and a new client still gets calm
+    and can follow the room live itself."""
+    login = requests.post(f"{served.base}/api/login", json={"pin": PIN}, timeout=10)
+    cookie = login.cookies["room_panel"]
+    ask = f"GET /api/events HTTP/1.1\r\nHost: room\r\nCookie: room_panel={cookie}\r\n\r\n".encode()
+    streams = served.app.flask.extensions["event_streams"]
+    with connections(served.base, 300, ask) as held:
+        calm_from_a_new_client(served.base, lamp)
+        assert streams.count <= DEFAULTS.max_event_streams_per_login
+        with requests.get(f"{served.base}/api/events", headers=AUTH, stream=True, timeout=10) as other:
+            assert other.status_code == 200
+            assert next(other.iter_lines()).startswith(b"retry:")
+        calm_from_a_new_client(served.base, lamp)
+        answers = [status(sock) for sock in held]
+    assert answers.count(200) <= DEFAULTS.max_event_streams_per_login
+    assert set(answers) <= {200, 503, None}
+
+
+def status(sock: socket.socket) -> int | None:
+    """The status the server answered on this connection (None when it closed it unanswered)."""
+    sock.settimeout(10)
+    data = b""
+    try:
+        while b"\r\n" not in data:
+            more = sock.recv(4096)
+            if not more:
+                break
+            data += more
+    except OSError:
+        pass
+    return int(data.split(b" ", 2)[1]) if b"\r\n" in data else None
+
+
+def test_an_unterminated_chunk_size_line_is_refused_and_calm_gets_through(served, lamp):
+    head = (b"POST /api/notes HTTP/1.1\r\nHost: room\r\nContent-Type: application/json\r\n"
+            b"Authorization: " + AUTH["Authorization"].encode() + b"\r\nTransfer-Encoding: chunked\r\n\r\n")
+    with connections(served.base, 2, head) as pair:
+        for _ in range(64):   # 64 KiB of chunk size, in 1 KiB pieces, and never a line end
+            for sock in pair:
+                try:
+                    sock.sendall(b"f" * 1024)
+                except OSError:
+                    pass
+        calm_from_a_new_client(served.base, lamp)
+        assert [status(sock) for sock in pair] == [400, 400]
+        assert all(closed_by_server(sock) for sock in pair)
+
+
+def nested(depth: int) -> bytes:
+    return b'{"a":' * depth + b"1" + b"}" * depth
+
+
+BODY_ROUTES_PROBE = {"name": "calm", "light_id": "ceiling", "session_id": "1", "event_id": "1",
+                     "reminder_id": "1", "profile_id": "psilocybin-8h"}
+
+
+def body_routes(base: str) -> list[tuple[str, str]]:
+    spec = requests.get(f"{base}/api/openapi.json", timeout=10).json()
+    routes = [(method, re.sub(r"\{(\w+)\}", lambda m: BODY_ROUTES_PROBE[m.group(1)], path))
+              for path, operations in spec["paths"].items() for method, operation in operations.items()
+              if "requestBody" in operation]
+    assert ("post", "/api/login") in routes and len(routes) >= 10
+    return routes
+
+
+@pytest.mark.parametrize("body", [b"[" * 60_000, nested(MAX_JSON_DEPTH + 1), b'{"pin": ' + b"[" * 5000])
+def test_deeply_nested_json_is_a_clear_400_on_every_route_with_a_body(served, lamp, caplog, body):
+    """Also on the login, which needs no credentials; the room is untouched and nothing is logged as an
+    error (before: a 500 and a RecursionError's traceback)."""
+    before = served.fingerprint()
+    for method, path in body_routes(served.base):
+        r = requests.request(method, f"{served.base}{path}", data=body, timeout=10,
+                             headers={**AUTH, "Content-Type": "application/json"})
+        assert r.status_code == 400, (method, path, r.text)
+        assert r.json()["error"] == {"code": "too_deep", "message": f"the JSON body nests deeper than "
+                                     f"{MAX_JSON_DEPTH} levels of arrays and objects"}
+    assert served.fingerprint() == before
+    assert not [rec for rec in caplog.records if rec.levelno >= logging.ERROR]
+    calm_from_a_new_client(served.base, lamp)
+
+
+def test_json_as_deep_as_allowed_still_reaches_validation(served):
+    r = requests.post(f"{served.base}/api/login", data=nested(MAX_JSON_DEPTH - 1), timeout=10,
+                      headers={"Content-Type": "application/json"})
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "invalid")
+
+
+# -- the pure rules ------------------------------------------------------------------------------------------
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+                    max_leaves=30)
+
+
+def depth_of(value) -> int:
+    if isinstance(value, list):
+        return 1 + max(map(depth_of, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(depth_of, value.values()), default=0)
+    return 0
+
+
+@given(JSON, st.booleans())
+def test_json_depth_is_the_nesting_of_arrays_and_objects_whatever_the_strings_hold(value, ascii_only):
+    """Brackets, quotes and backslashes inside strings do not count."""
+    assert json_depth(json.dumps(value, ensure_ascii=ascii_only).encode()) == depth_of(value)
+
+
+@given(st.binary(max_size=2000))
+def test_json_depth_takes_any_bytes(data):
+    assert json_depth(data) >= 0
+
+
+CONNS = st.builds(Conn, st.booleans(), st.none() | st.floats(0, 1e6), st.floats(0, 1e6))
+
+
+@given(st.lists(CONNS, max_size=20))
+def test_the_connection_closed_to_make_room_is_never_busy_and_waited_longest(conns):
+    chosen = victim(enumerate(conns))
+    free = [c for c in conns if not c.busy]
+    if not free:
+        assert chosen is None
+        return
+    pick = conns[chosen]
+    assert not pick.busy
+    partial = [c.partial_since for c in free if c.partial_since is not None]
+    if partial:
+        assert pick.partial_since == min(partial)
+    else:
+        assert pick.idle_since == min(c.idle_since for c in free)
