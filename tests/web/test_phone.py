@@ -70,6 +70,10 @@ def test_the_phone_shows_the_whole_panel_without_sideways_scrolling(browser, ser
     assert page_width(browser) == [width, width]
     shown = ["calm", "emergency"] + (["release"] if calm else [])
     assert [name for name in shown if not inside(browser, panel.find(name), width, height)] == []
+    browser.execute_script("scrollTo(0, document.scrollingElement.scrollHeight)")   # the page's end is above the dock
+    last = browser.find_elements(By.CSS_SELECTOR, "[data-marker]")[-1]
+    panel.wait(lambda: box(browser, last)["bottom"] <= box(browser, browser.find_element(By.CSS_SELECTOR, ".dock"))["top"],
+               what="the last button clear of the dock")
 
 
 @pytest.mark.parametrize("phone", PHONES)

@@ -98,6 +98,8 @@ function wire() {
     button.addEventListener("click", () => note(button.dataset.marker));
   }
   document.addEventListener("redraw", () => last && render(last));
+  const dock = document.querySelector(".dock");   // the page ends above the docked controls, however tall
+  new ResizeObserver(() => document.body.style.setProperty("--dock-height", `${dock.offsetHeight}px`)).observe(dock);
   wireTools();
   wirePast();
   setInterval(tick, 1000);
