@@ -1,7 +1,9 @@
 """Commands that arrive as MQTT payloads on `<base_topic>/<room>/command` (buttons, clinic systems).
 
 Parsing is pure and strict: anything but a known command is a `CommandError`, logged and ignored by the
-caller. A parsed command runs on the core loop like any other request.
+caller. A parsed command runs on the core loop like any other request. Commands of one `kind` from one
+source supersede each other (a newer preset replaces a preset still waiting; resume replaces pause), so a
+flood of them costs the room only the latest (core/intake.py).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ class CommandError(ValueError):
 @dataclass(frozen=True)
 class PresetCommand:
     name: str | None  # None releases the active preset
+    kind = "preset"
 
     def run(self, room: Any) -> Any:
         if self.name is None:
@@ -36,6 +39,10 @@ SESSION_CONTROLS = ("pause", "resume", "next", "previous", "stop")
 class SessionCommand:
     control: str
 
+    @property
+    def kind(self) -> str:
+        return {"resume": "pause", "previous": "next"}.get(self.control, self.control)
+
     def run(self, room: Any) -> Any:
         return getattr(room.session, self.control)()
 
@@ -43,6 +50,7 @@ class SessionCommand:
 @dataclass(frozen=True)
 class ExtendCommand:
     seconds: float
+    kind = "extend"
 
     def run(self, room: Any) -> Any:
         return room.session.extend(self.seconds)

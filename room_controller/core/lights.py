@@ -58,7 +58,7 @@ class Light:
         self._last_toggle = -math.inf
         self._held: tuple[LightState, float] | None = None
         self._held_timer: Timer | None = None
-        self._flash = flash.FlashBudget()
+        self._flash = flash.budget()
 
     @property
     def id(self) -> str:
@@ -139,7 +139,7 @@ class Light:
         previous = self.commanded or self.reported
         toggles = state.lit != (previous or state).lit
         abrupt = flash.is_abrupt(previous, state, transition)
-        at = self._flash.allowed_at(now, abrupt)
+        at = self._flash.allowed_at(now) if abrupt else now
         if toggles:
             at = max(at, self._last_toggle + self.min_toggle_interval)
         if self._held_timer is not None:
@@ -151,7 +151,8 @@ class Light:
             return
         if toggles:
             self._last_toggle = now
-        self._flash.record(now, abrupt)
+        if abrupt:
+            self._flash.record(now)
         for message in encode(self.device, state, transition):
             self._publish(message)
         self.commanded = state

@@ -23,8 +23,9 @@ from typing import Any, Callable
 
 from room_controller.buttons import pressed
 from room_controller.config import LightScene, Preset, RoomConfig
-from room_controller.core.commands import CommandError, parse_command
+from room_controller.core.commands import CommandError, PresetCommand, parse_command
 from room_controller.core.errors import Conflict, NotFound
+from room_controller.core.intake import SUMMARY_WINDOW, Intake
 from room_controller.core.lights import Light
 from room_controller.core.loop import Loop
 from room_controller.homeassistant import Discovery
@@ -33,6 +34,7 @@ from room_controller.lighting import bridge
 from room_controller.lighting.decode import DecodeError, Report, decode, topics
 from room_controller.lighting.profiles import Catalogue, Device
 from room_controller.lighting.state import LightChange, LightState, MqttMessage
+from room_controller.pace import Budget
 from room_controller.session.profiles import SessionProfile
 from room_controller.session.runner import SessionRunner
 
@@ -41,6 +43,11 @@ log = logging.getLogger(__name__)
 MANUAL_TRANSITION = 1.0   # a slider released: a short, smooth change
 RETURN_TRANSITION = 5.0   # back from a preset, or back to following the phase: gently
 PREVIEW_LIMIT = 600.0     # a scene previewed from the profile editor ends by itself if the editor goes away
+COMMAND_PACE = 0.25       # seconds: one command source (a button, the command topic) acts at most this often
+REPEAT_GAP = 2.0          # seconds: the same command again, sooner than this after the last message, is a repeat
+REPORT_PACE = 0.1         # seconds: one light's reports reach the core at most this often, folded meanwhile
+DISCOVERY_PACE = 1.0      # seconds: a bridge's device list, Home Assistant's birth message
+AVAILABILITY_ROWS = 3     # journal rows per light per SUMMARY_WINDOW about going offline and back; then a summary
 
 
 @dataclass
@@ -90,6 +97,10 @@ class Room:
         self._json, self._json_version = b"{}", -1
         self.changed = threading.Condition()
         self._bad_payloads: dict[str, int] = {}
+        self.intake = Intake(loop)
+        self._bridge_topics = bridge.topics(light.device for light in self.lights.values())
+        self._availability_rows: dict[str, Budget] = {}
+        loop.call_later(SUMMARY_WINDOW, self._summarise)
         self.journal = journal
         if journal.problem:
             self.problems["journal"] = journal.problem
@@ -101,7 +112,7 @@ class Room:
     @property
     def subscriptions(self) -> list[str]:
         extra = {b.topic for b in self.config.buttons} | ({self.discovery.status_topic} - {None}) \
-            | bridge.topics(light.device for light in self.lights.values())
+            | self._bridge_topics
         return sorted(self._by_topic) + [self.command_topic] + sorted(extra - set(self._by_topic))
 
     # -- events and snapshots (core loop) --------------------------------------------------------------------
@@ -371,16 +382,23 @@ class Room:
     def device_report(self, light_id: str, report: Report) -> None:
         light = self.lights[light_id]
         was_online = light.online
-        if not light.apply_report(report):
+        changed = light.apply_report(report)
+        back = report.returned and light.online   # offline and back again while the core was busy
+        if not changed and not back:
             self._dirty = True
             return
+        journaled = self._availability_rows.setdefault(
+            light_id, Budget(AVAILABILITY_ROWS, SUMMARY_WINDOW)).take(self.clock.monotonic())
+        self._dirty = True
         if light.online is False:
             self.problems[f"light:{light_id}"] = f"{self.light_configs[light_id].label} is offline"
-            self.emit("device_offline", light=light_id)
+            if journaled:
+                self.emit("device_offline", light=light_id)
         else:
             self.problems.pop(f"light:{light_id}", None)
-            self.emit("device_online", light=light_id)
-            if was_online is False or report.online:
+            if journaled:
+                self.emit("device_online", light=light_id)
+            if was_online is False or report.online or back:
                 profile = light.device.profile
                 light.send_raw([MqttMessage(light.device.topic(m.topic), m.payload) for m in profile.setup])
                 light.reassert(self.config.lighting.reassert_transition)
@@ -426,23 +444,27 @@ class Room:
             return self.version, self._snapshot
 
     def on_mqtt_message(self, topic: str, payload: bytes, retained: bool) -> None:
-        """paho's network thread: decode here (pure), change state on the loop."""
+        """paho's network thread: decode here (pure), hand the latest to the core through the intake, which
+        keeps a flood from any one source from reaching the core (core/intake.py)."""
         if topic == self.command_topic:
             if not retained:
-                self._on_command(payload)
+                self._offer_commands(topic, self._parse(topic, lambda: [parse_command(payload)]))
             return
         if topic == self.discovery.status_topic:
             if payload == b"online":
-                self.loop.submit(self.announce_discovery)
+                self.intake.offer(("discovery",), None, lambda _: self.announce_discovery(), interval=DISCOVERY_PACE)
             return
-        if topic in bridge.topics(light.device for light in self.lights.values()):
+        if topic in self._bridge_topics:
             try:
-                self.loop.submit(self.learn_devices, topic, bridge.parse_devices(payload))
+                learned = bridge.parse_devices(payload)
             except bridge.BridgeError as exc:
                 self._bad_payload(topic, str(exc))
+                return
+            self.intake.offer(("bridge", topic), learned, lambda found: self.learn_devices(topic, found),
+                              interval=DISCOVERY_PACE)
             return
         if not retained:   # a retained press is an old one: never act on it at connect
-            self._on_button(topic, payload)
+            self._offer_commands(topic, self._parse(topic, lambda: pressed(self.config.buttons, topic, payload)))
         for light_id in self._by_topic.get(topic, ()):
             try:
                 report = decode(self.lights[light_id].device, topic, payload)
@@ -450,29 +472,44 @@ class Room:
                 self._bad_payload(topic, str(exc))
                 continue
             if report is not None:
-                self.loop.submit(self.device_report, light_id, report)
+                for problem in report.problems:
+                    self._bad_payload(topic, problem)
+                self.intake.offer(("report", light_id), report, lambda r, i=light_id: self.device_report(i, r),
+                                  interval=REPORT_PACE, fold=Report.then)
 
-    def _on_command(self, payload: bytes) -> None:
+    def _parse(self, topic: str, parse: Callable[[], list]) -> list:
         try:
-            command = parse_command(payload)
-        except CommandError as exc:
-            self._bad_payload(self.command_topic, str(exc))
-            return
-        self._run(command, self.command_topic)
-
-    def _on_button(self, topic: str, payload: bytes) -> None:
-        try:
-            commands = pressed(self.config.buttons, topic, payload)
+            return parse()
         except CommandError as exc:
             self._bad_payload(topic, str(exc))
-            return
+            return []
+
+    def _offer_commands(self, topic: str, commands: list) -> None:
+        """Per source and kind of command (preset, session control, extension), the latest wins. Presets
+        (calm, emergency, release) go in the urgent lane, and a newer one from anywhere wins over them."""
         for command in commands:
-            self._run(command, topic)
+            preset = isinstance(command, PresetCommand)
+            self.intake.offer(("commands", topic, command.kind), command, lambda c: self._run(c, topic),
+                              interval=COMMAND_PACE, urgent=preset, source=topic if preset else None,
+                              repeat_gap=REPEAT_GAP)
 
     def _run(self, command: Any, topic: str) -> None:
-        future = self.loop.submit(command.run, self)
-        future.add_done_callback(lambda f: f.exception() and log.warning(
-            "command %s on %s refused: %s", command, topic, f.exception()))
+        try:
+            command.run(self)
+        except Exception as exc:   # noqa: BLE001 - a refused command is logged; the room carries on
+            log.warning("command %s on %s refused: %s", command, topic, exc)
+
+    def _summarise(self) -> None:
+        """Every SUMMARY_WINDOW: one journal row per source that sent more than the room acted on."""
+        self.loop.call_later(SUMMARY_WINDOW, self._summarise)
+        for key, received, acted in self.intake.summaries():
+            if key[0] == "commands":
+                self.emit("mqtt_flood", topic=key[1], command=key[2], received=received, acted_on=acted,
+                          window_s=SUMMARY_WINDOW)
+        for light_id, budget in self._availability_rows.items():
+            if budget.passed_over:
+                self.emit("device_flapping", light=light_id, changes=budget.passed_over, window_s=SUMMARY_WINDOW)
+                budget.passed_over = 0
 
     def _bad_payload(self, topic: str, message: str) -> None:
         count = self._bad_payloads.get(topic, 0) + 1

@@ -50,6 +50,20 @@ class Report:
     mode: Literal["white", "color"] | None = None
     problems: tuple[str, ...] = ()
 
+    returned: bool = False   # went offline and came back since the last report the core saw (folded)
+
+    def then(self, newer: "Report") -> "Report":
+        """This report and a newer one as one, for a core that could not keep up: the newer wins wherever
+        it says anything; white or colour is taken whole from whichever said it last."""
+        shows = newer if any(v is not None for v in (newer.kelvin, newer.rgb, newer.mode)) else self
+        return Report(
+            online=self.online if newer.online is None else newer.online,
+            on=self.on if newer.on is None else newer.on,
+            brightness=self.brightness if newer.brightness is None else newer.brightness,
+            kelvin=shows.kelvin, rgb=shows.rgb, mode=shows.mode,
+            problems=(self.problems + newer.problems)[-4:],
+            returned=self.returned or newer.returned or (self.online is False and newer.online is True))
+
     @property
     def says_state(self) -> bool:
         """Does it say anything about what the light shows (not only whether it is there)?"""

@@ -7,14 +7,13 @@ three *abrupt changes* (not pairs) in any one-second window, where a change is a
 brightness (CIE L*, 0-100) moves by 10 points or more in under a second. A change over the budget waits
 until the window has room; the latest request replaces one that waits, so nothing is lost, only slowed.
 
-Pure: `Light` (core/lights.py) asks `allowed_at` before each command and `record`s what it sends.
+Pure: `Light` (core/lights.py) asks its `budget()` before each abrupt command and records what it sends.
 """
 
 from __future__ import annotations
 
-from collections import deque
-
 from room_controller.lighting.state import LightState
+from room_controller.pace import Budget
 
 ABRUPT_POINTS = 10.0      # perceived brightness points (0-100)
 ABRUPT_TRANSITION = 1.0   # seconds: a change that takes at least this long is a fade, not a flash
@@ -35,19 +34,6 @@ def is_abrupt(previous: LightState | None, new: LightState, transition: float) -
     return previous is None or abs(level(new) - level(previous)) >= ABRUPT_POINTS
 
 
-class FlashBudget:
-    """The times of one light's recent abrupt changes."""
-
-    def __init__(self) -> None:
-        self._sent: deque[float] = deque(maxlen=BUDGET)
-
-    def allowed_at(self, now: float, abrupt: bool) -> float:
-        """The earliest moment a change may go out: now, unless it is abrupt and the window is full.
-        A window is half-open, [t, t + 1 s): a change at exactly t + 1 s is in the next one."""
-        if not abrupt or len(self._sent) < BUDGET:
-            return now
-        return max(now, self._sent[0] + WINDOW)
-
-    def record(self, now: float, abrupt: bool) -> None:
-        if abrupt:
-            self._sent.append(now)
+def budget() -> Budget:
+    """A light's budget of abrupt changes (fades never draw on it)."""
+    return Budget(BUDGET, WINDOW)

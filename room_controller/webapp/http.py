@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import logging
 import mimetypes
-import re
-from itertools import accumulate
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, Response, jsonify, request, send_from_directory
 from pydantic import Field, ValidationError
@@ -32,9 +31,8 @@ from room_controller.webapp.routes import ROUTES, Body, Reply, Route
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
 MAX_JSON_DEPTH = 32      # the deepest document the API takes (a preset or a profile) nests about 6 levels
-URGENT = {"POST /api/presets/<name>", "DELETE /api/presets/active"}   # calm's lane (webapp.server)
-# strings (skipped, an unterminated one to the end: the scan never starts again inside one) and brackets
-JSON_PARTS = re.compile(rb'"[^"\\]*(?:\\(?s:.)?[^"\\]*)*"?|[\[\]{}]')
+# the server's lanes (webapp.server): calm's own threads; and what a client at its connection limit may still ask
+LANES = {"POST /api/presets/<name>": "calm", "DELETE /api/presets/active": "calm", "POST /api/login": "login"}
 WEB = Path(__file__).resolve().parents[2] / "web"
 mimetypes.add_type("application/manifest+json", ".webmanifest")
 
@@ -82,7 +80,7 @@ def create_app(room: Room, settings: WebSettings, extra: tuple[Route, ...] = ())
     app.add_url_rule("/", "panel", lambda: send_from_directory(WEB, "index.html"))
     app.add_url_rule("/static/<path:name>", "asset", lambda name: send_from_directory(WEB / "static", name))
 
-    app.extensions["urgent_route"] = _urgent_route(app)
+    app.extensions["route_lane"] = _route_lane(app)
 
     @app.get("/api/openapi.json")
     def openapi_json():
@@ -137,28 +135,37 @@ def create_overview_app(rooms, max_streams: int, threads: int) -> Flask:
     return app
 
 
-def _urgent_route(app: Flask):
-    """(method, path) -> is it calm, emergency or release? Asked by the server's I/O thread (only there: a
-    MapAdapter is not shared between threads) as soon as a request is read, to run it in calm's lane."""
-    missing = URGENT - set(app.view_functions)
+def _route_lane(app: Flask):
+    """(method, path) -> "calm", "login" or None (LANES). Asked by the server's I/O thread (only there: a
+    MapAdapter is not shared between threads) as soon as a request is read."""
+    missing = set(LANES) - set(app.view_functions)
     if missing:
-        raise RuntimeError(f"calm's lane names routes that do not exist: {sorted(missing)}")
+        raise RuntimeError(f"the server's lanes name routes that do not exist: {sorted(missing)}")
     adapter = app.url_map.bind("localhost")
 
-    def urgent(method: str, path: str) -> bool:
+    def lane(method: str, path: str) -> str | None:
         try:
             endpoint, _ = adapter.match(path, method)
         except (HTTPException, RoutingException):
-            return False
-        return endpoint in URGENT
-    return urgent
+            return None
+        return LANES.get(endpoint)
+    return lane
 
 
-def json_depth(data: bytes) -> int:
-    """How deeply arrays and objects nest in `data`, strings skipped, without parsing it: Python's parser
-    recurses once per level and a deep enough body makes it raise RecursionError (a 500), not ValueError."""
-    steps = (1 if part in (b"[", b"{") else -1 for part in JSON_PARTS.findall(data) if len(part) == 1)
-    return max(accumulate(steps, initial=0))
+def nesting(value: Any, limit: int) -> int:
+    """How deeply arrays and objects nest in a parsed JSON value, counted up to `limit` + 1 at most (so a
+    wide document costs one look per container, and a deep one stops early)."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        item, depth = todo.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            break
+        todo.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
 
 
 def _stream(streams: EventStreams, login: str):
@@ -186,10 +193,14 @@ def _body(model: type[Body]):
     """The request's JSON body validated by `model`, or the error response."""
     if not request.is_json:
         return error(415, "unsupported_media_type", "send a JSON body with Content-Type: application/json")
-    if json_depth(request.get_data(cache=True)) > MAX_JSON_DEPTH:
+    try:
+        data = request.get_json(silent=True)
+        too_deep = nesting(data, MAX_JSON_DEPTH) > MAX_JSON_DEPTH
+    except RecursionError:   # Python's parser recurses once per level: a deep enough body ends here, not in a 500
+        too_deep = True
+    if too_deep:
         return error(400, "too_deep", f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels of arrays and "
                                       "objects")
-    data = request.get_json(silent=True)
     if not isinstance(data, dict):
         return error(400, "bad_json", "the body must be a JSON object")
     try:
@@ -210,6 +221,8 @@ def _view(room: Room, auth: Auth, route: Route):
             if not isinstance(body, route.body):
                 return body
             args["body"] = body
+        if route.path.startswith("/api/presets/") and request.method in ("POST", "DELETE"):
+            room.intake.note(("http",))   # newer than any preset press still waiting for its source's pace
         try:
             result = route.handler(room, **args)
         except Refused as exc:

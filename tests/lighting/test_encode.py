@@ -79,10 +79,9 @@ def test_payloads_are_exactly_the_documented_ones(profile, case):
     assert payloads(profile, state, transition) == EXPECTED[(profile, case)]
 
 
-def test_ikea_quirk_sends_brightness_and_white_as_separate_fading_commands():
+def test_ikea_quirk_never_splits_one_command_into_two_transitions():
     out = payloads("zigbee2mqtt", CALM, 3, quirks={"fade_one_property": True})
-    assert out == [("zigbee2mqtt/lamp/set", '{"state":"ON","brightness":38,"transition":3}'),
-                   ("zigbee2mqtt/lamp/set", '{"state":"ON","color_temp":455,"transition":3}')]
+    assert out == [("zigbee2mqtt/lamp/set", '{"state":"ON","brightness":38,"color_temp":455,"transition":3}')]
 
 
 def test_white_only_bulb_clamps_warm_white_instead_of_using_colour():
