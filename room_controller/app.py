@@ -45,8 +45,8 @@ class App:
             on_disconnect=lambda reason: self.loop.submit(self.room.broker_disconnected, reason),
             on_message=lambda topic, payload, retained: self.room.on_mqtt_message(topic, payload, retained),
         )
-        self.music = Music(config.audio, config.playlists_dir, self.clock,
-                           self._music_event) if audio else None
+        self.music = Music(config.audio, config.playlists_dir, self.clock, self._music_event,
+                           on_change=lambda: self.loop.submit(self.room.touch)) if audio else None
         self.room = Room(config, catalogue, self.loop, self.link.publish, self.journal,
                          load_profiles(config) if profiles is None else profiles, music=self.music,
                          config_file=config_file)
