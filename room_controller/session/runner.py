@@ -52,6 +52,7 @@ class Session:
     phase_reminded_to: float = -1.0       # phase time up to which the phase's reminders were checked
     reminders: list[PendingReminder] = field(default_factory=list)
     last_checkpoint: float = float("-inf")
+    recovered: bool = False               # rebuilt from the journal after a restart (not started here)
 
     def elapsed(self, now: float) -> float:
         return self.clock.elapsed(now)
@@ -185,7 +186,9 @@ class SessionRunner:
 
     def _enter(self, session: Session, position: tl.Position) -> None:
         phase = session.profile.phases[position.index]
-        recovering = session.applied is None and position.elapsed > 0
+        # only a session rebuilt after a restart has a fade that already ran; a fresh one is a few
+        # microseconds old at its first tick on a real clock, which is no reason to shorten anything
+        recovering = session.recovered and session.applied is None and position.elapsed > 0
         session.applied = position.index
         session.phase_reminded_to = position.elapsed if recovering else -1.0
         transition = phase.lights.transition if phase.lights else 0.0
@@ -299,7 +302,7 @@ class SessionRunner:
                 gap = wall - checkpoint.wall
             elapsed = checkpoint.session_s + (0.0 if paused else gap)
         clock = tl.SessionClock(elapsed, None if paused else now)
-        self.session = Session(session_id, profile, label, clock, timeline, reminded_to=elapsed)
+        self.session = Session(session_id, profile, label, clock, timeline, reminded_to=elapsed, recovered=True)
         self.session.reminders = [r for i, r in sorted(reminders.items()) if i not in acknowledged]
         self._reminder_ids = max(reminders, default=0)
         self.room.emit("session_recovered", gap_s=round(gap, 1), elapsed_s=round(elapsed, 1), paused=paused,
