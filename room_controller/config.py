@@ -116,9 +116,10 @@ class WebSettings(Model):
     max_event_streams_per_login: int = Field(8, ge=1, le=200, description="live panels of one login (or the "
                                              "api_token); a browser itself opens at most 6 connections per host")
     calm_threads: int = Field(2, ge=1, le=8, description="threads only for calm, emergency and release")
-    max_connections: int = Field(200, ge=16, le=900, description="open connections in all; over it the "
+    max_connections: int = Field(500, ge=16, le=900, description="open connections in all; over it the "
                                  "longest-waiting unfinished or idle one is closed, never one being answered")
-    max_connections_per_client: int = Field(32, ge=4, le=900, description="open connections per client address")
+    max_connections_per_client: int = Field(32, ge=4, le=900, description="open connections per client address; "
+                                            "beyond them a client may only press calm (or release) and log in")
     request_timeout: Duration = Field(10.0, ge=1, le=120, description="a request's line, headers and body must "
                                       "arrive within this, however slowly they trickle")
 

@@ -129,11 +129,11 @@ def state(room: Room) -> Reply:
 
 
 def activate_preset(room: Room, name: str) -> dict:
-    return room.loop.call(room.activate_preset, name)
+    return room.loop.call(room.activate_preset, name, urgent=True)
 
 
 def release_preset(room: Room) -> dict:
-    return room.loop.call(room.release_preset)
+    return room.loop.call(room.release_preset, urgent=True)
 
 
 def patch_lights(room: Room, body: LightsPatch) -> dict:

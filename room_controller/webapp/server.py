@@ -4,11 +4,12 @@ waitress reads every connection on one I/O thread and runs requests on a thread 
 crowd of slow or idle connections stops it accepting (at `connection_limit`) and a long chunk-size line is
 re-copied on every read, so this module (the only one that imports waitress) changes four things:
 
-- **Calm's lane**: a request the app marks urgent (calm, emergency, release) runs on threads of its own,
-  dispatched as soon as its request is read: a pool busy with streams, reports or a backlog cannot hold it.
-- **Accept always**: the listener never pauses. Over the per-client or the overall limit, the connection
-  that has waited longest without a complete request (else the longest idle, else the newest) is closed;
-  a connection with a request queued or running is never closed for a newcomer.
+- **Calm's lane**: calm, emergency and release (the app's `route_lane`) run on threads of their own,
+  dispatched as soon as the request is read: a pool busy with streams, reports or a backlog cannot hold it.
+- **Accept always**: the listener never pauses. A connection accepted while its client holds more than
+  `max_connections_per_client` is on probation: it may press calm or log in, anything else is held
+  unanswered until its deadline. Over `max_connections` in all, the connection that has waited longest
+  without a whole request (else the longest idle) is closed, never one with a request queued or running.
 - **A deadline per request**: its line, headers and body must arrive within `request_timeout`, however
   slowly they trickle (a slowloris resets an idle timer, never this one).
 - **Bounded input**: headers, bodies, chunk-size lines and trailers have a size limit; past it, a 400/413.
@@ -43,7 +44,7 @@ IDLE_TIMEOUT = 60           # a keep-alive connection with nothing asked (waitre
 CHECK_EVERY = 1             # how often deadlines are looked at (waitress's cleanup_interval), in seconds
 ACCEPTS_PER_WAKE = 16       # connections taken from the listen queue each time it is ready
 
-Urgent = Callable[[str, str], bool]   # (method, path) -> does the request go in calm's lane?
+Lanes = Callable[[str, str], "str | None"]   # (method, path) -> "calm", "login" or None (webapp.http.LANES)
 
 
 class Parser(HTTPRequestParser):
@@ -65,6 +66,9 @@ class Channel(HTTPChannel):
 
     parser_class = Parser
     started = 0.0   # monotonic time the request being read began
+    spoke = False   # has anything been read from it yet
+    probation = False   # accepted while its client was at its limit: it may only ask for calm or log in
+    held = False        # on probation, it asked for something else: left unanswered until its deadline
 
     def __init__(self, server: "Server", sock, addr, adj, map=None) -> None:
         super().__init__(server, sock, addr, adj, map=map)
@@ -72,12 +76,31 @@ class Channel(HTTPChannel):
         server.clients.setdefault(self.client, set()).add(self)
         server.newest = self
 
+    def read_now(self) -> None:
+        """Read what came with the connection (usually the whole request: a client sends it at once), so
+        that calm is dispatched on accept, before the connection could be chosen to make room."""
+        try:
+            data = self.socket.recv(self.adj.recv_bytes)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self.handle_close()
+            return
+        self.last_activity = time.time()
+        self.received(data)
+
     def received(self, data: bytes) -> bool:
+        self.spoke = True
         before = self.request
         result = super().received(data)
         if self.request is not None and self.request is not before:   # a new request began in this data
             self.started = time.monotonic()
         return result
+
+    def readable(self) -> bool:
+        return not self.held and super().readable()
 
     def del_channel(self, map=None) -> None:
         super().del_channel(map)
@@ -95,14 +118,18 @@ class Conn:
     busy: bool              # a request of it is queued or running: never closed for a newcomer
     partial_since: float | None   # reading a request since then (monotonic)
     idle_since: float       # last activity (wall clock, as waitress keeps it; only compared with its kind)
+    spoke: bool = True      # False: accepted, nothing read yet
 
 
 def victim(conns: Iterable[tuple[object, Conn]]) -> object | None:
-    """The connection to close to make room: the one reading a request the longest, else the longest
-    idle; never a busy one. None when every one is busy."""
+    """The connection to close to make room: the one reading a request the longest, else the longest idle
+    after a request, else the oldest that has sent nothing yet (its request may be on its way: calm); never
+    a busy one. None when all are busy."""
     def rank(item):
         conn = item[1]
-        return (0, conn.partial_since) if conn.partial_since is not None else (1, conn.idle_since)
+        if conn.partial_since is not None:
+            return 0, conn.partial_since
+        return (1 if conn.spoke else 2), conn.idle_since
     free = [item for item in conns if not item[1].busy]
     return min(free, key=rank)[0] if free else None
 
@@ -113,24 +140,33 @@ class Server(TcpWSGIServer):
 
     channel_class = Channel
 
-    def __init__(self, app, *, settings: WebSettings, urgent: Urgent, calm: ThreadedTaskDispatcher, **kw) -> None:
+    def __init__(self, app, *, settings: WebSettings, lanes: Lanes, calm: ThreadedTaskDispatcher, **kw) -> None:
         self.clients: dict[str, set[Channel]] = {}
         self.settings = settings
-        self.urgent = urgent
+        self.lanes = lanes
         self.calm = calm
         self.closed_for_room = 0    # connections closed to make room since the last warning
+        self.held = 0               # requests of connections on probation left unanswered, since then
         self.newest: Channel | None = None
         super().__init__(app, **kw)
 
     # -- calm's lane -------------------------------------------------------------------------------------------
 
     def add_task(self, channel: Channel) -> None:
-        """Called (by waitress, with the channel's requests lock held) when a request is fully read."""
+        """Called (by waitress, with the channel's requests lock held) when a request is fully read. A
+        connection on probation that asks for anything but calm or the login is held: not read further,
+        not answered, closed at its request deadline. That costs nothing meanwhile, where closing it at
+        once would only have it reconnect at once, round and round through the listen queue calm waits in."""
         request = channel.requests[0]
-        lane = self.task_dispatcher
-        if request.error is None and self.urgent(request.command, request.path):
-            lane = self.calm
-        lane.add_task(channel)
+        lane = self.lanes(request.command, request.path) if request.error is None else None
+        if lane == "calm":
+            self.calm.add_task(channel)
+        elif channel.probation and lane != "login":
+            channel.requests.clear()
+            channel.held, channel.started = True, time.monotonic()
+            self.held += 1
+        else:
+            self.task_dispatcher.add_task(channel)
 
     # -- accepting -------------------------------------------------------------------------------------------
 
@@ -149,20 +185,30 @@ class Server(TcpWSGIServer):
             if self.newest is None:   # nothing was waiting (or accept failed)
                 return
             self._make_room(self.newest)
+            if self.newest.connected:
+                self.newest.read_now()
 
     def _make_room(self, new: Channel) -> None:
-        """After an accept: back under the per-client and the overall limit."""
-        mine = self.clients.get(new.client, set())
-        if len(mine) > self.settings.max_connections_per_client:
-            self._close_one(mine)
+        """After an accept: over its client's limit, the new connection is on probation; over the overall
+        limit, another one is closed."""
+        if len(self.clients.get(new.client, ())) > self.settings.max_connections_per_client:
+            new.probation = True
         if len(self.active_channels) > self.settings.max_connections:
-            self._close_one(max(self.clients.values(), key=len))
+            self._close_one(max(self.clients.values(), key=len), new)
 
-    def _close_one(self, channels: set[Channel]) -> None:
-        """From `channels`, or if all of them are busy from all: the connection just accepted is never busy."""
-        chosen = _victim(channels) or _victim(self.active_channels.values())
-        self.closed_for_room += 1
-        chosen.handle_close()
+    def _close_one(self, channels: set[Channel], new: Channel) -> None:
+        """From `channels`, or if all of them are busy from all, never the one just accepted (it has not
+        been read: it may be calm). When every other connection is busy (requests queued or running: they
+        end soon) none is closed, and the limit is restored at a later accept."""
+        chosen = _victim(ch for ch in channels if ch is not new) or \
+            _victim(ch for ch in self.active_channels.values() if ch is not new)
+        if chosen is not None:
+            self.closed_for_room += 1
+            chosen.handle_close()
+
+    def handle_error(self) -> None:
+        """A bug in a handler of the listener is logged; the listener stays open (wasyncore would close it)."""
+        log.exception("error in the web server's listener; it carries on")
 
     # -- deadlines -------------------------------------------------------------------------------------------
 
@@ -172,18 +218,19 @@ class Server(TcpWSGIServer):
         cutoff = time.monotonic() - self.settings.request_timeout
         late = 0
         for channel in list(self.active_channels.values()):
-            if channel.request is not None and not channel.requests and channel.started < cutoff:
+            if (channel.request is not None or channel.held) and not channel.requests and channel.started < cutoff:
                 channel.will_close = True
                 late += 1
-        if late or self.closed_for_room:
-            log.warning("closed %d connection(s) past the %g s request deadline and %d to stay within the "
-                        "connection limits", late, self.settings.request_timeout, self.closed_for_room)
-            self.closed_for_room = 0
+        if late or self.closed_for_room or self.held:
+            log.warning("closed %d connection(s) past the %g s request deadline and %d over the connection "
+                        "limit; held %d request(s) of clients over their limit that asked for neither calm nor "
+                        "the login", late, self.settings.request_timeout, self.closed_for_room, self.held)
+            self.closed_for_room = self.held = 0
 
 
 def _victim(channels: Iterable[Channel]) -> Channel | None:
-    return victim((ch, Conn(bool(ch.requests), ch.started if ch.request is not None else None, ch.last_activity))
-                  for ch in channels)
+    return victim((ch, Conn(bool(ch.requests), ch.started if ch.request is not None else None, ch.last_activity,
+                            ch.spoke)) for ch in channels)
 
 
 class CalmLane(ThreadedTaskDispatcher):
@@ -194,7 +241,7 @@ class CalmLane(ThreadedTaskDispatcher):
 
 
 class WebServer:
-    """`app.extensions` may carry `web_settings` (the limits) and `urgent_route` (calm's lane)."""
+    """`app.extensions` may carry `web_settings` (the limits) and `route_lane` (calm's lane)."""
 
     def __init__(self, app, host: str, port: int, threads: int) -> None:
         self._map: dict = {}   # the server's sockets and connections, all closed on stop
@@ -208,9 +255,9 @@ class WebServer:
         pool, calm = ThreadedTaskDispatcher(), CalmLane()
         pool.set_thread_count(threads)
         calm.set_thread_count(settings.calm_threads)
-        urgent = extensions.get("urgent_route") or _never
+        lanes = extensions.get("route_lane") or _no_lane
         # one listener per address the host name gives (as waitress's create_server), sharing map and pools
-        servers = [Server(app, settings=settings, urgent=urgent, calm=calm, map=self._map, dispatcher=pool,
+        servers = [Server(app, settings=settings, lanes=lanes, calm=calm, map=self._map, dispatcher=pool,
                           adj=adj, sockinfo=sockinfo) for sockinfo in adj.listen]
         self._server = servers[0]
         self._thread: threading.Thread | None = None
@@ -242,5 +289,6 @@ class WebServer:
             self._server.close()
 
 
-def _never(method: str, path: str) -> bool:
-    return False
+def _no_lane(method: str, path: str) -> None:
+    return None
+
