@@ -1,105 +1,192 @@
-"""The session report as a printable HTML page: a timeline picture, then every event in a table.
+"""The session report as a page for people: a one-page summary, a timeline picture, then every event in words.
 
 Built from `report.build` (spans and points) and the journal's rows, nothing else, so the picture can be
-checked against the journal: every shape carries its kind, name and session times as `data-` attributes.
-The page is self-contained (inline CSS and SVG, no script), light on paper and readable on a screen.
+checked against the journal: every shape carries its kind, name and session times as `data-` attributes,
+every table row its event's id and kind. Words come from the room's catalogue (`room_controller.i18n`).
+
+The page is self-contained (inline CSS and SVG, no script). On a screen it is dark and red-shifted like the
+panel, for a dim room; on paper it is black on white. It fits a portrait tablet (768 px): the timeline is
+drawn at about that width, so its labels stay their size.
 """
 
 from __future__ import annotations
 
 from html import escape
 
-from room_controller.journal.report import clock_text, details, wall_text
+from room_controller.i18n import Translator, translator
+from room_controller.journal import words
+from room_controller.journal.report import clock_text
 from room_controller.journal.store import Row
 
-WIDTH, LEFT, RIGHT = 1000, 110, 20
+WIDTH, LEFT, RIGHT = 720, 100, 12
 LANE, GAP, AXIS = 26, 8, 24
-LANES = (  # (report list, title, span or point, colour)
-    ("phases", "Phases", "span", "#c9a27e"),
-    ("presets", "Presets", "span", "#d9826b"),
-    ("tracks", "Music", "span", "#9bb3c9"),
-    ("notes", "Notes", "point", "#4c6b8a"),
-    ("reminders", "Reminders", "point", "#8a6d2f"),
+LANES = (  # (report list, catalogue key of its title, span or point, colour)
+    ("phases", "report.lane_phases", "span", "#8a5a3c"),
+    ("presets", "report.lane_presets", "span", "#9c4a33"),
+    ("tracks", "report.lane_music", "span", "#5c6f80"),
+    ("notes", "report.lane_notes", "point", "#c9a27e"),
+    ("reminders", "report.lane_reminders", "point", "#d08a3a"),
 )
 CSS = """
-body { font: 14px/1.45 system-ui, "DejaVu Sans", sans-serif; color: #222; margin: 2rem; }
-h1 { font-size: 1.4rem; margin: 0 0 .3rem; } h2 { font-size: 1.1rem; margin: 1.6rem 0 .5rem; }
-dl { display: grid; grid-template-columns: max-content 1fr; gap: .15rem 1rem; margin: .6rem 0; }
-dt { color: #555; } dd { margin: 0; }
-svg { width: 100%; height: auto; border: 1px solid #ccc; }
-svg text { font: 12px system-ui, "DejaVu Sans", sans-serif; fill: #333; }
-table { border-collapse: collapse; width: 100%; } th, td { text-align: left; padding: .2rem .5rem; vertical-align: top; }
-tr { break-inside: avoid; } tbody tr:nth-child(even) { background: #f4f1ee; }
+:root { color-scheme: dark light; --bg: #0d0706; --text: #e2a68d; --muted: #b98069; --line: #3b2219;
+        --stripe: #170d0a; --strong: #f0c4ad; }
+body { font: 16px/1.45 system-ui, "DejaVu Sans", sans-serif; color: var(--text); background: var(--bg);
+       margin: 0 auto; padding: 1rem; max-width: 60rem; }
+h1 { font-size: 1.35rem; margin: 0 0 .3rem; color: var(--strong); }
+h2 { font-size: 1.05rem; margin: 1.4rem 0 .4rem; color: var(--muted); text-transform: uppercase;
+     letter-spacing: .05em; }
+h3 { font-size: 1rem; margin: .8rem 0 .2rem; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: .15rem 1rem; margin: .4rem 0; }
+dt { color: var(--muted); } dd { margin: 0; }
+ul { margin: .2rem 0; padding-left: 1.2rem; }
+.summary { display: grid; grid-template-columns: repeat(auto-fit, minmax(20rem, 1fr)); gap: 0 1.5rem; }
+svg { display: block; width: 100%; height: auto; border: 1px solid var(--line); }
+svg text { font: 12px system-ui, "DejaVu Sans", sans-serif; fill: currentColor; }
+svg .grid { stroke: var(--line); } svg .span text { fill: #fff3ea; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; padding: .25rem .5rem; vertical-align: top; }
+th { color: var(--muted); font-weight: 600; }
+tr { break-inside: avoid; } tbody tr:nth-child(even) { background: var(--stripe); }
 td.t { white-space: nowrap; font-variant-numeric: tabular-nums; }
-.edited { color: #555; font-size: .9em; }
-@media print { body { margin: 0; } svg { border: none; } }
+.edited, .quiet { color: var(--muted); font-size: .9em; }
+.missed { color: #e0763f; font-weight: 600; }
+@media (max-width: 40rem) { td.t + td.t { display: none; } }
+@media print {
+  :root { --bg: #fff; --text: #1a1a1a; --muted: #555; --line: #bbb; --stripe: #f2f0ee; --strong: #000; }
+  body { font-size: 11pt; max-width: none; padding: 0; }
+  svg { border: none; } svg .span text { fill: #fff; }
+  h2 { break-after: avoid; } .summary { break-after: page; }
+}
 """
 
 
-def render(report: dict, rows: list[Row], room_name: str = "") -> str:
+def render(report: dict, rows: list[Row], room_name: str = "", language: str = "en") -> str:
+    t = translator(language)
     session = report["session"]
-    title = f"Session {session['id']}" + (f" · {session['label']}" if session["label"] else "")
+    title = t("report.title") + (f" · {session['label']}" if session["label"] else "")
     end_s = _end_s(rows)
-    facts = [("Room", room_name), ("Profile", session["profile_name"]), ("Label", session["label"] or "—"),
-             ("Started", wall_text(session["started_wall"])),
-             ("Ended", wall_text(session["ended_wall"]) if session["ended_wall"] else "still running"),
-             ("Session time", clock_text(end_s))]
-    notes = "".join(f"<li><b>{clock_text(n['at_s'])}</b> {escape(n['text'])}"
-                    + (f" <span class=edited>(edited; first written: {escape(n['original'])})</span>"
-                       if n.get("original") is not None else "") + "</li>" for n in report["notes"])
+    facts = [(t("report.room"), room_name), (t("report.profile"), session["profile_name"]),
+             (t("report.started"), t.date_time(session["started_wall"])),
+             (t("report.ended"), t.date_time(session["ended_wall"]) if session["ended_wall"] else t("report.running")),
+             (t("report.length"), t.duration(end_s)), (t("report.record"), f"#{session['id']}")]
     return (
-        "<!doctype html>\n<html lang=en><head><meta charset=utf-8>"
+        f"<!doctype html>\n<html lang={t.language}><head><meta charset=utf-8>"
+        '<meta name=viewport content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
-        f"<h1>{escape(title)}</h1><dl>"
-        + "".join(f"<dt>{k}</dt><dd>{escape(str(v))}</dd>" for k, v in facts if v) + "</dl>"
-        + "<h2>Timeline</h2>" + timeline_svg(report, end_s)
-        + (f"<h2>Notes</h2><ul>{notes}</ul>" if notes else "")
-        + f"<h2>Every event ({len(rows)})</h2>" + _table(rows)
+        f"<h1>{escape(title)}</h1>" + _facts(facts)
+        + summary(t, report)
+        + f"<h2>{t('report.timeline')}</h2>" + timeline_svg(report, end_s, t)
+        + f"<h2>{t('report.every_event', count=t.number(len(rows)))}</h2>" + _table(t, rows)
         + "</body></html>\n")
 
 
-def timeline_svg(report: dict, end_s: float) -> str:
+def summary(t: Translator, report: dict) -> str:
+    """The one page a clinician reads first: phases, presets, music, notes, reminders, the sound dose."""
+    start = report["session"]["started_wall"]
+    at = lambda seconds: t.time(start + seconds)  # noqa: E731  (a time of day from a session time)
+    phases = "".join(
+        f"<tr data-phase><td>{escape(p['name'])}</td><td class=t>{at(p['start_s'])}</td>"
+        f"<td class=t>{_span_length(t, p)}</td><td class=t>{t.duration(p.get('planned_s'))}</td></tr>"
+        for p in report["phases"])
+    parts = [f"<section class=phases><h3>{t('report.phases')}</h3><table><thead><tr><th>{t('report.phase')}</th>"
+             f"<th>{t('report.began')}</th><th>{t('report.lasted')}</th><th>{t('report.planned')}</th></tr></thead>"
+             f"<tbody>{phases}</tbody></table></section>"]
+    presets = [t("report.preset_used", preset=escape(words.preset_name(t, p["name"])), times=t.number(p["times"]),
+                 length=t.duration(p["seconds"])) for p in report["presets_used"]]
+    parts.append(_list(t("report.presets"), presets, t("report.none")))
+    tracks = report["tracks"]
+    music = [t("report.music_played", tracks=t.number(len(tracks)),
+               length=t.duration(sum(_stop(s) - s["start_s"] for s in tracks)))] if tracks else []
+    music += [f"{at(s['start_s'])} {escape(s['name'])}" for s in tracks]
+    parts.append(_list(t("report.music"), music, t("report.no_music")))
+    parts.append(_list(t("report.notes"), [
+        f"{at(n['at_s'])} {escape(n['text'])}" + (f" <span class=edited>{t('report.edited', text=escape(n['original']))}"
+                                                   "</span>" if n.get("original") is not None else "")
+        for n in report["notes"]], t("report.none")))
+    parts.append(_list(t("report.reminders"), [
+        f"{at(r['at_s'])} {escape(r['text'])} · " + (t("report.reminder_done", time=at(r["acknowledged_s"]))
+                                                       if r["acknowledged_s"] is not None
+                                                       else f"<span class=missed>{t('report.reminder_missed')}</span>")
+        for r in report["reminders"]], t("report.none")))
+    parts.append(f"<section class=dose><h3>{t('report.dose')}</h3><p data-dose>{_dose(t, report.get('dose'))}</p>"
+                 + "".join(f"<p class=quiet>{t('report.restarted', time=at(r['at_s']))}</p>"
+                           for r in report["recoveries"]) + "</section>")
+    return f"<h2>{t('report.summary')}</h2><div class=summary>{''.join(parts)}</div>"
+
+
+def timeline_svg(report: dict, end_s: float, t: Translator | None = None) -> str:
     """Lanes of spans (phases, presets, music) and points (notes, reminders) over session time."""
+    t = t or translator()
     span = max(end_s, 60.0)
     scale = (WIDTH - LEFT - RIGHT) / span
     height = AXIS + len(LANES) * (LANE + GAP) + GAP
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
-           f'aria-label="Timeline of the session" data-end-s="{end_s:g}">']
-    step = next(s for s in (300, 900, 1800, 3600, 7200) if span / s <= 12)
-    for t in range(0, int(span) + 1, step):
-        x = LEFT + t * scale
-        out.append(f'<line x1="{x:.1f}" y1="{AXIS - 6}" x2="{x:.1f}" y2="{height}" stroke="#ddd"/>'
-                   f'<text x="{x:.1f}" y="{AXIS - 10}" text-anchor="middle">{clock_text(t)[:-3]}</text>')
-    for i, (name, title, shape, colour) in enumerate(LANES):
+           f'aria-label="{escape(t("report.timeline"))}" data-end-s="{end_s:g}">']
+    step = next(s for s in (300, 900, 1800, 3600, 7200) if span / s <= 9)
+    for at in range(0, int(span) + 1, step):
+        x = LEFT + at * scale
+        out.append(f'<line class=grid x1="{x:.1f}" y1="{AXIS - 6}" x2="{x:.1f}" y2="{height}"/>'
+                   f'<text x="{x:.1f}" y="{AXIS - 10}" text-anchor="middle">{clock_text(at)[:-3]}</text>')
+    for i, (name, key, shape, colour) in enumerate(LANES):
         y = AXIS + GAP + i * (LANE + GAP)
-        out.append(f'<text x="8" y="{y + LANE * 0.68:.1f}">{title}</text>')
+        out.append(f'<text class=lane x="6" y="{y + LANE * 0.68:.1f}">{escape(t(key))}</text>')
         for item in report[name]:
-            if shape == "span":
-                start, stop = item["start_s"], item["end_s"] if item["end_s"] is not None else end_s
-                x, w = LEFT + start * scale, max(1.0, (stop - start) * scale)
-                out.append(f'<g data-kind="{name}" data-name="{escape(item["name"])}" data-start-s="{start:g}" '
-                           f'data-end-s="{stop:g}"><title>{escape(item["name"])} '
-                           f'{clock_text(start)}–{clock_text(stop)}</title>'
-                           f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{LANE}" fill="{colour}" '
-                           'stroke="#fff" rx="3"/>'
-                           + (f'<text x="{x + 4:.1f}" y="{y + LANE * 0.68:.1f}">{escape(_fit(item["name"], w))}</text>'
-                              if w > 40 else "") + "</g>")
-            else:
-                at = item["at_s"]
-                x = LEFT + at * scale
-                out.append(f'<g data-kind="{name}" data-name="{escape(item["text"])}" data-at-s="{at:g}">'
-                           f'<title>{clock_text(at)} {escape(item["text"])}</title>'
-                           f'<path d="M{x:.1f} {y + 3} l6 {LANE - 6} h-12 z" fill="{colour}"/></g>')
+            out.append(_span(item, name, y, scale, end_s, colour) if shape == "span" else
+                       _point(item, name, y, scale, colour))
     out.append("</svg>")
     return "".join(out)
 
 
-def _table(rows: list[Row]) -> str:
+def _span(item: dict, name: str, y: float, scale: float, end_s: float, colour: str) -> str:
+    start, stop = item["start_s"], item["end_s"] if item["end_s"] is not None else end_s
+    x, w = LEFT + start * scale, max(1.0, (stop - start) * scale)
+    label = escape(_fit(item["name"], w - 8))
+    return (f'<g class=span data-kind="{name}" data-name="{escape(item["name"])}" data-start-s="{start:g}" '
+            f'data-end-s="{stop:g}"><title>{escape(item["name"])} {clock_text(start)}–{clock_text(stop)}</title>'
+            f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{LANE}" fill="{colour}" rx="3"/>'
+            + (f'<text x="{x + 4:.1f}" y="{y + LANE * 0.68:.1f}">{label}</text>' if w > 30 else "") + "</g>")
+
+
+def _point(item: dict, name: str, y: float, scale: float, colour: str) -> str:
+    at = item["at_s"]
+    x = LEFT + at * scale
+    return (f'<g data-kind="{name}" data-name="{escape(item["text"])}" data-at-s="{at:g}">'
+            f'<title>{clock_text(at)} {escape(item["text"])}</title>'
+            f'<path d="M{x:.1f} {y + 3} l6 {LANE - 6} h-12 z" fill="{colour}"/></g>')
+
+
+def _table(t: Translator, rows: list[Row]) -> str:
     body = "".join(
-        f"<tr data-event=\"{row.id}\"><td class=t>{wall_text(row.wall)}</td><td class=t>{clock_text(row.session_s)}</td>"
-        f"<td>{escape(row.kind)}</td><td>{escape(details(row.data))}</td></tr>" for row in rows)
-    return ("<table><thead><tr><th>Time</th><th>Session</th><th>Event</th><th>Details</th></tr></thead>"
-            f"<tbody>{body}</tbody></table>")
+        f'<tr data-event="{row.id}" data-kind="{escape(row.kind)}"><td class=t>{t.time(row.wall)}</td>'
+        f"<td class=t>{clock_text(row.session_s)}</td><td>{escape(words.describe(t, row))}</td></tr>"
+        for row in rows)
+    return (f"<table class=events><thead><tr><th>{t('report.time')}</th><th>{t('report.session_time')}</th>"
+            f"<th>{t('report.event')}</th></tr></thead><tbody>{body}</tbody></table>")
+
+
+def _facts(facts: list[tuple[str, str]]) -> str:
+    return "<dl>" + "".join(f"<dt>{k}</dt><dd>{escape(str(v))}</dd>" for k, v in facts if v) + "</dl>"
+
+
+def _list(title: str, items: list[str], empty: str) -> str:
+    body = "".join(f"<li>{item}</li>" for item in items) if items else f"<li class=quiet>{empty}</li>"
+    return f"<section><h3>{title}</h3><ul>{body}</ul></section>"
+
+
+def _dose(t: Translator, dose: dict | None) -> str:
+    if dose is None:
+        return t("report.dose_unknown")
+    if dose["percent"] is None:
+        return t("report.dose_uncalibrated")
+    return t("report.dose_percent" if dose["final"] else "report.dose_so_far", percent=t.number(dose["percent"]))
+
+
+def _span_length(t: Translator, span: dict) -> str:
+    return t.duration(span["end_s"] - span["start_s"]) if span["end_s"] is not None else t("report.running")
+
+
+def _stop(span: dict) -> float:
+    return span["end_s"] if span["end_s"] is not None else span["start_s"]
 
 
 def _end_s(rows: list[Row]) -> float:

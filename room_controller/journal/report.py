@@ -1,8 +1,9 @@
 """The session report: what happened when, for integration sessions and records — built from the journal.
 
 Spans (phases, presets, tracks) are read off the events that open and close them; everything else is a
-point in time. JSON for programs, CSV for a spreadsheet. Nothing identifies the client: a session has only
-the label the clinic gave it.
+point in time. JSON for programs, CSV for a spreadsheet: the raw record, event names and all, for
+integration tools (the HTML page puts it in words, `html.py`). Nothing identifies the client: a session has
+only the label the clinic gave it.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import time
 from room_controller.journal.store import Row
 
 SPANS = {
-    # kind that opens a span -> (span list, the kinds that close it, how to name it)
-    "phase_entered": ("phases", ("phase_entered", "session_stopped"), lambda d: d["name"]),
-    "preset_on": ("presets", ("preset_on", "preset_off", "session_stopped"), lambda d: d["preset"]),
-    "track_started": ("tracks", ("track_started", "silence", "session_stopped"), lambda d: d["title"]),
+    # kind that opens a span -> (span list, the kinds that close it, how to name it, what else it keeps)
+    "phase_entered": ("phases", ("phase_entered", "session_stopped"), lambda d: d["name"], ("planned_s",)),
+    "preset_on": ("presets", ("preset_on", "preset_off", "session_stopped"), lambda d: d["preset"], ()),
+    "track_started": ("tracks", ("track_started", "silence", "session_stopped"), lambda d: d["title"], ("file",)),
 }
 POINTS = {"note": "notes", "reminder_shown": "reminders", "manual_change": "adjustments",
           "session_paused": "pauses", "session_resumed": "pauses", "session_recovered": "recoveries",
@@ -34,14 +35,13 @@ def build(session: dict, rows: list[Row]) -> dict:
     for row in rows:
         at = row.session_s or 0.0
         end_s = max(end_s, at)
-        for name, closers, _ in SPANS.values():
+        for name, closers, _, _ in SPANS.values():
             if row.kind in closers and name in open_spans:
                 open_spans.pop(name)["end_s"] = at
         if row.kind in SPANS:
-            name, _, label = SPANS[row.kind]
-            span = {"name": label(row.data), "start_s": at, "end_s": None, "wall": row.wall}
-            if row.kind == "track_started":
-                span["file"] = row.data.get("file")
+            name, _, label, keep = SPANS[row.kind]
+            span = {"name": label(row.data), "start_s": at, "end_s": None, "wall": row.wall,
+                    **{key: row.data.get(key) for key in keep}}
             report[name].append(span)
             open_spans[name] = span
         if row.kind in POINTS:
@@ -52,10 +52,41 @@ def build(session: dict, rows: list[Row]) -> dict:
                 if note["event"] == row.data["note"]:
                     note.setdefault("original", note["text"])
                     note["text"] = row.data["text"]
+        if row.kind == "reminder_acknowledged":
+            for reminder in report["reminders"]:
+                if reminder["reminder"] == row.data["reminder"]:
+                    reminder["acknowledged_s"] = at
     for span in open_spans.values():
         span["end_s"] = end_s if session.get("ended_wall") else None
+    for reminder in report["reminders"]:
+        reminder.setdefault("acknowledged_s", None)
+    report["presets_used"] = presets_used(report["presets"])
+    report["dose"] = sound_dose(rows)
     report["events"] = [r.as_dict() for r in rows]
     return report
+
+
+def presets_used(spans: list[dict]) -> list[dict]:
+    """Each preset once: how often it came on and for how long in all (a span still open counts to now)."""
+    used: dict[str, dict] = {}
+    for span in spans:
+        entry = used.setdefault(span["name"], {"name": span["name"], "times": 0, "seconds": 0.0})
+        entry["times"] += 1
+        entry["seconds"] += (span["end_s"] or span["start_s"]) - span["start_s"]
+    return list(used.values())
+
+
+def sound_dose(rows: list[Row]) -> dict | None:
+    """The session's sound dose as the music last said it: the session's end carries the final figure,
+    a running or crashed session the last step reached. None when the room never said (no music, or an
+    older record); `{"percent": None}` when the room is not calibrated."""
+    dose = None
+    for row in rows:
+        if row.kind in ("dose_step", "dose_warning") and row.data.get("dose") is not None:
+            dose = {"percent": row.data["dose"], "final": False}
+        elif row.kind == "session_stopped" and "dose" in row.data:
+            dose = {"percent": row.data["dose"], "final": True}
+    return dose
 
 
 def playing_at(report: dict, session_s: float) -> dict | None:

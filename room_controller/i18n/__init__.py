@@ -1,0 +1,106 @@
+"""The clinic's language: words from gettext catalogues (`locale/<language>.po`), and dates, times and numbers
+in the locale's own format (Babel, from the Unicode CLDR).
+
+A clinic adds a language by adding a `.po` file beside the others: no code. Keys are short dotted names
+(`report.phase_began`), English is a catalogue like any other, and placeholders are `{name}` in every
+language (the panel reads the same catalogues, exported to JSON by `room_controller.i18n.export`).
+
+A room's `language` is a BCP 47 tag: `de`, `nl`, `en-AU`, `pt-BR`. Its language part picks the catalogue,
+the whole tag picks the formats, so an Australian clinic reads English words with its own dates.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import string
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_datetime, format_time
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DEFAULT = "en"
+
+
+def available() -> list[str]:
+    """The languages that have a catalogue."""
+    return sorted(p.stem for p in LOCALE_DIR.glob("*.po"))
+
+
+@functools.cache
+def catalogue(language: str) -> dict[str, str]:
+    """One catalogue's keys and texts (an untranslated entry is a missing one, so English stands in)."""
+    with (LOCALE_DIR / f"{language}.po").open("rb") as file:
+        return {m.id: m.string for m in read_po(file, locale=language) if m.id and m.string}
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def check_tag(tag: str) -> str:
+    """A language tag the room can use, or ValueError saying which are."""
+    try:
+        locale = Locale.parse(tag, sep="-" if "-" in tag else "_")
+    except (ValueError, UnknownLocaleError):
+        raise ValueError(f"{tag!r} is not a language tag (say de, nl, en-AU, pt-BR)") from None
+    if locale.language not in available():
+        raise ValueError(f"there is no catalogue for {locale.language!r}; languages: {', '.join(available())}")
+    return tag
+
+
+@functools.cache
+def translator(tag: str = DEFAULT) -> "Translator":
+    try:
+        check_tag(tag)
+    except ValueError:
+        tag = DEFAULT
+    return Translator(tag)
+
+
+class Translator:
+    """Words and formats of one language tag; a key missing in it falls back to English, then to the key."""
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+        self.locale = Locale.parse(tag, sep="-" if "-" in tag else "_")
+        self.language = self.locale.language
+        self._words = {**catalogue(DEFAULT), **catalogue(self.language)}
+
+    def __call__(self, key: str, **params) -> str:
+        text = self._words.get(key, key)
+        return text.format(**params) if params else text
+
+    def has(self, key: str) -> bool:
+        return key in self._words
+
+    def number(self, value: float, digits: int = 0) -> str:
+        return format_decimal(value, "#,##0" + ("." + "0" * digits if digits else ""), locale=self.locale)
+
+    def date_time(self, wall: float) -> str:
+        local = datetime.datetime.fromtimestamp(wall).astimezone()
+        return format_datetime(local, "medium", tzinfo=local.tzinfo, locale=self.locale)
+
+    def date(self, wall: float) -> str:
+        return format_date(datetime.date.fromtimestamp(wall), "long", locale=self.locale)
+
+    def time(self, wall: float) -> str:
+        local = datetime.datetime.fromtimestamp(wall).astimezone()
+        return format_time(local, "short", tzinfo=local.tzinfo, locale=self.locale)
+
+    def duration(self, seconds: float | None) -> str:
+        """A length as people say it: whole minutes (seconds under two minutes), hours from an hour on."""
+        if seconds is None:
+            return self("duration.open")
+        if seconds < 120:
+            return self("duration.s", s=self.number(round(seconds)))
+        minutes = round(seconds / 60)
+        hours, minutes = divmod(minutes, 60)
+        if not hours:
+            return self("duration.min", min=self.number(minutes))
+        if not minutes:
+            return self("duration.h", h=self.number(hours))
+        return self("duration.h_min", h=self.number(hours), min=self.number(minutes))

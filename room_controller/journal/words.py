@@ -1,0 +1,98 @@
+"""Each journal event in words a therapist uses: "Phase Onset began (planned 1 h)", "Calm on", "Track: Warm
+drone". Durations rounded for people, file names without their folders, no `key=value`. The raw event stays
+in the JSON and CSV exports; this is only how the HTML report says it.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+from typing import Callable
+
+from room_controller.i18n import Translator
+from room_controller.journal.store import Row
+
+Describe = Callable[[Translator, dict], str]
+
+
+def preset_name(t: Translator, name: str) -> str:
+    """The shipped presets in the room's language; a clinic's own preset by the name it gave it."""
+    key = f"preset.{name}"
+    return t(key) if t.has(key) else name
+
+
+def file_name(path: str | None) -> str:
+    return PurePath(path or "").stem or "?"
+
+
+def _phase(t: Translator, d: dict) -> str:
+    name = d.get("name", "?")
+    if d.get("recovered"):
+        return t("event.phase_entered_recovered", name=name)
+    if d.get("planned_s") is None:
+        return t("event.phase_entered_open", name=name)
+    return t("event.phase_entered", name=name, planned=t.duration(d["planned_s"]))
+
+
+def _light(t: Translator, d: dict) -> str:
+    change = d.get("change") or {}
+    parts = []
+    if change.get("brightness") is not None:
+        parts.append(t("event.part_brightness", percent=t.number(change["brightness"])))
+    if change.get("kelvin") is not None:
+        parts.append(t("event.part_kelvin", kelvin=t.number(change["kelvin"])))
+    if change.get("color") is not None:
+        parts.append(t("event.part_colour", colour=change["color"]))
+    return t("event.manual_change", what=", ".join(parts) or "—", lights=", ".join(d.get("lights") or []))
+
+
+def _music(t: Translator, d: dict) -> str:
+    if "volume" in d:
+        return t("event.volume_set", percent=t.number(d["volume"]))
+    if d.get("follow_phase"):
+        return t("event.volume_follows")
+    if d.get("next"):
+        return t("event.next_track")
+    return t("event.music_on") if d.get("playing") else t("event.music_paused")
+
+
+def _moved(t: Translator, d: dict) -> str:
+    return t("event.phase_back") if d.get("reason") == "previous" else t("event.phase_next")
+
+
+EVENTS: dict[str, Describe] = {
+    "session_started": lambda t, d: t("event.session_started", profile=d.get("name") or d.get("profile", "")),
+    "session_stopped": lambda t, d: t("event.session_stopped", length=t.duration(d.get("elapsed_s", 0))),
+    "session_paused": lambda t, d: t("event.session_paused"),
+    "session_resumed": lambda t, d: t("event.session_resumed"),
+    "session_recovered": lambda t, d: t("event.session_recovered", gap=t.duration(d.get("gap_s", 0))),
+    "phase_entered": _phase,
+    "phase_moved": _moved,
+    "phase_extended": lambda t, d: t("event.phase_extended", length=t.duration(d.get("by_s", 0))),
+    "preset_on": lambda t, d: t("event.preset_on", preset=preset_name(t, d.get("preset", ""))),
+    "preset_off": lambda t, d: t("event.preset_off", preset=preset_name(t, d.get("preset", ""))),
+    "preset_reapplied": lambda t, d: t("event.preset_on", preset=preset_name(t, d.get("preset", ""))),
+    "track_started": lambda t, d: t("event.track", title=d.get("title") or file_name(d.get("file"))),
+    "track_skipped": lambda t, d: t("event.track_skipped", title=file_name(d.get("file"))),
+    "silence": lambda t, d: t("event.silence"),
+    "music_changed": _music,
+    "manual_change": _light,
+    "follow_phase": lambda t, d: t("event.light_follows"),
+    "note": lambda t, d: t("event.note", text=d.get("text", "")),
+    "note_edited": lambda t, d: t("event.note_edited", text=d.get("text", "")),
+    "label_changed": lambda t, d: t("event.label_changed", label=d.get("label", "")),
+    "reminder_shown": lambda t, d: t("event.reminder_shown", text=d.get("text", "")),
+    "reminder_acknowledged": lambda t, d: t("event.reminder_done", text=d.get("text", "")),
+    "dose_step": lambda t, d: t("event.dose_step", percent=t.number(d.get("dose", 0))),
+    "dose_warning": lambda t, d: t("event.dose_warning", percent=t.number(d.get("percent", 0))),
+    "device_offline": lambda t, d: t("event.device_offline", light=d.get("light", "")),
+    "device_online": lambda t, d: t("event.device_online", light=d.get("light", "")),
+    "audio_error": lambda t, d: t("event.audio_error"),
+    "mqtt_disconnected": lambda t, d: t("event.link_lost"),
+    "mqtt_connected": lambda t, d: t("event.link_back"),
+}
+
+
+def describe(t: Translator, row: Row) -> str:
+    """The event in words; a kind without words of its own (rare, technical) by its name in plain letters."""
+    words = EVENTS.get(row.kind)
+    return words(t, row.data) if words else row.kind.replace("_", " ").capitalize()
