@@ -19,6 +19,7 @@ from room_controller.buttons import ButtonMapping
 from room_controller.fields import Colour, Duration, Identifier, Kelvin, Percent
 from room_controller.lighting.profiles import Catalogue, deep_merge
 from room_controller.lighting.state import LightChange
+from room_controller.vitals.model import Settings as VitalsSettings
 from room_controller.yamlfile import ConfigError, Model, Problem
 
 
@@ -188,6 +189,8 @@ class RoomConfig(Model):
                                          "transition) and when a preset is released")
     buttons: list[ButtonMapping] = Field(default_factory=list, description="MQTT messages that act like the panel")
     homeassistant: HomeAssistantSettings = HomeAssistantSettings()
+    vitals: VitalsSettings = Field(default_factory=VitalsSettings, description="limits and a live pulse sensor "
+                                   "(docs/vitals.md); health data, never on MQTT state or in Home Assistant")
     profiles_dir: Path = Path("profiles")
     playlists_dir: Path = Path("playlists")
     data_dir: Path = Path("data")

@@ -37,6 +37,7 @@ from room_controller.lighting.state import LightChange, LightState, MqttMessage
 from room_controller.pace import Budget
 from room_controller.session.profiles import SessionProfile
 from room_controller.session.runner import SessionRunner
+from room_controller.vitals.desk import Desk as VitalsDesk
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,7 @@ class Room:
         if journal.problem:
             self.problems["journal"] = journal.problem
         self.session = SessionRunner(self, journal, profiles)
+        self.vitals = VitalsDesk(self)   # health data: in the snapshot (behind auth), never in _publish_state
         self.discovery = Discovery(config)
 
     # -- what the room is subscribed to --------------------------------------------------------------------
@@ -112,7 +114,7 @@ class Room:
     @property
     def subscriptions(self) -> list[str]:
         extra = {b.topic for b in self.config.buttons} | ({self.discovery.status_topic} - {None}) \
-            | self._bridge_topics
+            | self._bridge_topics | ({self.vitals.pulse_topic} - {None})
         return sorted(self._by_topic) + [self.command_topic] + sorted(extra - set(self._by_topic))
 
     # -- events and snapshots (core loop) --------------------------------------------------------------------
@@ -166,6 +168,7 @@ class Room:
             "audio": music,
             "mqtt": "connected" if self.mqtt_connected else "disconnected",
             "problems": sorted(self.problems.values()),
+            "vitals": self.vitals.snapshot(),
         }
 
     def _publish_state(self, snapshot: dict) -> None:
@@ -449,6 +452,9 @@ class Room:
         if topic == self.command_topic:
             if not retained:
                 self._offer_commands(topic, self._parse(topic, lambda: [parse_command(payload)]))
+            return
+        if topic == self.vitals.pulse_topic:
+            self.vitals.offer_pulse(payload, lambda message: self._bad_payload(topic, message))
             return
         if topic == self.discovery.status_topic:
             if payload == b"online":

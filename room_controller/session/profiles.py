@@ -17,6 +17,7 @@ from room_controller.audio import playlists
 from room_controller.audio.settings import MusicPlay, MusicSpec
 from room_controller.config import LightScene, RoomConfig, suggest
 from room_controller.fields import Duration, Identifier
+from room_controller.vitals.model import Limits as VitalsLimits, Schedule as VitalsSchedule
 from room_controller.yamlfile import ConfigError, Model, Problem
 
 
@@ -78,6 +79,8 @@ class SessionProfile(Model):
     kind: Literal["psilocybin", "mdma", "ketamine", "preparation", "integration", "other"] = "other"
     phases: list[Phase] = Field(min_length=1, max_length=50)
     reminders: list[Reminder] = Field(default_factory=list, description="at session times")
+    vitals: VitalsSchedule | None = Field(None, description="when to measure: every, from, until, at")
+    vitals_limits: VitalsLimits | None = Field(None, description="the protocol's limits, over the room's")
 
     @model_validator(mode="after")
     def _session_reminders_inside(self) -> "SessionProfile":

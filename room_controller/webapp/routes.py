@@ -19,6 +19,8 @@ from room_controller.core.room import Room
 from room_controller.journal import html, report
 from room_controller.fields import Duration, Identifier, Percent
 from room_controller.session import editor, records
+from room_controller.vitals import api as vitals
+from room_controller.vitals.model import Entry as VitalsEntry, Values as VitalsValues
 from room_controller.session.profiles import SessionProfile
 from room_controller.yamlfile import Model
 
@@ -375,4 +377,15 @@ ROUTES: list[Route] = [
           body=Preview, admin=True),
     Route("DELETE", "/api/admin/preview", end_preview, "End the preview: the room returns to its setting",
           admin=True),
+    Route("POST", "/api/vitals", vitals.add, "A reading (blood pressure, pulse, temperature) in the running "
+          "session; a limit crossed is a notice, the room changes nothing", body=VitalsEntry, status=201),
+    Route("PATCH", "/api/vitals/<int:event_id>", vitals.correct, "Correct a reading (journaled; the original "
+          "is kept)", body=VitalsValues),
+    Route("POST", "/api/vitals/notices/<int:notice_id>/seen", vitals.seen, "The therapist has seen a notice"),
+    Route("GET", "/api/sessions/<int:session_id>/vitals", vitals.session_vitals, "A session's readings, "
+          "stored pulse and notices"),
+    Route("GET", "/api/admin/sessions/<int:session_id>/vitals", vitals.export,
+          "Export a session's vitals record: json or csv", admin=True, query=("format",)),
+    Route("DELETE", "/api/admin/sessions/<int:session_id>/vitals", vitals.delete,
+          "Delete a session's vitals record for good (journaled as deleted)", admin=True),
 ]

@@ -1,0 +1,239 @@
+"""The vitals of the running session, on the core loop: readings, notices, the schedule, the live pulse.
+
+The room never acts on a value: a limit crossed is a notice for the therapist (with the protocol's
+instruction) and a mark in the record, nothing more. Rows are written straight to the journal and logged
+by kind and id only, so no value of the client's body reaches the service's log. What the panel sees is
+in the snapshot (behind the PIN or the api_token); the MQTT state summary never includes it.
+
+After a restart everything is read back from the journal: the readings, the notices not yet seen, and
+which scheduled measurements were already announced.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Callable
+
+from room_controller.core.errors import Conflict, Invalid, NotFound
+from room_controller.journal.store import JournalError, Row
+from room_controller.vitals import pulse, record, schedule
+from room_controller.vitals.limits import PulseWatch, crossed
+from room_controller.vitals.model import VALUES, Entry, Limits, Values
+
+if TYPE_CHECKING:
+    from room_controller.core.room import Room
+
+log = logging.getLogger(__name__)
+
+TICK = 1.0          # seconds between looks at the schedule and the pulse's staleness
+PULSE_PACE = 1.0    # seconds: the sensor's messages reach the core at most this often, the latest winning
+SHOWN_READINGS = 6
+SHOWN_HISTORY = 2 * 3600.0   # seconds of past measurements the panel's list keeps
+KEPT = ("vitals", "vitals_corrected", "vitals_notice_seen", "pulse_limit")   # what the desk keeps in memory
+
+
+class Desk:
+    def __init__(self, room: "Room") -> None:
+        self.room = room
+        self.settings = room.config.vitals
+        self.pulse_topic = self.settings.pulse_topic
+        self._session: int | None = None
+        self._rows: list[Row] = []
+        self._announced = -1.0
+        self._bpm: float | None = None
+        self._heard: float | None = None
+        self._stale = False
+        self._trend = pulse.Trend()
+        self._window = pulse.Window()
+        self._watch = PulseWatch()
+        room.loop.call_later(TICK, self._tick)
+
+    # -- the running session ---------------------------------------------------------------------------------
+
+    def _follow(self) -> tuple[int, float] | None:
+        """The running session (id, session time); its vitals read from the journal when it is new here."""
+        info = self.room.session.session_info()
+        current = info[0] if info else None
+        if current != self._session:
+            self._store_pulse(self._session)   # what the last minute of the old session's pulse was
+            self._session, self._rows, self._announced, self._watch = current, [], -1.0, PulseWatch()
+            if current is not None:
+                rows = self.room.journal.read.events(current, KEPT + ("vitals_due",))
+                self._rows = [row for row in rows if row.kind in KEPT]
+                self._announced = max([row.data.get("due_s", -1.0) for row in rows if row.kind == "vitals_due"],
+                                      default=-1.0)
+        return info
+
+    def limits(self) -> Limits | None:
+        running = self.room.session.session
+        own = running.profile.vitals_limits if running is not None else None
+        return own.over(self.settings.limits) if own is not None else self.settings.limits
+
+    def _schedule(self):
+        running = self.room.session.session
+        return running.profile.vitals if running is not None else None
+
+    def _taken(self) -> list[tuple[float, set[str]]]:
+        return [(r["at_s"], Values.model_validate({k: r[k] for k in VALUES if k in r}).measures())
+                for r in record.readings(self._rows)]
+
+    def _write(self, kind: str, data: dict, session_id: int | None = None) -> int:
+        """A row of the running session (or of `session_id`, after it); JournalError if it could not be written:
+        a reading is never acknowledged and lost."""
+        info = self.room.session.session_info()
+        running = info is not None and session_id in (None, info[0])
+        target = info[0] if running else session_id
+        clock = self.room.clock
+        wall, mono, session_s = clock.wall(), clock.monotonic(), info[1] if running else None
+        try:
+            event = self.room.journal.append(kind, data, wall=wall, mono=mono, session_id=target, session_s=session_s)
+        except JournalError:
+            self.room.problems["journal"] = self.room.journal.problem or "the journal cannot be written"
+            self.room.touch()
+            raise
+        log.info("%s (event %d)", kind, event)   # the values stay in the journal, out of the log
+        if running and kind in KEPT:
+            self._rows.append(Row(event, target, wall, mono, session_s, kind, data))
+        self.room.touch()
+        return event
+
+    # -- readings (core loop) --------------------------------------------------------------------------------
+
+    def add(self, entry: Entry) -> dict:
+        info = self._follow()
+        if info is None:
+            raise Conflict("no session is running: vitals belong to a session's record")
+        taken_s = info[1] - entry.ago
+        if taken_s < 0:
+            raise Invalid("the reading's time is before the session began",
+                          [{"path": "ago", "message": "before the session began"}])
+        taken_wall = self.room.clock.wall() - entry.ago
+        values = Values.model_validate(entry.present())
+        found = [c.as_dict() for c in crossed(self.limits(), values.present())]
+        event = self._write("vitals", {**values.present(), "taken_wall": taken_wall, "taken_s": round(taken_s, 1),
+                                       "crossed": found})
+        return {"reading": event, "crossed": found}
+
+    def correct(self, event_id: int, values: Values) -> dict:
+        """A reading corrected afterwards (a typo): a new row, the original kept and shown beside it."""
+        found = record.event(self.room.journal.path, event_id)
+        if found is None or found[1] != "vitals" or found[0] is None:
+            raise NotFound(f"there is no reading {event_id}")
+        session_id = found[0]
+        rows = self.room.journal.read.events(session_id, ["vitals", "vitals_corrected"])
+        was = next(r for r in record.readings(rows) if r["event"] == event_id)
+        limits = self._limits_of(session_id)
+        marks = [c.as_dict() for c in crossed(limits, values.present())]
+        self._write("vitals_corrected", {"reading": event_id, **values.present(), "crossed": marks,
+                                         "was": {k: was[k] for k in VALUES if k in was}}, session_id)
+        return {"reading": event_id, "crossed": marks}
+
+    def _limits_of(self, session_id: int) -> Limits | None:
+        if session_id == self._session:
+            return self.limits()
+        session = self.room.journal.read.session(session_id) or {}
+        own = (session.get("profile") or {}).get("vitals_limits")
+        return Limits.model_validate(own).over(self.settings.limits) if own else self.settings.limits
+
+    def seen(self, notice_id: int) -> dict:
+        self._follow()
+        if not any(row.id == notice_id for row in record.notices_open(self._rows)):
+            raise NotFound(f"no notice {notice_id} is open")
+        self._write("vitals_notice_seen", {"notice": notice_id})
+        return {"notice": notice_id, "seen": True}
+
+    def delete(self, session_id: int) -> dict:
+        """The clinic tools remove a session's health data; the journal says that it was done."""
+        if self.room.journal.read.session(session_id) is None:
+            raise NotFound(f"there is no session {session_id}")
+        removed = record.delete(self.room.journal.path, session_id)
+        if session_id == self._session:
+            self._rows, self._window = [], pulse.Window()
+        self._write("vitals_deleted", {"rows": removed}, session_id)
+        return {"session": session_id, "deleted_rows": removed}
+
+    # -- the live pulse ------------------------------------------------------------------------------------------
+
+    def offer_pulse(self, payload: bytes, bad: Callable[[str], None]) -> None:
+        """paho's thread: decode (pure), then the intake paces it to the core; a bad payload is logged, ignored."""
+        try:
+            bpm = pulse.decode(payload, self.settings.pulse_path)
+        except pulse.PulseError as exc:
+            bad(str(exc))
+            return
+        self.room.intake.offer(("pulse",), bpm, self._pulse, interval=PULSE_PACE)
+
+    def _pulse(self, bpm: float) -> None:
+        now = self.room.clock.monotonic()
+        self._bpm, self._heard, self._stale = bpm, now, False
+        self._trend.add(now, bpm)
+        self.room.touch()
+        if self._follow() is None:
+            return   # shown, not stored: a record belongs to a session
+        self._window.add(now, bpm)
+        if self._window.full(now, self.settings.pulse_store_every):
+            self._store_pulse(self._session)
+        crossing = self._watch.check(self.limits(), bpm)
+        if crossing is not None:
+            self._try_write("pulse_limit", {"bpm": bpm, "crossed": [crossing.as_dict()]})
+
+    def _store_pulse(self, session_id: int | None) -> None:
+        row = self._window.take()
+        if row is not None and session_id is not None:
+            self._try_write("pulse", row, session_id)
+
+    def _try_write(self, kind: str, data: dict, session_id: int | None = None) -> None:
+        try:
+            self._write(kind, data, session_id)
+        except JournalError:
+            pass   # shown in health; the pulse goes on
+
+    # -- the tick ---------------------------------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        self.room.loop.call_later(TICK, self._tick)
+        now = self.room.clock.monotonic()
+        info = self._follow()
+        if self._heard is not None and not self._stale and now - self._heard >= self.settings.pulse_stale_after:
+            self._stale = True
+            self._store_pulse(self._session)
+            if info is not None:
+                self._try_write("pulse_stale", {"quiet_s": round(now - self._heard, 1)})
+            self.room.touch()
+        if info is None:
+            return
+        for item in schedule.status(self._schedule(), self._taken(), info[1], ahead=0.0):
+            if item.state == "due" and item.due.due_s > self._announced:
+                self._announced = item.due.due_s
+                self.room.emit("vitals_due", due_s=item.due.due_s, name=item.due.name, measure=list(item.due.measure))
+
+    # -- what the panel sees ---------------------------------------------------------------------------------
+
+    def snapshot(self) -> dict:
+        info = self._follow()
+        out: dict = {"pulse": self._pulse_state(), "readings": [], "schedule": [], "notices": []}
+        if info is None:
+            return out
+        now_s = info[1]
+        out["readings"] = record.readings(self._rows)[-SHOWN_READINGS:]
+        items = schedule.status(self._schedule(), self._taken(), now_s)
+        upcoming = [s for s in items if s.state == "upcoming"][:1]
+        out["schedule"] = [s.as_dict() for s in items
+                           if s.state != "upcoming" and s.due.due_s >= now_s - SHOWN_HISTORY] \
+            + [s.as_dict() for s in upcoming]
+        out["notices"] = [notice(row) for row in record.notices_open(self._rows)]
+        return out
+
+    def _pulse_state(self) -> dict | None:
+        if self.pulse_topic is None:
+            return None
+        now = self.room.clock.monotonic()
+        return {"bpm": self._bpm, "stale": self._stale or self._heard is None,
+                "heard_s_ago": None if self._heard is None else round(now - self._heard, 1),
+                "trend": self._trend.since(now)}
+
+
+def notice(row: Row) -> dict:
+    marks = row.data.get("crossed", [])
+    return {"id": row.id, "at_s": row.session_s, "wall": row.wall, "live": row.kind == "pulse_limit",
+            "crossed": marks, "instructions": list(dict.fromkeys(m["instruction"] for m in marks))}
