@@ -170,10 +170,14 @@ class LightingSettings(Model):
 
 
 class HomeAssistantSettings(Model):
-    """MQTT discovery, so the room shows up in the clinic's Home Assistant (homeassistant.py)."""
+    """MQTT discovery, so the room shows up in the clinic's Home Assistant (integrations/homeassistant/)."""
 
     discovery: bool = False
     prefix: str = Field("homeassistant", pattern=r"^[^#+\s/]+$", description="Home Assistant's discovery prefix")
+    room_light: bool = Field(False, description="all the room's lights as one light entity (brightness and white, "
+                                                "a manual adjustment like the panel's)")
+    panel_url: str | None = Field(None, pattern=r"^https?://[^\s/]+(/\S*)?$", description="the panel's address as "
+                                  "staff open it, e.g. http://room-3.clinic.lan:8080/ (the device page links to it)")
 
 
 class RoomConfig(Model):

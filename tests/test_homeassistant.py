@@ -1,55 +1,110 @@
-"""Home Assistant MQTT discovery on a real broker: the exact retained config payloads (keys as Home
-Assistant documents them for MQTT select, button and sensor), re-sent when Home Assistant comes online,
-and removed cleanly — after a change of room id, and when discovery is turned off."""
+"""Home Assistant MQTT discovery on a real broker: the exact retained config payloads (keys as Home Assistant's
+MQTT integration reads them, docs/homeassistant.md), re-sent when Home Assistant comes online, removed cleanly
+after a change of room id and when discovery is turned off; then each entity both ways: its templates read
+the room's real retained state, and what Home Assistant would publish for each action makes the room act.
+tests/homeassistant/test_real_home_assistant.py runs the same through a real Home Assistant."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from room_controller import __version__
 from room_controller.app import App
+from room_controller.clock import ManualClock
 from tests.broker import Capture
+from tests.homeassistant import templates
 from tests.rooms import load
 from tests.test_room_wire import ZIGBEE, wait_until
 
+ROOT = Path(__file__).resolve().parents[1]
+PLACES = {"profiles_dir": str(ROOT / "deploy" / "profiles"), "playlists_dir": str(ROOT / "playlists")}
+NOT_STATE = '"None"'   # Home Assistant reads the payload None as "unknown"
 
-def expected(room_id: str) -> dict[str, dict]:
+
+def expected(room_id: str, phases: tuple[str, ...] = ()) -> dict[str, dict]:
     node = f"therapy-room_{room_id}"
     prefix = f"therapy-room/{room_id}"
+    command, state = f"{prefix}/command", f"{prefix}/state"
     common = {
         "availability_topic": f"{prefix}/status", "payload_available": "online", "payload_not_available": "offline",
         "device": {"identifiers": [node], "name": "Test room", "manufacturer": "room-controller",
-                   "model": "Therapy room controller", "sw_version": __version__},
+                   "model": "Therapy room controller", "sw_version": __version__, "suggested_area": "Test room"},
+        "origin": {"name": "room-controller", "sw_version": __version__},
     }
+
+    def button(obj, name, icon, press):
+        return {f"homeassistant/button/{node}/{obj}/config": {
+            "name": name, "icon": icon, "command_topic": command, "payload_press": press,
+            "unique_id": f"{node}_{obj}", **common}}
+
     return {
         f"homeassistant/select/{node}/preset/config": {
-            "name": "Preset", "icon": "mdi:lightbulb-group", "command_topic": f"{prefix}/command",
-            "command_template": '{% if value == "none" %}{"preset": null}{% else %}{"preset": {{ value | tojson }}}'
-                                '{% endif %}',
-            "options": ["none", "calm", "check-in", "emergency"], "state_topic": f"{prefix}/state",
-            "value_template": "{{ value_json.preset or 'none' }}", "unique_id": f"{node}_preset", **common},
-        f"homeassistant/button/{node}/calm/config": {
-            "name": "Calm", "icon": "mdi:weather-night", "command_topic": f"{prefix}/command",
-            "payload_press": '{"preset": "calm"}', "unique_id": f"{node}_calm", **common},
-        f"homeassistant/button/{node}/release/config": {
-            "name": "Release preset", "icon": "mdi:undo", "command_topic": f"{prefix}/command",
-            "payload_press": '{"preset": null}', "unique_id": f"{node}_release", **common},
+            "name": "Preset", "icon": "mdi:lightbulb-group", "command_topic": command,
+            "command_template": '{"preset": {{ (none if value == "No preset" else value) | tojson }}}',
+            "options": ["No preset", "calm", "check-in"], "state_topic": state,
+            "value_template": '{% set p = value_json.preset %}{{ "No preset" if p is none else p '
+                              'if p in ["calm","check-in"] else "None" }}',
+            "json_attributes_topic": state, "json_attributes_template": '{{ {"active": value_json.preset} | tojson }}',
+            "unique_id": f"{node}_preset", **common},
+        **button("calm", "Calm", "mdi:weather-night", '{"preset":"calm"}'),
+        **button("release", "Release preset", "mdi:undo", '{"preset":null}'),
+        **button("emergency", "Emergency light", "mdi:alarm-light", '{"preset":"emergency"}'),
+        **button("pause", "Pause session", "mdi:pause", '{"session":"pause"}'),
+        **button("resume", "Resume session", "mdi:play", '{"session":"resume"}'),
+        **button("next_phase", "Next phase", "mdi:skip-next", '{"session":"next"}'),
+        **button("previous_phase", "Previous phase", "mdi:skip-previous", '{"session":"previous"}'),
+        **button("stop", "Stop session", "mdi:stop", '{"session":"stop"}'),
+        **button("next_track", "Next track", "mdi:music-note-plus", '{"music":"next"}'),
         f"homeassistant/sensor/{node}/phase/config": {
-            "name": "Phase", "icon": "mdi:timeline-clock", "state_topic": f"{prefix}/state",
-            "value_template": "{{ value_json.session.phase.name if value_json.session else 'No session' }}",
+            "name": "Phase", "icon": "mdi:timeline-clock", "state_topic": state, "device_class": "enum",
+            "options": ["No session", *phases],
+            "value_template": '{{ value_json.session.phase.name if value_json.session else "No session" }}',
+            "json_attributes_topic": state,
+            "json_attributes_template": '{{ {"profile": value_json.session.profile_name, "paused": '
+                                        'value_json.session.paused} | tojson if value_json.session else "{}" }}',
             "unique_id": f"{node}_phase", **common},
+        f"homeassistant/sensor/{node}/phase_left/config": {
+            "name": "Phase time left", "icon": "mdi:timer-sand", "state_topic": state, "device_class": "duration",
+            "unit_of_measurement": "min",
+            "value_template": '{{ ((value_json.session.phase.remaining_s / 60) | round(0, "ceil") | int) if '
+                              'value_json.session and value_json.session.phase.remaining_s is not none '
+                              'else "None" }}',
+            "unique_id": f"{node}_phase_left", **common},
         f"homeassistant/sensor/{node}/session_time/config": {
-            "name": "Session time", "state_topic": f"{prefix}/state", "device_class": "duration",
-            "state_class": "measurement", "unit_of_measurement": "min",
-            "value_template": "{{ (value_json.session.elapsed_s / 60) | round(0) | int if value_json.session "
-                              "else 0 }}",
+            "name": "Session time", "icon": "mdi:clock-outline", "state_topic": state, "device_class": "duration",
+            "unit_of_measurement": "min",
+            "value_template": '{{ (value_json.session.elapsed_s / 60) | int if value_json.session else "None" }}',
             "unique_id": f"{node}_session_time", **common},
+        f"homeassistant/number/{node}/volume/config": {
+            "name": "Volume", "icon": "mdi:volume-high", "command_topic": command,
+            "command_template": '{"music": {"volume": {{ value }}}}', "state_topic": state,
+            "value_template": '{{ value_json.music.volume if value_json.music else "None" }}',
+            "min": 0, "max": 80.0, "step": 1, "mode": "slider", "unit_of_measurement": "%",
+            "unique_id": f"{node}_volume", **common},
+        f"homeassistant/switch/{node}/music/config": {
+            "name": "Music", "icon": "mdi:music", "command_topic": command, "state_topic": state,
+            "payload_on": '{"music":"play"}', "payload_off": '{"music":"pause"}', "state_on": "ON", "state_off": "OFF",
+            "value_template": '{{ "ON" if value_json.music and value_json.music.playing else "OFF" }}',
+            "unique_id": f"{node}_music", **common},
+        f"homeassistant/event/{node}/reminder/config": {
+            "name": "Reminder", "icon": "mdi:bell-ring", "state_topic": f"{prefix}/reminder",
+            "event_types": ["reminder"], "unique_id": f"{node}_reminder", **common},
+        f"homeassistant/binary_sensor/{node}/problem/config": {
+            "name": "Problem", "device_class": "problem", "entity_category": "diagnostic", "state_topic": state,
+            "value_template": '{{ "ON" if value_json.problems or (value_json.music and value_json.music.problem) '
+                              'else "OFF" }}',
+            "json_attributes_topic": state,
+            "json_attributes_template": '{{ {"problems": value_json.problems + ([value_json.music.problem] if '
+                                        'value_json.music and value_json.music.problem else [])} | tojson }}',
+            "unique_id": f"{node}_problem", **common},
     }
 
 
-def run(tmp_path, broker, room_id, discovery: bool):
-    config, catalogue = load(tmp_path, broker, room_id, ZIGBEE, homeassistant={"discovery": discovery})
-    app = App(config, catalogue, web=False, audio=False).start()
+def run(tmp_path, broker, room_id, discovery: bool, lights=ZIGBEE, clock=None, audio=False, **homeassistant):
+    config, catalogue = load(tmp_path, broker, room_id, lights, homeassistant={"discovery": discovery, **homeassistant},
+                             **PLACES)
+    app = App(config, catalogue, clock=clock, web=False, audio=audio).start()
     wait_until(lambda: app.room.mqtt_connected)
     app.loop.settle()
     return app
@@ -70,12 +125,45 @@ def test_discovery_payloads_are_exact_and_retained(tmp_path, own_broker, room_id
     late.publish("homeassistant/status", "online")
     again = late.drain(0.5)
     assert configs(m for m in again if m.topic != "homeassistant/status") == expected(room_id)
-    # the select's command and the button's payload are the room's own commands
-    late.publish(f"therapy-room/{room_id}/command", expected(room_id)[
-        f"homeassistant/button/therapy-room_{room_id}/calm/config"]["payload_press"])
-    wait_until(lambda: app.room.snapshot()["preset"] == "calm")
     app.stop()
     late.close()
+
+
+def test_the_room_light_and_the_panel_link_when_asked_for(tmp_path, own_broker, room_id):
+    app = run(tmp_path, own_broker, room_id, discovery=True, room_light=True, panel_url="http://room-3.lan:8080/")
+    got = configs(Capture(own_broker, "homeassistant/#").drain(0.5))
+    node, prefix = f"therapy-room_{room_id}", f"therapy-room/{room_id}"
+    light = got.pop(f"homeassistant/light/{node}/lights/config")
+    assert set(got) == set(expected(room_id))
+    assert {payload["device"]["configuration_url"] for payload in got.values()} == {"http://room-3.lan:8080/"}
+    assert light == {
+        "name": "Lights", "icon": "mdi:lightbulb-group-outline", "schema": "template",
+        "command_topic": f"{prefix}/command", "state_topic": f"{prefix}/state",
+        "command_on_template": '{"lights":{"on":true{% if brightness is defined %},"brightness":{{ (brightness / 2.55)'
+                               ' | round(1) }}{% endif %}{% if color_temp is defined %},"kelvin":{{ color_temp }}'
+                               '{% endif %}{% if transition is defined %},"transition":{{ transition }}{% endif %}}}',
+        "command_off_template": '{"lights":{"on":false{% if transition is defined %},"transition":{{ transition }}'
+                                '{% endif %}}}',
+        "state_template": '{{ "on" if value_json.light.on else "off" }}',
+        "brightness_template": "{{ (value_json.light.brightness * 2.55) | round(0) | int }}",
+        "color_temp_template": '{{ value_json.light.kelvin if value_json.light.kelvin else "None" }}',
+        "color_temp_kelvin": True, "min_kelvin": 1800, "max_kelvin": 6500,
+        "unique_id": f"{node}_lights", **{k: v for k, v in got[f"homeassistant/button/{node}/calm/config"].items()
+                                           if k in ("availability_topic", "payload_available",
+                                                    "payload_not_available", "device", "origin")}}
+    # turned on from Home Assistant at half brightness and 2700 K: every light goes there, and the entity says so
+    ha = Capture(own_broker, f"{prefix}/state")
+    ha.publish(f"{prefix}/command", templates.command(light["command_on_template"], brightness=128, color_temp=2700))
+    wait_until(lambda: app.room.snapshot()["lights"][0]["target"] == {"on": True, "brightness": 50.2, "mode": "white",
+                                                                      "kelvin": 2700})
+    seen = ha.wait_for(lambda m: json.loads(m.payload)["light"]["on"]).payload
+    assert [templates.value(light[key], seen) for key in ("state_template", "brightness_template",
+                                                          "color_temp_template")] == ["on", "128", "2700"]
+    ha.publish(f"{prefix}/command", templates.command(light["command_off_template"], transition=2))
+    seen = ha.wait_for(lambda m: not json.loads(m.payload)["light"]["on"]).payload
+    assert templates.value(light["state_template"], seen) == "off"
+    app.stop()
+    ha.close()
 
 
 def test_a_new_room_id_removes_the_old_entities_and_turning_off_removes_all(tmp_path, own_broker, room_id):
@@ -98,3 +186,102 @@ def test_a_new_room_id_removes_the_old_entities_and_turning_off_removes_all(tmp_
     assert empty.drain(0.3) == []
     empty.close()
     watch.close()
+
+
+class HomeAssistantStandIn:
+    """What Home Assistant does with the room's entities, on the real broker: it reads each entity's state with
+    the entity's own template from the retained state, and publishes what the entity's action would."""
+
+    def __init__(self, broker, room_id: str, app: App) -> None:
+        self.app, self.prefix = app, f"therapy-room/{room_id}"
+        self.node = f"therapy-room_{room_id}"
+        self.bus = Capture(broker, "homeassistant/#", f"{self.prefix}/state", f"{self.prefix}/reminder")
+        self.configs: dict[str, dict] = {}
+        self.state = ""
+        self._take(self.bus.drain(0.5))
+
+    def _take(self, messages) -> None:
+        for m in messages:
+            if m.topic.endswith("/config"):
+                self.configs[m.topic.split("/")[-2]] = json.loads(m.payload)
+            elif m.topic.endswith("/state"):
+                self.state = m.payload
+
+    def settle(self) -> None:
+        """After the room's loop ran what was sent: what it published since has arrived."""
+        self.app.loop.settle()
+        self._take(self.bus.drain(0.3))
+
+    def shown(self, obj: str, key: str = "value_template") -> str:
+        return templates.value(self.configs[obj][key], self.state)
+
+    def press(self, obj: str, payload: str = "payload_press") -> None:
+        self.bus.publish(self.configs[obj]["command_topic"], self.configs[obj][payload])
+
+    def send(self, obj: str, template_key: str = "command_template", **variables) -> None:
+        self.bus.publish(self.configs[obj]["command_topic"], templates.command(self.configs[obj][template_key],
+                                                                               **variables))
+
+    def act(self, clock: ManualClock, action) -> None:
+        """One action, with the room's pace and repeat gap (its own clock) passed before the next."""
+        clock.advance(3)
+        action()
+        wait_until(lambda: self.app.loop.call(lambda: not self.app.room.intake._waiting))
+        self.settle()
+
+
+def test_each_entity_both_ways_through_the_broker(tmp_path, broker, room_id):
+    clock = ManualClock()
+    app = run(tmp_path, broker, room_id, discovery=True, clock=clock, audio=True)
+    ha = HomeAssistantStandIn(broker, room_id, app)
+    assert [ha.shown(obj) for obj in ("preset", "phase", "phase_left", "session_time", "problem")] == [
+        "No preset", "No session", "None", "None", "OFF"]
+    assert ha.shown("phase", "json_attributes_template") == "{}"
+    # the preset select: each option, and "No preset" releases; emergency is its own button, never an option
+    ha.act(clock, lambda: ha.send("preset", value="calm"))
+    assert (app.room.snapshot()["preset"], ha.shown("preset")) == ("calm", "calm")
+    ha.act(clock, lambda: ha.send("preset", value="No preset"))
+    assert (app.room.snapshot()["preset"], ha.shown("preset")) == (None, "No preset")
+    ha.act(clock, lambda: ha.press("emergency"))
+    assert (app.room.snapshot()["preset"], ha.shown("preset")) == ("emergency", "None")
+    assert ha.shown("preset", "json_attributes_template") == '{"active":"emergency"}'
+    ha.act(clock, lambda: ha.press("calm"))
+    assert app.room.snapshot()["preset"] == "calm"
+    ha.act(clock, lambda: ha.press("release"))
+    assert app.room.snapshot()["preset"] is None
+    # a session: the phase sensor's options become the running profile's phases
+    app.loop.call(app.room.session.start, "ketamine-1h", "client A")
+    ha.settle()
+    phases = ("Arrival", "Onset", "Journey", "Re-entry", "Closing")
+    assert ha.configs["phase"] == expected(room_id, phases)[f"homeassistant/sensor/{ha.node}/phase/config"]
+    assert [ha.shown(obj) for obj in ("phase", "phase_left", "session_time")] == ["Arrival", "10", "0"]
+    ha.act(clock, lambda: ha.press("pause"))
+    assert ha.shown("phase", "json_attributes_template") == '{"profile":"Ketamine, about 1 hour","paused":true}'
+    ha.act(clock, lambda: ha.press("resume"))
+    assert app.room.snapshot()["session"]["paused"] is False
+    ha.act(clock, lambda: ha.press("next_phase"))
+    assert [ha.shown(obj) for obj in ("phase", "phase_left", "session_time")] == ["Onset", "10", "0"]
+    ha.act(clock, lambda: ha.press("previous_phase"))
+    assert ha.shown("phase") == "Arrival"
+    # the reminder at 8 minutes reaches Home Assistant's event entity, once, not retained; the label never does
+    clock.advance(8 * 60)
+    event = ha.bus.wait_for(lambda m: m.topic.endswith("/reminder"))
+    assert (event.payload, event.retain) == ('{"event_type":"reminder","text":"Dose when the client is ready",'
+                                             '"phase":"Arrival"}', False)
+    # the music: the volume it ramps to, on and off, the next track
+    ha.act(clock, lambda: ha.send("volume", value=33))
+    assert (app.room.snapshot()["audio"]["requested_volume"], ha.shown("volume")) == (33, "33.0")
+    assert ha.shown("music") == "ON"
+    ha.act(clock, lambda: ha.press("music", "payload_off"))
+    assert ha.shown("music") == "OFF"
+    ha.act(clock, lambda: ha.press("music", "payload_on"))
+    assert ha.shown("music") == "ON"
+    ha.act(clock, lambda: ha.press("next_track"))
+    with app.journal.reader() as reader:
+        changes = [row.data for row in reader.events(app.room.session.session.id, ["music_changed"])]
+    assert changes == [{"volume": 33.0}, {"playing": False}, {"playing": True}, {"next": True}]
+    ha.act(clock, lambda: ha.press("stop"))
+    assert [ha.shown(obj) for obj in ("phase", "phase_left", "session_time")] == ["No session", "None", "None"]
+    assert ha.configs["phase"] == expected(room_id)[f"homeassistant/sensor/{ha.node}/phase/config"]
+    app.stop()
+    ha.bus.close()

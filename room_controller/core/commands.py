@@ -12,7 +12,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from room_controller.units import parse_duration
+from room_controller.lighting.state import LightChange
+from room_controller.units import KELVIN_MAX, KELVIN_MIN, parse_duration
 
 MAX_COMMAND = 4096
 
@@ -56,12 +57,49 @@ class ExtendCommand:
         return room.session.extend(self.seconds)
 
 
-Command = PresetCommand | SessionCommand | ExtendCommand
+MUSIC_CONTROLS = {"play": "playing", "pause": "playing", "next": "next"}   # control: its kind
+
+
+@dataclass(frozen=True)
+class MusicCommand:
+    """`play`/`pause` (one kind: the latest wins), `next`, or the therapist's `volume` (0-100)."""
+    control: str
+    volume: float | None = None
+
+    @property
+    def kind(self) -> str:
+        return "volume" if self.control == "volume" else MUSIC_CONTROLS[self.control]
+
+    def run(self, room: Any) -> Any:
+        if self.control == "volume":
+            return room.adjust_music(self.volume, None)
+        if self.control == "next":
+            return room.adjust_music(None, None, next_track=True)
+        return room.adjust_music(None, self.control == "play")
+
+
+@dataclass(frozen=True)
+class LightsCommand:
+    """A manual adjustment of every light (the panel's room slider): it holds across phases, like the panel's."""
+    on: bool | None = None
+    brightness: float | None = None
+    kelvin: float | None = None
+    transition: float | None = None
+    kind = "lights"
+
+    def run(self, room: Any) -> Any:
+        return room.adjust_lights(None, LightChange(on=self.on, brightness=self.brightness, kelvin=self.kelvin),
+                                  self.transition)
+
+
+Command = PresetCommand | SessionCommand | ExtendCommand | MusicCommand | LightsCommand
+LIGHT_RANGES = {"brightness": (0, 100), "kelvin": (KELVIN_MIN, KELVIN_MAX), "transition": (0, 3600)}
 
 
 def parse_command(payload: bytes) -> Command:
     """`{"preset": "calm"}`, `{"preset": null}`, `{"session": "pause"}` (resume, next, previous, stop),
-    `{"extend": "15m"}`."""
+    `{"extend": "15m"}`, `{"music": "play"}` (pause, next), `{"music": {"volume": 40}}`,
+    `{"lights": {"on": true, "brightness": 40, "kelvin": 2700, "transition": 2}}` (any of them)."""
     if len(payload) > MAX_COMMAND:
         raise CommandError(f"a command of {len(payload)} bytes is too large")
     try:
@@ -82,4 +120,17 @@ def parse_command(payload: bytes) -> Command:
             raise CommandError(str(exc)) from None
         if 0 < seconds <= 4 * 3600:
             return ExtendCommand(seconds)
+    if key == "music":
+        if isinstance(value, str) and value in MUSIC_CONTROLS:
+            return MusicCommand(value)
+        if isinstance(value, dict) and set(value) == {"volume"} and _number(value["volume"], 0, 100):
+            return MusicCommand("volume", float(value["volume"]))
+    if key == "lights" and isinstance(value, dict) and set(value) - {"transition"} \
+            and set(value) <= {"on", *LIGHT_RANGES} and isinstance(value.get("on", True), bool) \
+            and all(_number(v, *LIGHT_RANGES[k]) for k, v in value.items() if k != "on"):
+        return LightsCommand(**{k: v if k == "on" else float(v) for k, v in value.items()})
     raise CommandError(f"unknown command {str(body)[:80]}")
+
+
+def _number(value: Any, low: float, high: float) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and low <= value <= high

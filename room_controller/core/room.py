@@ -28,7 +28,7 @@ from room_controller.core.errors import Conflict, NotFound
 from room_controller.core.intake import SUMMARY_WINDOW, Intake
 from room_controller.core.lights import Light
 from room_controller.core.loop import Loop
-from room_controller.homeassistant import Discovery
+from room_controller.integrations.homeassistant import Discovery, reminder_event, state_extras
 from room_controller.journal.store import Journal, JournalError
 from room_controller.lighting import bridge
 from room_controller.lighting.decode import DecodeError, Report, decode, topics
@@ -123,6 +123,8 @@ class Room:
         """Journal a change, before the request that made it is answered; a journal that cannot be
         written is a problem shown in `health`, never a reason to refuse the change. True if journaled."""
         log.info("%s %s", kind, json.dumps(data, default=str) if data else "")
+        if kind == "reminder_shown" and self.mqtt_connected:   # for Home Assistant's reminder event
+            self._publish(reminder_event(self.config, data))
         info = self.session.session_info()
         try:
             self.journal.append(kind, data, wall=self.clock.wall(), mono=self.clock.monotonic(),
@@ -176,8 +178,11 @@ class Room:
             "room": snapshot["room"], "session": snapshot["session"], "preset": snapshot["preset"],
             "problems": snapshot["problems"],
             "lights_offline": [light["id"] for light in snapshot["lights"] if light["online"] is False],
+            **state_extras(snapshot),   # the music and the room's light, for Home Assistant's entities
         }, separators=(",", ":"))
         if summary != self._published_state and self.mqtt_connected:
+            for message in self.discovery.follow(snapshot["session"]):   # the phase sensor's options first
+                self._publish(message)
             if self._publish(MqttMessage(self.state_topic, summary, qos=1, retain=True)):
                 self._published_state = summary
 
