@@ -9,6 +9,10 @@ its end (or the phase or preset changes, or someone presses "next") the other de
 and the two cross on an equal-power curve. The room's level is a ramp that rises no faster than
 `max_rise_per_s` (no sudden blast, whoever asks); each deck plays at level x its fade gain, never above
 `max_volume`. Which level is asked for (the phase's, the therapist's, a preset's) is `volume.Volume`'s rule.
+With `normalise_to`, a track louder than that plays that much lower (measured off this thread, `loudness.py`).
+
+The sound dose counts what is heard: each deck's volume and its track's measured loudness, through the
+room's `calibration_dba`. Without calibration there is no number, and the snapshot says so.
 
 The snapshot says where the level is (`volume`), where it is going (`target_volume`), what was asked
 (`requested_volume`) and whether `max_volume` holds it back (`limited`). `on_change` is called (on the
@@ -25,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from room_controller.audio import playlists, ramps
+from room_controller.audio import loudness, playlists, ramps
 from room_controller.audio.playlists import Playlist, Silence, Track
 from room_controller.audio.ramps import Fade, Ramp
 from room_controller.audio.settings import AudioSettings, MusicPlay, MusicSpec, as_spec
@@ -59,6 +63,8 @@ class _Deck:
     volume: float = 0.0       # what VLC was last told
     counters: tuple[int, int] = (0, 0)
     stalls: int = 0           # watches in a row at which the output took nothing
+    lufs: float | None = None  # the track's loudness, once measured
+    norm: float = 1.0         # its normalisation (amplitude), fixed when it starts: no jump mid-track
 
     def position(self, now: float) -> float:
         return self.offset + max(0.0, now - self.since)
@@ -113,6 +119,8 @@ class Music:
         self._dose_at = clock.monotonic()
         self._warned: set[float] = set()
         self._dba: float | None = None
+        self._estimated = False               # a track whose loudness is not known yet is in the dose
+        self._measurer = loudness.Measurer(lambda path, lufs: self._send("loudness", path, lufs))
         self._problem: str | None = "not started"
         self._next_watch = 0.0
         self._running = True
@@ -271,6 +279,10 @@ class Music:
             self._next(now)
         elif kind == "dose":
             self._dose, self._warned = args[0], {w for w in self._settings.dose_warnings if w <= args[0]}
+        elif kind == "loudness":
+            for deck in self._decks:
+                if deck.track is not None and deck.track.path == args[0]:
+                    deck.lufs = args[1]
         elif kind == "shutdown":
             self._shutdown(args[0])
 
@@ -327,11 +339,17 @@ class Music:
         for problem in playlist.problems:
             self._notify("audio_error", {"message": str(problem)})
         self._playlist = playlist if playlist.entries else None
+        self._measure([entry.path for entry in playlist.entries if isinstance(entry, Track)])
         self._index = 0
         if self._playlist is None:
             self._fade_out_all(now, self._settings.crossfade)
         else:
             self._advance(now, 0, 0.0, self._settings.crossfade)
+
+    def _measure(self, paths: list[Path]) -> None:
+        """Only what the dose or the normalisation needs: a room without either measures nothing."""
+        if self._settings.calibration_dba is not None or self._settings.normalise_to is not None:
+            self._measurer.want(paths)
 
     def _phase_volume(self, spec: MusicSpec) -> None:
         self._volume = self._volume.phase_asks(spec.volume if isinstance(spec, MusicPlay) else None)
@@ -402,6 +420,9 @@ class Music:
         deck.fade = Fade(0.0, 1.0, now, fade)
         deck.volume = 0.0
         deck.counters, deck.stalls = (0, 0), 0
+        deck.lufs = loudness.known(track.path)[1]
+        deck.norm = loudness.gain(deck.lufs, self._settings.normalise_to)
+        self._measure([track.path])
         deck.out.play(track.path, position, 0.0)
         self._active = deck
         self._notify("track_started", {"title": title or track.title, "file": str(track.path),
@@ -538,18 +559,23 @@ class Music:
         pause = self._pause.gain(now)
         for deck in self._decks:
             if deck.track is not None:
-                deck.volume = ramps.volume_for(level, deck.fade.gain(now) * pause, self._settings.max_volume)
+                deck.volume = ramps.volume_for(level, deck.fade.gain(now) * pause * deck.norm,
+                                               self._settings.max_volume)
                 deck.out.set_volume(deck.volume)
         if self._settings.calibration_dba is not None:
-            audible = [d.volume for d in self._decks if d.track is not None and self._paused_at is None]
-            self._dba = ramps.level_dba(self._settings.calibration_dba, audible)
+            audible = [d for d in self._decks if d.track is not None and self._paused_at is None]
+            louder = [(loudness.UNMEASURED_LUFS if d.lufs is None else d.lufs) - loudness.TARGET_LUFS for d in audible]
+            self._dba = ramps.level_dba(self._settings.calibration_dba, [d.volume for d in audible], louder)
+            self._estimated = any(d.lufs is None and d.volume > 0 for d in audible)
 
     def _account_dose(self, now: float) -> None:
         s = self._settings
         elapsed, self._dose_at = now - self._dose_at, now
         if s.calibration_dba is None:
             return
-        self._dose += ramps.dose_percent(self._dba, elapsed)
+        before, self._dose = self._dose, self._dose + ramps.dose_percent(self._dba, elapsed)
+        if self._dose // s.dose_step > before // s.dose_step:   # journaled, so a restart knows it
+            self._notify("dose_step", {"dose": round(self._dose // s.dose_step * s.dose_step, 1)})
         for warning in sorted(s.dose_warnings):
             if self._dose >= warning and warning not in self._warned:
                 self._warned.add(warning)
@@ -597,9 +623,10 @@ class Music:
     def _publish(self, now: float) -> None:
         s, requested, active = self._settings, self._volume.requested, self._active
         playing = active is not None and self._paused_at is None and self._pause.end > 0
-        dose = None
+        dose = {"calibrated": False, "percent": None, "dba": None, "estimated": False, "warnings": s.dose_warnings}
         if s.calibration_dba is not None:
-            dose = {"percent": round(self._dose, 1), "dba": None if self._dba is None else round(self._dba, 1)}
+            dose.update(calibrated=True, percent=round(self._dose, 1), estimated=self._estimated,
+                        dba=None if self._dba is None else round(self._dba, 1))
         snap = {
             "playing": playing,
             "track": active.track.title if active else None,

@@ -88,9 +88,14 @@ def plan_ramp(current: float, target: float, now: float, max_volume: float, max_
 
 # -- sound dose ---------------------------------------------------------------------------------------------
 
-def level_dba(calibration_dba: float, volumes: Iterable[float]) -> float | None:
-    """Sound level of players at `volumes` given the measured dBA at volume 100; None when all are silent."""
-    power = sum(amplitude(v) ** 2 for v in volumes)
+def level_dba(calibration_dba: float, volumes: Iterable[float],
+              louder_db: Iterable[float] | None = None) -> float | None:
+    """Sound level of players at `volumes` given the measured dBA of the calibration reference at volume 100,
+    each playing a track `louder_db` louder than that reference (its LUFS less the reference's; 0 when not
+    given). Levels add as powers; None when all are silent."""
+    volumes = list(volumes)
+    offsets = list(louder_db) if louder_db is not None else [0.0] * len(volumes)
+    power = sum(amplitude(v) ** 2 * 10 ** (db / 10) for v, db in zip(volumes, offsets))
     if power <= 0:
         return None
     return calibration_dba + 10 * math.log10(power)

@@ -23,8 +23,13 @@ class AudioSettings(Model):
     crossfade: Duration = 8.0               # between tracks, phases, presets and on a manual "next"
     fade_out: Duration = 3.0                # pause, stop; a full drop of the volume takes this long
     max_rise_per_s: Annotated[float, Field(gt=0)] = 5.0   # volume points a second: 35 -> 80 takes 9 s
-    calibration_dba: Annotated[float, Field(ge=30, le=140)] | None = None   # measured dBA at volume 100
+    # dBA at the listening position (A-weighted, slow) of the calibration reference, pink noise at -20 LUFS,
+    # played at volume 100 (`python -m room_controller.audio.loudness calibrate`); without it no dose is shown
+    calibration_dba: Annotated[float, Field(ge=30, le=140)] | None = None
     dose_warnings: list[Annotated[float, Field(gt=0)]] = [50.0, 100.0]      # percent of the NIOSH daily dose
+    dose_step: Annotated[float, Field(gt=0, le=100)] = 10.0  # journal the dose each time it passes a multiple
+    # turn tracks louder than this (LUFS, EBU R128: -23; quiet music -20) down to it, so none jumps out; None: off
+    normalise_to: Annotated[float, Field(ge=-40, le=-10)] | None = None
     parse_timeout: Duration = 2.0           # a track VLC cannot read within this is skipped
 
 

@@ -112,22 +112,6 @@ def test_pause_fades_out_and_freezes_the_position(room):
     assert music.snapshot()["playing"] and music.snapshot()["position_s"] == pytest.approx(6.0, abs=0.1)
 
 
-def test_the_sound_dose_is_kept_and_warned_about(room, events):
-    clock, make = room
-    # 115 dBA at volume 100: the daily dose lasts 8 h / 2^10 = 28 s
-    music = make(calibration_dba=115, max_volume=100)
-    music.play(MusicPlay(playlist="calm.m3u", volume=100))
-    settle(clock, FADE)
-    assert music.snapshot()["dose"]["dba"] == pytest.approx(115, abs=0.2)
-    settle(clock, 14.0)
-    assert [w["percent"] for w in events.of("dose_warning")] == [50]
-    settle(clock, 14.0)
-    assert [w["percent"] for w in events.of("dose_warning")] == [50, 100]
-    music.reset_dose()
-    settle(clock, 0.1)
-    assert music.snapshot()["dose"]["percent"] < 1
-
-
 def test_stop_means_silence_at_once_after_a_short_fade(room, events):
     clock, make = room
     music = make(fade_out=1)
