@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Sets up a Raspberry Pi OS (bookworm) or Debian 12 computer as a room computer. Run as root from a
 # checkout of this repository:  sudo deploy/install.sh
-# It installs the system packages, copies the code to /opt/room-controller with its own virtual
-# environment, creates the `room-controller` user (in the `audio` group), puts an example configuration
-# in /etc/room-controller (never overwriting one that is there), configures mosquitto with a password
-# file, and enables the service. Run it again to update.
+# It installs the system packages, builds the package's wheel and installs it (at the versions in
+# constraints.txt) into a virtual environment of its own in /opt/room-controller/.venv, creates the
+# `room-controller` user (in the `audio` group), puts an example configuration in /etc/room-controller
+# (never overwriting one that is there), configures mosquitto with a password file, makes the room's own
+# certificate authority and puts Caddy in front for HTTPS, and enables the services. Run it again to update.
+# ROOM_SITES="room-1.local, 192.168.1.20" sets the names the tablets use (default: this computer's host
+# name, HOST.local and its IPv4 addresses).
 set -euo pipefail
 [ "$(id -u)" -eq 0 ] || { echo "run as root: sudo $0" >&2; exit 1; }
 src="$(cd "$(dirname "$0")/.." && pwd)"
@@ -12,25 +15,39 @@ dest=/opt/room-controller
 
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-  mosquitto mosquitto-clients libvlc5 libvlc-bin vlc-plugin-base sox python3-venv alsa-utils rsync sqlite3 >/dev/null
+  mosquitto mosquitto-clients libvlc5 libvlc-bin vlc-plugin-base sox python3-venv alsa-utils rsync sqlite3 \
+  caddy openssl >/dev/null
 
 id room-controller >/dev/null 2>&1 || useradd --system --home-dir /var/lib/room-controller \
   --shell /usr/sbin/nologin --groups audio room-controller
 
-rsync -a --delete --exclude .git --exclude .venv --exclude data "$src/" "$dest/"
+# The wheel, built from a copy of this checkout (a build leaves nothing in it), installed into its own venv
+# at the tested versions; then the same wheel once more, so a rebuilt 0.1.0 replaces the installed one.
+build="$(mktemp -d)"
+trap 'rm -rf "$build"' EXIT
+rsync -a --exclude .git --exclude .venv --exclude data --exclude build --exclude node_modules "$src/" "$build/src/"
 [ -x "$dest/.venv/bin/python" ] || python3 -m venv "$dest/.venv"
 "$dest/.venv/bin/python" -m pip install -q --upgrade pip
-"$dest/.venv/bin/python" -m pip install -q -e "$dest"
-"$dest/.venv/bin/python" "$dest/playlists/make_demo.py" >/dev/null
+"$dest/.venv/bin/python" -m pip wheel -q --no-deps -w "$build/dist" "$build/src"
+"$dest/.venv/bin/python" -m pip install -q -c "$src/constraints.txt" "$build"/dist/room_controller-*.whl
+"$dest/.venv/bin/python" -m pip install -q --no-deps --force-reinstall "$build"/dist/room_controller-*.whl
+install -m 0644 "$src/deploy/OPERATIONS.md" "$dest/OPERATIONS.md"   # the unit's Documentation=
 
 install -d -m 0770 -o root -g room-controller /etc/room-controller   # the preset editor replaces room.yaml here
 install -d -m 0770 -o root -g room-controller /etc/room-controller/profiles   # the profile editor saves here
 install -d -m 0750 -o room-controller -g room-controller /var/lib/room-controller /var/lib/room-controller/playlists
+if [ -z "$(ls -A /var/lib/room-controller/playlists)" ]; then   # the demo playlists and their generated tracks
+  python3 "$build/src/playlists/make_demo.py" >/dev/null
+  cp -r "$build/src/playlists/." /var/lib/room-controller/playlists/
+  rm /var/lib/room-controller/playlists/make_demo.py
+  chown -R room-controller:room-controller /var/lib/room-controller/playlists
+fi
 if [ ! -f /etc/room-controller/room.yaml ]; then
   token="$(head -c 24 /dev/urandom | base64 | tr -d '/+=' )"
-  pin="$(shuf -i 1000-9999 -n 1)"
+  pin="$(shuf -i 100000-999999 -n 1)"
+  # the panel is on loopback behind Caddy (HTTPS); Caddy's X-Forwarded-Proto and -For are believed
   sed -e "s/change-me-to-a-long-random-string/$token/" -e "s/\"2468\"/\"$pin\"/" \
-    -e "s|playlists_dir: .*|playlists_dir: $dest/playlists|" \
+    -e "s|^  host: 0.0.0.0 .*|  host: 127.0.0.1            # the tablets reach it over HTTPS, through Caddy\n  trusted_proxy: 127.0.0.1|" \
     "$src/deploy/room.example.yaml" > /etc/room-controller/room.yaml
   chgrp room-controller /etc/room-controller/room.yaml && chmod 0640 /etc/room-controller/room.yaml
   cp -n "$src"/deploy/profiles/*.yaml /etc/room-controller/profiles/
@@ -51,6 +68,29 @@ fi
 systemctl restart mosquitto
 
 install -m 0644 "$src/deploy/room-controller.service" /etc/systemd/system/room-controller.service
+
+# HTTPS for the tablets: the room's own CA (made once, kept on updates), Caddy signing with it, in front of
+# the panel on 127.0.0.1:8080 (deploy/Caddyfile; deploy/OPERATIONS.md says how a tablet trusts the CA).
+host="$(hostname)"
+addresses="$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -v ':' | grep . | paste -sd, - | sed 's/,/, /g')"
+sites="${ROOM_SITES:-$host.local, $host${addresses:+, $addresses}}"
+names="$(echo "$sites" | tr ',' '\n' | tr -d ' ' | grep -v '^[0-9.]*$' | grep .)"
+install -d -m 0750 -o root -g caddy /etc/caddy/room-ca
+# shellcheck disable=SC2086   # one argument per name
+"$src/deploy/tls/make-ca.sh" /etc/caddy/room-ca "Therapy room $host" $names > "$build/fingerprint"
+chgrp caddy /etc/caddy/room-ca/room-ca.key
+[ ! -f /etc/caddy/Caddyfile ] || [ -f /etc/caddy/Caddyfile.before-room-controller ] ||
+  cp /etc/caddy/Caddyfile /etc/caddy/Caddyfile.before-room-controller   # Debian's example, kept once
+install -m 0644 "$src/deploy/Caddyfile" /etc/caddy/Caddyfile
+install -d /etc/systemd/system/caddy.service.d
+printf '[Service]\nEnvironment="ROOM_SITES=%s" "ROOM_CA_DIR=/etc/caddy/room-ca" "ROOM_UPSTREAM=127.0.0.1:8080"\n' \
+  "$sites" > /etc/systemd/system/caddy.service.d/room-controller.conf
+
 systemctl daemon-reload
-systemctl enable --now room-controller
+systemctl enable caddy room-controller
+systemctl restart caddy room-controller
+grep -q '^ *trusted_proxy: 127.0.0.1' /etc/room-controller/room.yaml || echo "note: /etc/room-controller/room.yaml" \
+  "predates HTTPS: set web.host and web.trusted_proxy to 127.0.0.1 (deploy/OPERATIONS.md, HTTPS for the tablets)"
 echo "room controller running: journalctl -u room-controller -f"
+echo "tablets: trust the room's CA from http://$host.local/room-ca.crt ($(cat "$build/fingerprint")),"
+echo "then open https://$host.local/ (names served: $sites)"

@@ -6,14 +6,15 @@
 #   - with --test, what the test suite needs besides: Chromium and its driver for the panel's browser tests,
 #     JACK and ALSA's jack plugin to capture the music the tests play,
 #     npm and axe-core (in tests/web/node_modules) for the accessibility check
-#     and the real Zigbee2MQTT converters (zigbee-herdsman-converters, in tests/devices/z2m/node_modules)
+#     and the real Zigbee2MQTT converters (zigbee-herdsman-converters, in tests/devices/z2m/node_modules),
+#     Caddy for the HTTPS test (tests/deploy: it runs as this user on high loopback ports, never as a service)
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(mosquitto mosquitto-clients libvlc5 libvlc-bin vlc-plugin-base sox python3-venv)
 if [ "${1:-}" = "--test" ]; then
-  packages+=(chromium chromium-driver jackd2 libasound2-plugins)
+  packages+=(chromium chromium-driver jackd2 libasound2-plugins caddy openssl)
   command -v npm >/dev/null || packages+=(npm)   # a Node.js from elsewhere brings its own npm
 fi
 missing=()
@@ -26,6 +27,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [[ " ${missing[*]} " == *" caddy "* ]]; then   # Debian starts it on port 80; the tests run their own
+    $sudo systemctl disable --now caddy >/dev/null 2>&1 || true
+  fi
 fi
 # libvlc loads ~400 plugins at every start without its plugin cache: keep the cache built.
 for gen in /usr/lib/*/vlc/vlc-cache-gen; do
@@ -36,7 +40,7 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e ".[test]"
+.venv/bin/python -m pip install -q -c constraints.txt -e ".[test]"   # the tested versions
 .venv/bin/python playlists/make_demo.py   # calm demo tracks (sox), not kept in the repository
 if [ "${1:-}" = "--test" ] && [ ! -f tests/web/node_modules/axe-core/axe.min.js ]; then
   npm install --prefix tests/web --no-save --no-audit --no-fund --silent axe-core@4 >/dev/null

@@ -123,6 +123,21 @@ class WebSettings(Model):
                                             "beyond them a client may only press calm (or release) and log in")
     request_timeout: Duration = Field(10.0, ge=1, le=120, description="a request's line, headers and body must "
                                       "arrive within this, however slowly they trickle")
+    trusted_proxy: str | None = Field(None, description="the TLS terminator on this computer (127.0.0.1) whose "
+                                      "X-Forwarded-Proto and -For are believed: under HTTPS the login cookie is "
+                                      "Secure and the PIN limit counts the tablet's address, not the proxy's")
+
+    @field_validator("trusted_proxy")
+    @classmethod
+    def _proxy_on_this_computer(cls, value: str | None) -> str | None:
+        """Only a proxy on this computer: a forwarded header from anywhere else could claim HTTPS or any address."""
+        try:
+            local = value is None or ipaddress.ip_address(value).is_loopback
+        except ValueError:
+            local = False
+        if not local:
+            raise ValueError("trusted_proxy must be a loopback address such as 127.0.0.1 (the proxy on this computer)")
+        return value
 
     @model_validator(mode="after")
     def _secrets_off_loopback(self) -> "WebSettings":

@@ -27,6 +27,8 @@ def test_the_unit_passes_systemd_analyze_verify(tmp_path):
     assert "ProtectSystem=strict" in unit and "NoNewPrivileges=true" in unit
     assert "ReadWritePaths=/var/lib/room-controller /etc/room-controller" in unit
     assert "SupplementaryGroups=audio" in unit
+    assert "After=time-set.target time-sync.target" in unit   # an honest clock first, where there is one
+    assert "Wants=time-sync.target" not in unit                # passive: an offline clinic must still start
     # verify checks that the binary exists: point it at this machine's Python
     path = tmp_path / "room-controller.service"
     path.write_text(unit.replace("/opt/room-controller/.venv/bin/room-controller", sys.executable))

@@ -10,6 +10,7 @@ and `quirks:` of its own (one bulb of a family has no colour, another is an IKEA
 from __future__ import annotations
 
 import re
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,7 +19,8 @@ from pydantic import Field, field_validator, model_validator
 from room_controller import yamlfile
 from room_controller.yamlfile import ConfigError, Model, Problem
 
-BUILTIN_DIR = Path(__file__).resolve().parents[2] / "device_profiles"
+# package data (a wheel ships it; in the repository a symlink to the top-level device_profiles/, the source)
+BUILTIN_DIR = Path(str(resources.files("room_controller") / "device_profiles"))
 
 # Words that name device effects (blink, breathe, colour loops, WLED effects): never sent to a room.
 _EFFECT_WORDS = re.compile(r"\b(effect|effects|blink|breathe|flash|colorloop|colourloop|strobe|scheme|fx|okay)\b",

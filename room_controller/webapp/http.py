@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import mimetypes
 from concurrent.futures import TimeoutError as FutureTimeout
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ MAX_BODY = 64 * 1024
 MAX_JSON_DEPTH = 32      # the deepest document the API takes (a preset or a profile) nests about 6 levels
 # the server's lanes (webapp.server): calm's own threads; and what a client at its connection limit may still ask
 LANES = {"POST /api/presets/<name>": "calm", "DELETE /api/presets/active": "calm", "POST /api/login": "login"}
-WEB = Path(__file__).resolve().parents[2] / "web"
+WEB = Path(str(resources.files("room_controller") / "web"))   # package data; in the repository a symlink to web/
 mimetypes.add_type("application/manifest+json", ".webmanifest")
 
 

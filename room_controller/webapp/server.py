@@ -251,7 +251,7 @@ class WebServer:
         adj = Adjustments(host=host, port=port, threads=threads, channel_timeout=IDLE_TIMEOUT,
                           cleanup_interval=CHECK_EVERY, max_request_header_size=MAX_HEADER,
                           max_request_body_size=max_body + 1, asyncore_use_poll=True,
-                          clear_untrusted_proxy_headers=True)
+                          clear_untrusted_proxy_headers=True, **_proxy(settings))
         pool, calm = ThreadedTaskDispatcher(), CalmLane()
         pool.set_thread_count(threads)
         calm.set_thread_count(settings.calm_threads)
@@ -292,3 +292,12 @@ class WebServer:
 def _no_lane(method: str, path: str) -> None:
     return None
 
+
+def _proxy(settings: WebSettings) -> dict:
+    """Behind the room's TLS terminator (deploy/Caddyfile): its X-Forwarded-Proto makes the request HTTPS to
+    Flask (a Secure cookie, the Origin check on https://) and X-Forwarded-For names the tablet. From any other
+    address waitress drops these headers (`clear_untrusted_proxy_headers`)."""
+    if settings.trusted_proxy is None:
+        return {}
+    return {"trusted_proxy": settings.trusted_proxy, "trusted_proxy_count": 1,
+            "trusted_proxy_headers": {"x-forwarded-proto", "x-forwarded-for"}}

@@ -1,0 +1,81 @@
+"""The package as a clinic installs it: a wheel built from this tree, installed into a venv of its own at the
+locked versions (constraints.txt), runs `check` and `serve` with no checkout in reach (issue 14)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.deploy.serving import room_file, start, stop, wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+def _copy_tree(dest: Path) -> None:
+    """The files git tracks or would track, as they are now (symlinks kept): a build never sees, or leaves,
+    a stale build/ in the checkout."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_symlink() or source.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name, follow_symlinks=False)
+
+
+@pytest.fixture(scope="module")
+def venv(tmp_path_factory) -> Path:
+    work = tmp_path_factory.mktemp("wheel")
+    _copy_tree(work / "src")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(work / "dist"),
+                    str(work / "src")], check=True)
+    wheel, = (work / "dist").glob("room_controller-*.whl")
+    subprocess.run([sys.executable, "-m", "venv", str(work / "venv")], check=True)
+    subprocess.run([str(work / "venv" / "bin" / "python"), "-m", "pip", "install", "-q", "-c",
+                    str(ROOT / "constraints.txt"), str(wheel)], check=True)
+    return work / "venv"
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+
+
+def test_the_installed_package_is_the_wheel_not_this_checkout(venv, tmp_path):
+    where = subprocess.run([str(venv / "bin" / "python"), "-c", "import room_controller; print(room_controller.__file__)"],
+                           cwd=tmp_path, env=_env(), capture_output=True, text=True, check=True).stdout
+    assert Path(where.strip()).is_relative_to(venv)
+    data = venv / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages" / "room_controller"
+    assert not (data / "web").is_symlink() and (data / "web" / "index.html").is_file()
+    assert sorted(p.name for p in (data / "device_profiles").glob("*.yaml")) == \
+        sorted(p.name for p in (ROOT / "device_profiles").glob("*.yaml"))
+
+
+def test_check_from_the_wheel_knows_the_built_in_device_families(venv, tmp_path, broker, room_id):
+    config, _ = room_file(tmp_path, broker, room_id)
+    result = subprocess.run([str(venv / "bin" / "room-controller"), "check", str(config)], cwd=tmp_path, env=_env(),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no problems" in result.stdout
+
+
+def test_serve_from_the_wheel_answers_health_and_serves_the_panel(venv, tmp_path, broker, room_id):
+    config, port = room_file(tmp_path, broker, room_id)
+    log = tmp_path / "serve.log"
+    proc = start([str(venv / "bin" / "room-controller"), "serve", "--config", str(config)], tmp_path, log, _env())
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: requests.get(f"{base}/api/health", timeout=5).status_code == 200, "serve's health", proc,
+                   log)
+        page = requests.get(f"{base}/", timeout=5)
+        assert page.status_code == 200 and "<html" in page.text.lower()
+        assert requests.get(f"{base}/static/js/main.js", timeout=5).status_code == 200
+    finally:
+        code = stop(proc)
+    assert code == 0, log.read_text()
