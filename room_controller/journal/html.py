@@ -14,7 +14,7 @@ from __future__ import annotations
 from html import escape
 
 from room_controller.i18n import Translator, translator
-from room_controller.journal import words
+from room_controller.journal import vitals_report, words
 from room_controller.journal.report import clock_text
 from room_controller.journal.store import Row
 
@@ -76,6 +76,7 @@ def render(report: dict, rows: list[Row], room_name: str = "", language: str = "
         f"<h1>{escape(title)}</h1>" + _facts(facts)
         + summary(t, report)
         + f"<h2>{t('report.timeline')}</h2>" + timeline_svg(report, end_s, t)
+        + vitals_report.html(report, end_s, t, (WIDTH, LEFT, RIGHT))
         + f"<h2>{t('report.every_event', count=t.number(len(rows)))}</h2>" + _table(t, rows)
         + "</body></html>\n")
 

@@ -12,6 +12,7 @@ import csv
 import io
 import time
 
+from room_controller.journal import vitals_report
 from room_controller.journal.store import Row
 
 SPANS = {
@@ -62,6 +63,7 @@ def build(session: dict, rows: list[Row]) -> dict:
         reminder.setdefault("acknowledged_s", None)
     report["presets_used"] = presets_used(report["presets"])
     report["dose"] = sound_dose(rows)
+    report.update(vitals_report.section(rows))   # readings and the stored pulse
     report["events"] = [r.as_dict() for r in rows]
     return report
 

@@ -38,6 +38,8 @@ def decode(payload: bytes, path: str = "") -> float:
         if not isinstance(value, dict) or key not in value:
             raise PulseError(f"no {path!r} in the payload")
         value = value[key]
+    if isinstance(value, str) and value.lower() in ("none", "nan", "unknown", "unavailable"):
+        raise PulseError(f"the sensor has no value ({value})")
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise PulseError(f"the pulse is not a number: {str(value)[:40]!r}")
     try:
@@ -45,7 +47,7 @@ def decode(payload: bytes, path: str = "") -> float:
     except (ValueError, OverflowError):
         raise PulseError(f"the pulse is not a number: {str(value)[:40]!r}") from None
     if not math.isfinite(bpm):
-        raise PulseError("the sensor has no value (nan)")
+        raise PulseError(f"the sensor has no value ({bpm})")
     if not LOWEST <= bpm <= HIGHEST:
         raise PulseError(f"a pulse of {bpm:g}/min is outside {LOWEST:g}-{HIGHEST:g}: not believed")
     return bpm

@@ -55,9 +55,9 @@ def times(schedule: Schedule | None, until_s: float) -> list[Due]:
 
 def status(schedule: Schedule | None, readings: list[tuple[float, set[str]]], now_s: float,
            ahead: float = 3600.0) -> list[Status]:
-    """Each measurement up to `ahead` past now: upcoming, due, done or missed. `readings` are (session time,
-    measures covered) pairs in any order."""
-    items = times(schedule, now_s + ahead)
+    """Each measurement up to `ahead` (at least EARLY, so an early reading finds its own) past now: upcoming,
+    due, done or missed. `readings` are (session time, measures covered) pairs in any order."""
+    items = times(schedule, now_s + max(ahead, EARLY))
     starts = [max(item.due_s - EARLY, (items[i - 1].due_s + item.due_s) / 2 if i else float("-inf"))
               for i, item in enumerate(items)]
     out = []
