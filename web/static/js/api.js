@@ -1,5 +1,7 @@
 // Calls to the room's HTTP API: JSON in and out, the CSRF token on every change, errors as ApiError.
 
+import { t } from "./i18n.js";
+
 let csrf = null;
 let adminCsrf = null;   // the clinic tools' login has a token of its own
 let onUnauthorized = () => {};
@@ -29,13 +31,13 @@ export async function api(method, path, body) {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
-    throw new ApiError(0, "offline", "The room computer cannot be reached right now.");
+    throw new ApiError(0, "offline", t("api.offline"));
   }
   const data = await response.json().catch(() => null);
   if (response.ok) return data;
   const error = data?.error ?? {};
   if (response.status === 401 && !path.startsWith("/api/admin/") && path !== "/api/login") onUnauthorized();
-  const failure = new ApiError(response.status, error.code ?? "http", error.message ?? `The room answered ${response.status}.`,
+  const failure = new ApiError(response.status, error.code ?? "http", error.message ?? t("api.http", { status: response.status }),
                                Number(response.headers.get("Retry-After")) || null);
   failure.fields = error.fields ?? [];
   throw failure;

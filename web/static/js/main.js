@@ -3,12 +3,13 @@
 import { api, useCsrf, whenUnauthorized } from "./api.js";
 import { $, toast } from "./dom.js";
 import { timeOfDay } from "./format.js";
+import { locale, presetLabel, t, useLanguage } from "./i18n.js";
 import { holdToActivate } from "./hold.js";
 import { follow } from "./live.js";
 import { wirePast } from "./past.js";
 import { wireTools } from "./tools.js";
 import { nameLights, showPicture } from "./picture.js";
-import { bindSlider, renderLights, renderMusic } from "./setting.js";
+import { bindSlider, renderDose, renderLights, renderMusic } from "./setting.js";
 import { renderReminders, renderSession, tick } from "./session.js";
 
 const HOLD_MS = 1000;
@@ -23,7 +24,7 @@ async function act(method, path, body, done) {
     if (done) toast(done);
     return result;
   } catch (error) {
-    if (error.status === 404 && error.code === "not_found") toast("This room cannot do that yet.");
+    if (error.status === 404 && error.code === "not_found") toast(t("panel.cannot"));
     else if (error.status !== 401) toast(error.message);
     return null;
   }
@@ -31,6 +32,8 @@ async function act(method, path, body, done) {
 
 function render(state) {
   last = state;
+  document.documentElement.dataset.roomLanguage = state.room.language ?? "";
+  useLanguage(state.room.language).then((changed) => { if (changed) document.dispatchEvent(new Event("language")); });
   document.title = `${state.room.name} · panel`;
   $("room-name").textContent = state.room.name;
   renderPreset(state);
@@ -39,18 +42,19 @@ function render(state) {
   renderLights(state, act);
   nameLights(state);
   renderMusic(state.audio ?? {}, Boolean(state.session));
+  renderDose(state.audio?.dose);
   renderProblems(state);
 }
 
 function renderPreset(state) {
   const preset = state.preset;
-  const label = (state.presets ?? []).find((p) => p.name === preset)?.label ?? preset;
-  $("preset-status").textContent = preset === "emergency" ? "Emergency light is on"
-    : preset ? `${label[0].toUpperCase()}${label.slice(1)} is on` : "";
+  const label = presetLabel(preset, (state.presets ?? []).find((p) => p.name === preset)?.label);
+  $("preset-status").textContent = preset ? t("preset.is_on", { preset: `${label[0].toUpperCase()}${label.slice(1)}` }) : "";
   if (preset && preset !== document.body.dataset.preset) holdRelease();
   $("release").hidden = !preset;
-  $("release-what").textContent = preset ? `Release ${label.toLowerCase()}` : "";
-  $("release-to").textContent = state.session ? `back to ${state.session.phase.name}` : "back to the room's idle light";
+  // English says "Release calm"; other languages keep the preset's name as they write it
+  $("release-what").textContent = preset ? t("preset.release", { preset: locale().startsWith("en") ? label.toLowerCase() : label }) : "";
+  $("release-to").textContent = state.session ? t("preset.back_to", { phase: state.session.phase.name }) : t("preset.back_to_idle");
   $("calm").setAttribute("aria-pressed", preset === "calm" ? "true" : "false");
   document.body.dataset.preset = preset ?? "";
 }
@@ -65,7 +69,7 @@ function holdRelease() {
 
 function renderProblems(state) {
   const problems = [...(state.problems ?? [])];
-  if (state.audio?.health === "error" && state.audio.problem) problems.push(`Music: ${state.audio.problem}`);
+  if (state.audio?.health === "error" && state.audio.problem) problems.push(t("problems.music", { problem: state.audio.problem }));
   const box = $("problems");
   box.hidden = problems.length === 0;
   box.textContent = problems.join(" · ");
@@ -75,7 +79,7 @@ function showLink(link) {
   const node = $("link");
   if (node.dataset.link === link) return;
   node.dataset.link = link;
-  node.textContent = link === "live" ? "Live" : "Reconnecting… what you see may be out of date";
+  node.textContent = link === "live" ? t("link.live") : t("link.reconnecting");
 }
 
 function wire() {
@@ -95,9 +99,15 @@ function wire() {
     if (text && await note(text)) $("note-text").value = "";
   });
   for (const button of document.querySelectorAll("[data-marker]")) {
-    button.addEventListener("click", () => note(button.dataset.marker));
+    button.addEventListener("click", () => note(t(button.dataset.marker)));
   }
   document.addEventListener("redraw", () => last && render(last));
+  document.addEventListener("language", () => {   // words drawn once are drawn again in the new language
+    const link = $("link").dataset.link;
+    $("link").dataset.link = "";
+    if (link !== "connecting") showLink(link);
+    if (last) render(last);
+  });
   const dock = document.querySelector(".dock");   // the page ends above the docked controls, however tall
   new ResizeObserver(() => document.body.style.setProperty("--dock-height", `${dock.offsetHeight}px`)).observe(dock);
   wireTools();
@@ -106,7 +116,7 @@ function wire() {
 }
 
 function note(text) {
-  return act("POST", "/api/notes", { text }, `Noted at ${timeOfDay()}: ${text}`);
+  return act("POST", "/api/notes", { text }, t("notes.noted", { time: timeOfDay(), text }));
 }
 
 async function loginState() {
@@ -118,7 +128,7 @@ function showLogin(state) {
   $("login").hidden = false;
   if (!state.pin) {
     $("login-form").hidden = true;
-    $("login-message").textContent = "This room has no PIN set, so the panel cannot log in. Set web.pin in the room's configuration.";
+    $("login-message").textContent = t("login.no_pin");
     return;
   }
   $("pin").focus();
@@ -138,22 +148,23 @@ function wireLogin() {
       $("pin").value = "";
       if (error.status === 429) {
         const wait = error.retryAfter ?? 60;
-        message.textContent = `Too many tries. Please wait ${wait} seconds, then try again.`;
+        message.textContent = t("login.too_many", { seconds: wait });
         setTimeout(() => { submit.disabled = false; message.textContent = ""; }, 1000 * wait);
         return;
       }
-      message.textContent = error.status === 401 ? "That PIN is not right. Please try again." : error.message;
+      message.textContent = error.status === 401 ? t("login.wrong") : error.message;
     }
     submit.disabled = false;
   });
 }
 
 async function start() {
+  await useLanguage();
   wireLogin();
   const state = await loginState().catch(() => null);
   if (!state) {
     $("login").hidden = false;
-    $("login-message").textContent = "The room computer cannot be reached. This page will try again.";
+    $("login-message").textContent = t("login.unreachable");
     setTimeout(() => location.reload(), 5000);
     return;
   }

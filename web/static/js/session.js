@@ -4,6 +4,7 @@
 import { api } from "./api.js";
 import { $, el } from "./dom.js";
 import { clock, length } from "./format.js";
+import { t } from "./i18n.js";
 
 const OPEN_PHASE_S = 15 * 60;   // how wide an open-ended phase is drawn on the timeline
 
@@ -16,6 +17,7 @@ document.addEventListener("profiles-changed", () => {   // saved in the clinic t
   shownKey = null;
   document.dispatchEvent(new Event("redraw"));
 });
+document.addEventListener("language", () => { shownKey = null; });
 
 export function renderSession(session, act) {
   current = session ? { session, at: performance.now() } : null;
@@ -34,8 +36,8 @@ export function renderReminders(session, act) {
   $("reminders").hidden = reminders.length === 0;
   $("reminder-list").replaceChildren(...reminders.map((r) => el("li", {},
     el("span", {}, r.text),
-    el("button", { type: "button", "aria-label": `Done: ${r.text}`,
-                   onclick: () => act("POST", `/api/reminders/${r.id}/ack`) }, "Done"))));
+    el("button", { type: "button", "aria-label": t("reminder.done_aria", { text: r.text }),
+                   onclick: () => act("POST", `/api/reminders/${r.id}/ack`) }, t("common.done")))));
 }
 
 /** Advance the shown times to now; called every second and on every state event. */
@@ -47,8 +49,9 @@ export function tick() {
   $("phase-elapsed").textContent = clock(inPhase);
   $("session-elapsed").textContent = clock(session.elapsed_s + passed);
   const remaining = session.phase.remaining_s;
-  $("phase-remaining").textContent = remaining === null || remaining === undefined ? "open-ended"
-    : remaining - passed >= 0 ? `${clock(remaining - passed)} left` : `${clock(passed - remaining)} over`;
+  $("phase-remaining").textContent = remaining === null || remaining === undefined ? t("session.open_ended")
+    : remaining - passed >= 0 ? t("session.left", { time: clock(remaining - passed) })
+      : t("session.over", { time: clock(passed - remaining) });
   const now = document.querySelector(".timeline [aria-current] .progress");
   if (now) {
     const total = session.phases?.[session.phase.index]?.duration_s ?? Math.max(inPhase, OPEN_PHASE_S);
@@ -61,28 +64,30 @@ function running(session, act) {
   return el("div", {},
     el("p", { class: "profile" }, session.profile_name ?? session.profile,
        session.label ? el("span", { class: "hint" }, ` · ${session.label}`) : null,
-       session.paused ? el("strong", { class: "paused" }, " · Paused") : null),
+       session.paused ? el("strong", { class: "paused" }, ` · ${t("session.paused")}`) : null),
     el("p", { class: "phase" },
        el("span", { class: "phase-name" }, session.phase.name),
-       phases.length ? el("span", { class: "hint" }, ` phase ${session.phase.index + 1} of ${phases.length}`) : null),
+       phases.length ? el("span", { class: "hint" },
+         ` ${t("session.phase_of", { index: session.phase.index + 1, count: phases.length })}`) : null),
     el("p", { class: "times" },
-       el("span", {}, "In phase ", el("strong", { id: "phase-elapsed" })),
+       el("span", {}, `${t("session.in_phase")} `, el("strong", { id: "phase-elapsed" })),
        el("strong", { id: "phase-remaining" }),
-       el("span", { class: "hint" }, "Session ", el("span", { id: "session-elapsed" }))),
+       el("span", { class: "hint" }, `${t("session.session_time")} `, el("span", { id: "session-elapsed" }))),
     phases.length ? timeline(phases, session.phase.index) : null,
     el("div", { class: "row controls" },
-       el("button", { type: "button", onclick: () => act("POST", "/api/session/previous") }, "Previous phase"),
+       el("button", { type: "button", onclick: () => act("POST", "/api/session/previous") }, t("session.previous")),
        session.paused
-         ? el("button", { type: "button", class: "primary", onclick: () => act("POST", "/api/session/resume") }, "Resume")
-         : el("button", { type: "button", onclick: () => act("POST", "/api/session/pause") }, "Pause"),
-       el("button", { type: "button", onclick: () => act("POST", "/api/session/next") }, "Next phase"),
-       el("button", { type: "button", onclick: () => act("POST", "/api/session/extend", { duration: "5m" }, "Phase extended by 5 minutes") }, "+5 min"),
-       el("button", { type: "button", onclick: () => act("POST", "/api/session/extend", { duration: "15m" }, "Phase extended by 15 minutes") }, "+15 min"),
-       el("button", { type: "button", class: "danger", onclick: () => confirmStop(act) }, "Stop…")));
+         ? el("button", { type: "button", class: "primary", onclick: () => act("POST", "/api/session/resume") }, t("session.resume"))
+         : el("button", { type: "button", onclick: () => act("POST", "/api/session/pause") }, t("session.pause")),
+       el("button", { type: "button", onclick: () => act("POST", "/api/session/next") }, t("session.next")),
+       [5, 15].map((minutes) => el("button", { type: "button", onclick: () => act("POST", "/api/session/extend",
+         { duration: `${minutes}m` }, t("session.extended", { length: length(minutes * 60) })) },
+         t("session.extend", { minutes }))),
+       el("button", { type: "button", class: "danger", onclick: () => confirmStop(act) }, t("session.stop"))));
 }
 
 function timeline(phases, index) {
-  return el("ol", { class: "timeline", "aria-label": "Phases" }, phases.map((phase, i) => el("li", {
+  return el("ol", { class: "timeline", "aria-label": t("session.phases") }, phases.map((phase, i) => el("li", {
     class: i < index ? "past" : i === index ? "now" : "next",
     "aria-current": i === index ? "step" : null,
     style: { flexGrow: String(phase.duration_s ?? OPEN_PHASE_S) },
@@ -93,27 +98,28 @@ function timeline(phases, index) {
 function confirmStop(act) {
   const dialog = $("confirm-stop");
   dialog.returnValue = "";
-  dialog.onclose = () => { if (dialog.returnValue === "stop") act("POST", "/api/session/stop", undefined, "Session stopped"); };
+  dialog.onclose = () => { if (dialog.returnValue === "stop") act("POST", "/api/session/stop", undefined, t("session.stopped")); };
   dialog.showModal();
 }
 
 function startScreen(act) {
-  const box = el("div", { class: "start" }, el("p", {}, "No session is running. Presets and the controls below work without one."));
+  const box = el("div", { class: "start" }, el("p", {}, t("session.none")));
   const list = el("ul", { class: "profiles" });
   box.append(list);
   loadProfiles().then((found) => {
     if (!Array.isArray(found)) {
       list.replaceWith(el("p", { class: "hint" }, found.status === 404
-        ? "Sessions are not available on this room yet." : `The profiles could not be loaded: ${found.message}`));
+        ? t("session.unavailable") : t("session.profiles_failed", { message: found.message })));
       return;
     }
     list.replaceChildren(...found.map((p) => el("li", {},
       el("div", {},
         el("h3", {}, p.name),
-        el("p", { class: "hint" }, `${p.planned_s === null ? "open-ended" : length(p.planned_s)} · ${p.phases.length} phases`),
+        el("p", { class: "hint" }, t("session.profile_summary", { length: length(p.planned_s), count: p.phases.length })),
         el("p", { class: "phases" }, p.phases.map((ph) => `${ph.name} ${length(ph.duration_s)}`).join(" · "))),
-      el("button", { type: "button", class: "primary", "aria-label": `Start ${p.name}`,
-                     onclick: () => act("POST", "/api/session", { profile: p.id }, `${p.name} started`) }, "Start"))));
+      el("button", { type: "button", class: "primary", "aria-label": t("session.start_aria", { name: p.name }),
+                     onclick: () => act("POST", "/api/session", { profile: p.id }, t("session.started", { name: p.name })) },
+         t("session.start")))));
   });
   return box;
 }

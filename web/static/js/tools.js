@@ -1,11 +1,13 @@
 // The clinic tools: behind the admin PIN, the session profiles — list, copy, delete, and an editor whose
 // fields carry the dotted path the server names in its errors (form.js), so each problem shows next to
 // its field — and the room's presets (presets.js). A scene can be previewed in the room; closing the
-// tools ends the preview.
+// tools ends the preview. Above the admin login, this tablet's language (no PIN needed: it changes nothing
+// in the room).
 
 import { api, useAdminCsrf } from "./api.js";
 import { $, el, toast } from "./dom.js";
 import { choice, field, lightRow, showProblems } from "./form.js";
+import { chooseLanguage, chosenLanguage, knownLanguages, t, useLanguage } from "./i18n.js";
 import { presetList } from "./presets.js";
 
 let draft = null;      // the profile being edited, as its file says it
@@ -15,6 +17,11 @@ let room = null;       // the lights, groups and profile kinds to choose from
 export function wireTools() {
   $("tools-open").addEventListener("click", openTools);
   $("tools-close").addEventListener("click", () => $("tools").close());
+  $("language").addEventListener("change", async (event) => {
+    chooseLanguage(event.target.value);
+    if (await useLanguage(document.documentElement.dataset.roomLanguage)) document.dispatchEvent(new Event("language"));
+    languageChoice();
+  });
   $("tools").addEventListener("close", () => api("DELETE", "/api/admin/preview").catch(() => {}));
   $("admin-login").addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -25,12 +32,20 @@ export function wireTools() {
       showList();
     } catch (error) {
       $("admin-pin").value = "";
-      $("tools-message").textContent = error.status === 401 ? "That admin PIN is not right." : error.message;
+      $("tools-message").textContent = error.status === 401 ? t("tools.wrong_pin") : error.message;
     }
   });
 }
 
+/** The tablet's own language, or the room's (the first choice). */
+function languageChoice() {
+  $("language").replaceChildren(el("option", { value: "" }, t("tools.room_language")),
+    ...Object.entries(knownLanguages()).map(([tag, name]) => el("option", { value: tag }, name)));
+  $("language").value = chosenLanguage();
+}
+
 async function openTools() {
+  languageChoice();
   $("tools").showModal();
   $("tools-message").textContent = "";
   const state = await api("GET", "/api/admin/login").catch(() => ({ authenticated: false }));
