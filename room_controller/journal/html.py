@@ -126,11 +126,11 @@ def timeline_svg(report: dict, end_s: float, t: Translator | None = None) -> str
     step = next(s for s in (300, 900, 1800, 3600, 7200) if span / s <= 9)
     for at in range(0, int(span) + 1, step):
         x = LEFT + at * scale
-        out.append(f'<line class=grid x1="{x:.1f}" y1="{AXIS - 6}" x2="{x:.1f}" y2="{height}"/>'
+        out.append(f'<line class="grid" x1="{x:.1f}" y1="{AXIS - 6}" x2="{x:.1f}" y2="{height}"/>'
                    f'<text x="{x:.1f}" y="{AXIS - 10}" text-anchor="middle">{clock_text(at)[:-3]}</text>')
     for i, (name, key, shape, colour) in enumerate(LANES):
         y = AXIS + GAP + i * (LANE + GAP)
-        out.append(f'<text class=lane x="6" y="{y + LANE * 0.68:.1f}">{escape(t(key))}</text>')
+        out.append(f'<text class="lane" x="6" y="{y + LANE * 0.68:.1f}">{escape(t(key))}</text>')
         for item in report[name]:
             out.append(_span(item, name, y, scale, end_s, colour) if shape == "span" else
                        _point(item, name, y, scale, colour))
@@ -142,7 +142,7 @@ def _span(item: dict, name: str, y: float, scale: float, end_s: float, colour: s
     start, stop = item["start_s"], item["end_s"] if item["end_s"] is not None else end_s
     x, w = LEFT + start * scale, max(1.0, (stop - start) * scale)
     label = escape(_fit(item["name"], w - 8))
-    return (f'<g class=span data-kind="{name}" data-name="{escape(item["name"])}" data-start-s="{start:g}" '
+    return (f'<g class="span" data-kind="{name}" data-name="{escape(item["name"])}" data-start-s="{start:g}" '
             f'data-end-s="{stop:g}"><title>{escape(item["name"])} {clock_text(start)}–{clock_text(stop)}</title>'
             f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{LANE}" fill="{colour}" rx="3"/>'
             + (f'<text x="{x + 4:.1f}" y="{y + LANE * 0.68:.1f}">{label}</text>' if w > 30 else "") + "</g>")

@@ -1,6 +1,7 @@
 """The printable report: a session on a test clock, then its HTML page over HTTP — every journal event in the
-table, and a timeline picture whose shapes are exactly the journal's phases, presets, tracks, notes and
-reminders. Notes corrected after the session keep their original; the label is the clinic's to change."""
+table, in words, and a timeline picture whose shapes are exactly the journal's phases, presets, tracks, notes
+and reminders; a summary on top. Notes corrected after the session keep their original; the label is the
+clinic's to change."""
 
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ class Table(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         if tag == "tr" and dict(attrs).get("data-event"):
-            self.rows.append((int(dict(attrs)["data-event"]), []))
+            self.rows.append((int(dict(attrs)["data-event"]), [dict(attrs)["data-kind"]]))
         elif tag == "td" and self.rows:
             self._cell = []
 
@@ -108,8 +109,16 @@ def test_the_html_report_shows_every_event_and_a_timeline_that_matches_the_journ
     table = Table()
     table.feed(r.text)
     assert [event_id for event_id, _ in table.rows] == [row.id for row in rows]
-    assert [cells[2] for _, cells in table.rows] == [row.kind for row in rows]
-    assert ("note", "text=client resting") in {(cells[2], cells[3]) for _, cells in table.rows}
+    assert [cells[0] for _, cells in table.rows] == [row.kind for row in rows]
+    said = {kind: text for _, (kind, _, _, text) in table.rows}
+    assert said["note"] == "Note: client resting"
+    assert said["session_started"] == "Session started: Ketamine, about 1 hour"
+    assert said["phase_entered"] == "Phase Journey began (planned 30 min)"   # the last of three
+    assert (said["preset_on"], said["preset_off"]) == ("Calm on", "Calm released")
+    assert said["track_started"] == "Track: Arrival & breath"
+    assert said["session_stopped"] == "Session ended after 30 min"
+    assert not any("=" in text or "/" in text or "_" in text for _, (_, _, _, text) in table.rows)
+    assert "recovered" not in r.text and "phase_entered" not in r.text.split("<tbody>")[-1].replace('data-kind="phase_entered"', "")
 
     shapes = picture(r.text)
     assert shapes["phases"] == spans(rows, "phase_entered", ("phase_entered", "session_stopped"), "name") == [
@@ -119,7 +128,25 @@ def test_the_html_report_shows_every_event_and_a_timeline_that_matches_the_journ
     assert shapes["notes"] == [("client resting", 300.0)]
     assert shapes["reminders"] == [(row.data["text"], row.session_s) for row in rows if row.kind == "reminder_shown"] \
         == [("Dose when the client is ready", 480.0), ("Check vitals", 1500.0)]
-    assert "<h1>Session {} · K-3</h1>".format(session_id) in r.text
+    assert "<h1>Session report · K-3</h1>" in r.text and f"<dd>#{session_id}</dd>" in r.text
+
+
+def test_the_summary_says_phases_presets_music_notes_reminders_and_the_dose(session_done):
+    app, base, session_id = session_done
+    page = requests.get(f"{base}/api/sessions/{session_id}/report?format=html", headers=AUTH).text
+    summary = page[page.index("<h2>Summary</h2>"):page.index("<h2>Timeline</h2>")]
+    report = requests.get(f"{base}/api/sessions/{session_id}/report", headers=AUTH).json()
+    assert [(p["name"], p["planned_s"]) for p in report["phases"]] == [("Arrival", 600.0), ("Onset", 600.0),
+                                                                       ("Journey", 1800.0)]
+    assert summary.count("<tr data-phase>") == 3 and "<td class=t>10 min</td><td class=t>10 min</td>" in summary
+    assert report["presets_used"] == [{"name": "calm", "times": 1, "seconds": 240.0}]
+    assert "Calm: 1×, 4 min in all" in summary
+    assert "Tracks played: 1, 29 min in all" in summary and "Arrival &amp; breath" in summary
+    assert "client resting" in summary
+    reminders = [(r["text"], r["acknowledged_s"]) for r in report["reminders"]]
+    assert reminders == [("Dose when the client is ready", 1500.0), ("Check vitals", 1500.0)]
+    assert summary.count("done at ") == 2 and "not acknowledged" not in summary
+    assert report["dose"] is None and "<p data-dose>Not recorded.</p>" in summary   # no music in this room
 
 
 def test_notes_are_corrected_with_the_original_kept_and_the_label_is_the_clinics(session_done):
@@ -144,6 +171,6 @@ def test_notes_are_corrected_with_the_original_kept_and_the_label_is_the_clinics
     assert report["session"]["label"] == "K-3b"
     assert [(n["text"], n["original"]) for n in report["notes"]] == [("client resting, eyes closed", "client resting")]
     page = requests.get(f"{base}/api/sessions/{session_id}/report?format=html", headers=AUTH).text
-    assert "client resting, eyes closed <span class=edited>(edited; first written: client resting)</span>" in page
+    assert "client resting, eyes closed <span class=edited>(corrected; first written: client resting)</span>" in page
     assert requests.get(f"{base}/api/sessions/999/report?format=html", headers=AUTH).status_code == 404
     assert requests.get(f"{base}/api/sessions/{session_id}/report?format=pdf", headers=AUTH).status_code == 422
