@@ -11,6 +11,7 @@ import { wireTools } from "./tools.js";
 import { nameLights, showPicture } from "./picture.js";
 import { bindSlider, renderDose, renderLights, renderMusic } from "./setting.js";
 import { renderReminders, renderSession, tick } from "./session.js";
+import { renderVitals, wireVitals } from "./vitals.js";
 
 const HOLD_MS = 1000;
 const RELEASE_AFTER_MS = 1000;
@@ -39,6 +40,7 @@ function render(state) {
   renderPreset(state);
   renderSession(state.session, act);
   renderReminders(state.session, act);
+  renderVitals(state, act);
   renderLights(state, act);
   nameLights(state);
   renderMusic(state.audio ?? {}, Boolean(state.session));
@@ -112,6 +114,7 @@ function wire() {
   new ResizeObserver(() => document.body.style.setProperty("--dock-height", `${dock.offsetHeight}px`)).observe(dock);
   wireTools();
   wirePast();
+  wireVitals(act);
   setInterval(tick, 1000);
 }
 
