@@ -1,6 +1,6 @@
 """Every figure of "How it holds up", with one command: a table beside the targets, and bench/results/run.json.
 
-    python bench/run.py [--quick] [--only calm,button,fades,footprint,growth,recovery,outage]
+    python bench/run.py [--quick] [--only calm,button,fades,footprint,growth,recovery,outage,load]
 
 Everything runs on loopback: a private mosquitto, `room-controller serve` as its own process (as on a room
 computer), a separate MQTT subscriber standing in for the devices, and client processes for the panels.
@@ -518,10 +518,11 @@ def outage(res: Results, tmp: Path, broker: Broker, down: float) -> None:
     res.add(f"broker down {down:g} s mid-fade, back -> every light told again", f"{right:.2f} s", "< 2 s", right < 2)
 
 
-SECTIONS = ("calm", "fades", "footprint", "growth", "recovery", "outage")
+SECTIONS = ("calm", "fades", "footprint", "growth", "recovery", "outage", "load")
 
 
 def main() -> None:
+    import load as http_load   # bench/load.py (it imports this module's helpers, so not at the top)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small counts: check that the bench runs")
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated: {', '.join(SECTIONS)}")
@@ -544,7 +545,8 @@ def main() -> None:
                     ("footprint", lambda d: footprint(res, d, broker, 5 if q else 60)),
                     ("growth", lambda d: growth(res, d, broker, 1.5 if q else 8)),
                     ("recovery", lambda d: recovery(res, d, broker, 2 if q else 5)),
-                    ("outage", lambda d: outage(res, d, broker, 3 if q else 30))):
+                    ("outage", lambda d: outage(res, d, broker, 3 if q else 30)),
+                    ("load", lambda d: http_load.run(res, d, broker, list(http_load.LOADS), 20 if q else 200))):
                 if name in only:
                     print(f"{name}:", flush=True)
                     folder = Path(tmp) / name
