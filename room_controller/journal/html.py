@@ -132,18 +132,19 @@ def timeline_svg(report: dict, end_s: float, t: Translator | None = None) -> str
         y = AXIS + GAP + i * (LANE + GAP)
         out.append(f'<text class="lane" x="6" y="{y + LANE * 0.68:.1f}">{escape(t(key))}</text>')
         for item in report[name]:
-            out.append(_span(item, name, y, scale, end_s, colour) if shape == "span" else
+            shown = words.preset_name(t, item["name"]) if name == "presets" else item.get("name")
+            out.append(_span(item, shown, name, y, scale, end_s, colour) if shape == "span" else
                        _point(item, name, y, scale, colour))
     out.append("</svg>")
     return "".join(out)
 
 
-def _span(item: dict, name: str, y: float, scale: float, end_s: float, colour: str) -> str:
+def _span(item: dict, shown: str, name: str, y: float, scale: float, end_s: float, colour: str) -> str:
     start, stop = item["start_s"], item["end_s"] if item["end_s"] is not None else end_s
     x, w = LEFT + start * scale, max(1.0, (stop - start) * scale)
-    label = escape(_fit(item["name"], w - 8))
+    label = escape(_fit(shown, w - 8))
     return (f'<g class="span" data-kind="{name}" data-name="{escape(item["name"])}" data-start-s="{start:g}" '
-            f'data-end-s="{stop:g}"><title>{escape(item["name"])} {clock_text(start)}–{clock_text(stop)}</title>'
+            f'data-end-s="{stop:g}"><title>{escape(shown)} {clock_text(start)}–{clock_text(stop)}</title>'
             f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{LANE}" fill="{colour}" rx="3"/>'
             + (f'<text x="{x + 4:.1f}" y="{y + LANE * 0.68:.1f}">{label}</text>' if w > 30 else "") + "</g>")
 
