@@ -89,6 +89,8 @@ class SessionRunner:
         self.session = Session(session_id, profile, label, tl.SessionClock(0.0, now), timeline)
         self.room.emit("session_started", profile=profile.id, name=profile.name, label=label,
                        timeline=asdict(timeline))
+        if self.room.music is not None:
+            self.room.music.reset_dose()   # the sound dose is this client's, from their session's start
         self._tick()
         return {"session": session_id}
 
@@ -140,7 +142,9 @@ class SessionRunner:
 
     def stop(self) -> dict:
         session = self._running()
-        self.room.emit("session_stopped", elapsed_s=round(session.elapsed(self.clock.monotonic()), 1))
+        dose = self.room.music.snapshot().get("dose") if self.room.music is not None else None
+        self.room.emit("session_stopped", elapsed_s=round(session.elapsed(self.clock.monotonic()), 1),
+                       **({"dose": dose["percent"]} if dose else {}))
         self.journal.end_session(session.id, self.clock.wall())
         self.session = None
         if self._timer:
@@ -307,6 +311,8 @@ class SessionRunner:
         self._reminder_ids = max(reminders, default=0)
         self.room.emit("session_recovered", gap_s=round(gap, 1), elapsed_s=round(elapsed, 1), paused=paused,
                        preset=preset)
+        if self.room.music is not None:   # the dose goes on from the last step the journal has
+            self.room.music.reset_dose(max([r.data["dose"] for r in events if r.kind == "dose_step"], default=0.0))
         volume, under_preset = chosen_volume(events)
         music = self.room.music if volume is not None else None
         if music is not None:
