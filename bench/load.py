@@ -97,8 +97,8 @@ def hold(host: str, port: int, count: int, first: bytes, more: bytes | None, eve
 
 def chunk_line(host: str, port: int, count: int, stop) -> None:
     """`count` connections, each sending a chunk-size line that never ends, as fast as they can."""
-    head = (b"POST /api/notes HTTP/1.1\r\nHost: room\r\nContent-Type: application/json\r\n"
-            b"Transfer-Encoding: chunked\r\n\r\n")
+    head = (f"POST /api/notes HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+            f"Transfer-Encoding: chunked\r\n\r\n").encode()
     socks: list[socket.socket | None] = [None] * count
     while not stop.is_set():
         for i, sock in enumerate(socks):
@@ -126,10 +126,11 @@ def nested(base: str, stop) -> None:
 def start_load(name: str, base: str, stop) -> list[multiprocessing.Process]:
     host, port = base.removeprefix("http://").split(":")
     port = int(port)
-    stream = f"GET /api/events HTTP/1.1\r\nHost: room\r\nAuthorization: {AUTH['Authorization']}\r\n\r\n".encode()
+    start = f"HTTP/1.1\r\nHost: {host}:{port}\r\n"   # the address it was reached by, as a browser sends it
+    stream = f"GET /api/events {start}Authorization: {AUTH['Authorization']}\r\n\r\n".encode()
     targets = {
         "none": [],
-        "slow": [(hold, (host, port, 200, b"GET /api/state HTTP/1.1\r\nHost: room\r\n", b"X-Slow: 1\r\n", 5.0))],
+        "slow": [(hold, (host, port, 200, f"GET /api/state {start}".encode(), b"X-Slow: 1\r\n", 5.0))],
         "streams": [(hold, (host, port, 300, stream, None, 0.0))],
         "chunk": [(chunk_line, (host, port, 2))],
         "nested": [(nested, (base,))] * 4,

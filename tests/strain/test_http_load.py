@@ -42,6 +42,12 @@ def address(base: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def request(base: str, head: str) -> bytes:
+    """The start of a request as a browser sends it (Host is the address it was reached by)."""
+    host, port = address(base)
+    return f"{head}\r\nHost: {host}:{port}\r\n".encode()
+
+
 def calm_from_a_new_client(base: str, lamp: Capture) -> None:
     """Log in with the PIN on a new connection, press calm with the CSRF token, see the lamp get calm; then
     release, so that the next press is a change again."""
@@ -104,7 +110,7 @@ def test_calm_gets_through_200_slow_connections_and_each_is_closed_at_its_deadli
     """A partial request each, a header line now and then (slowloris): the server keeps accepting, calm
     from a new client gets through every time, and every slow connection is closed unanswered."""
     base = quick_deadline
-    with connections(base, 200, b"GET /api/state HTTP/1.1\r\nHost: room\r\n") as slow:
+    with connections(base, 200, request(base, "GET /api/state HTTP/1.1")) as slow:
         for round_ in range(3):
             calm_from_a_new_client(base, lamp)
             for sock in slow:
@@ -120,7 +126,7 @@ def test_over_the_overall_limit_the_longest_waiting_connection_is_closed(tmp_pat
     app = serve(tmp_path, broker, room_id, max_connections=16)
     base = f"http://127.0.0.1:{app.web.port}"
     try:
-        with connections(base, 40, b"GET /api/state HTTP/1.1\r\nHost: room\r\n") as slow:
+        with connections(base, 40, request(base, "GET /api/state HTTP/1.1")) as slow:
             calm_from_a_new_client(base, lamp)
             open_ = [sock for sock in slow if not closed_by_server(sock)]
             assert len(open_) < 16 and open_ == slow[-len(open_):]   # the newest stay
@@ -134,7 +140,7 @@ def errors(caplog) -> list[logging.LogRecord]:
 
 def test_a_request_that_trickles_in_is_closed_at_its_deadline(quick_deadline):
     """However often a header line comes, the request must be whole within web.request_timeout."""
-    with connections(quick_deadline, 1, b"GET /api/state HTTP/1.1\r\nHost: room\r\n") as (sock,):
+    with connections(quick_deadline, 1, request(quick_deadline, "GET /api/state HTTP/1.1")) as (sock,):
         for n in range(100):   # a header line every 0.1 s keeps the connection active, for 10 s at most
             try:
                 sock.sendall(f"X-Slow-{n}: 1\r\n".encode())
@@ -153,14 +159,14 @@ def test_calm_gets_through_300_held_event_streams(served, lamp, caplog):
     from a new client at the same address gets through, and another device can still follow live."""
     login = requests.post(f"{served.base}/api/login", json={"pin": PIN}, timeout=10)
     cookie = login.cookies["room_panel"]
-    ask = f"GET /api/events HTTP/1.1\r\nHost: room\r\nCookie: room_panel={cookie}\r\n\r\n".encode()
+    ask = request(served.base, "GET /api/events HTTP/1.1") + f"Cookie: room_panel={cookie}\r\n\r\n".encode()
     streams = served.app.flask.extensions["event_streams"]
     with connections(served.base, 300, ask) as held:
         calm_from_a_new_client(served.base, lamp)
         assert streams.count <= DEFAULTS.max_event_streams_per_login
         with socket.create_connection(address(served.base), 10, ("127.0.0.2", 0)) as other:   # another device
-            other.sendall(f"GET /api/events HTTP/1.1\r\nHost: room\r\n"
-                          f"Authorization: {AUTH['Authorization']}\r\n\r\n".encode())
+            other.sendall(request(served.base, "GET /api/events HTTP/1.1")
+                          + f"Authorization: {AUTH['Authorization']}\r\n\r\n".encode())
             assert status(other) == 200
         calm_from_a_new_client(served.base, lamp)
         answers = [status(sock) for sock in held]
@@ -185,8 +191,8 @@ def status(sock: socket.socket) -> int | None:
 
 
 def test_an_unterminated_chunk_size_line_is_refused_and_calm_gets_through(served, lamp, caplog):
-    head = (b"POST /api/notes HTTP/1.1\r\nHost: room\r\nContent-Type: application/json\r\n"
-            b"Authorization: " + AUTH["Authorization"].encode() + b"\r\nTransfer-Encoding: chunked\r\n\r\n")
+    head = request(served.base, "POST /api/notes HTTP/1.1") + (b"Content-Type: application/json\r\n"
+                                                                b"Transfer-Encoding: chunked\r\n\r\n")
     with connections(served.base, 2, head) as pair:
         for _ in range(64):   # 64 KiB of chunk size, in 1 KiB pieces, and never a line end
             for sock in pair:
