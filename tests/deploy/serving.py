@@ -14,6 +14,7 @@ import yaml
 from tests.broker import free_port
 from tests.rooms import write_room
 
+ROOT = Path(__file__).resolve().parents[2]
 PIN = "246813"
 TOKEN = "test-token-0123456789"
 LIGHTS = [{"id": "ceiling", "profile": "zigbee2mqtt", "device": "Ceiling"},
@@ -21,8 +22,10 @@ LIGHTS = [{"id": "ceiling", "profile": "zigbee2mqtt", "device": "Ceiling"},
 
 
 def room_file(tmp_path: Path, broker, room_id: str, **web) -> tuple[Path, int]:
-    """A room with lights of two built-in families (found in the package's data), on a free loopback port."""
-    path = write_room(tmp_path, broker, room_id, LIGHTS)
+    """A room as install.sh sets one up: lights of two built-in families (found in the package's data), the
+    shipped session profiles and demo playlists, the panel on a free loopback port."""
+    path = write_room(tmp_path, broker, room_id, LIGHTS, profiles_dir=str(ROOT / "deploy" / "profiles"),
+                      playlists_dir=str(ROOT / "playlists"))
     data = yaml.safe_load(path.read_text())
     port = free_port()
     data["web"].update({"port": port, "pin": PIN, "api_token": TOKEN, **web})
