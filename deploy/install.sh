@@ -74,9 +74,9 @@ install -m 0644 "$src/deploy/room-controller.service" /etc/systemd/system/room-c
 host="$(hostname)"
 addresses="$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -v ':' | grep . | paste -sd, - | sed 's/,/, /g')"
 sites="${ROOM_SITES:-$host.local, $host${addresses:+, $addresses}}"
-names="$(echo "$sites" | tr ',' '\n' | tr -d ' ' | grep -v '^[0-9.]*$' | grep .)"
+names="$(echo "$sites" | tr ',' '\n' | tr -d ' ' | grep .)"
 install -d -m 0750 -o root -g caddy /etc/caddy/room-ca
-# shellcheck disable=SC2086   # one argument per name
+# shellcheck disable=SC2086   # one argument per name or address
 "$src/deploy/tls/make-ca.sh" /etc/caddy/room-ca "Therapy room $host" $names > "$build/fingerprint"
 chgrp caddy /etc/caddy/room-ca/room-ca.key
 [ ! -f /etc/caddy/Caddyfile ] || [ -f /etc/caddy/Caddyfile.before-room-controller ] ||

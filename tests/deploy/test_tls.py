@@ -143,10 +143,17 @@ def test_only_a_proxy_on_this_computer_is_trusted(address):
 
 def test_the_room_ca_is_made_once_and_its_key_kept_from_others(tmp_path):
     """Tablets trust the CA: an update (install.sh again) must never replace it."""
-    make = [str(ROOT / "deploy" / "tls" / "make-ca.sh"), str(tmp_path), "Therapy room test CA", "room-1.local"]
+    make = [str(ROOT / "deploy" / "tls" / "make-ca.sh"), str(tmp_path), "Therapy room test CA", "room-1.local",
+            "100.64.0.7"]
     first = subprocess.run(make, check=True, capture_output=True, text=True).stdout
     cert = (tmp_path / "room-ca.crt").read_bytes()
     again = subprocess.run(make, check=True, capture_output=True, text=True).stdout
     assert (tmp_path / "room-ca.crt").read_bytes() == cert and again == first
     assert first.startswith("sha256 Fingerprint=") or first.startswith("SHA256 Fingerprint=")
     assert (tmp_path / "room-ca.key").stat().st_mode & 0o777 == 0o640
+    text = subprocess.run(["openssl", "x509", "-in", str(tmp_path / "room-ca.crt"), "-noout", "-ext", "nameConstraints"],
+                          check=True, capture_output=True, text=True).stdout
+    # the names and addresses given (this one outside the private ranges), .local, loopback, the private ranges
+    for permitted in ("DNS:room-1.local", "IP:100.64.0.7/255.255.255.255", "DNS:local", "IP:127.0.0.0/255.0.0.0",
+                      "IP:192.168.0.0/255.255.0.0"):
+        assert permitted in text
