@@ -216,7 +216,7 @@ BODY_ROUTES_PROBE = {"name": "calm", "light_id": "ceiling", "session_id": "1", "
 
 def body_routes(base: str) -> list[tuple[str, str]]:
     spec = requests.get(f"{base}/api/openapi.json", timeout=10).json()
-    routes = [(method, re.sub(r"\{(\w+)\}", lambda m: BODY_ROUTES_PROBE[m.group(1)], path))
+    routes = [(method, re.sub(r"\{(\w+)\}", lambda m: BODY_ROUTES_PROBE.get(m.group(1), "1"), path))
               for path, operations in spec["paths"].items() for method, operation in operations.items()
               if "requestBody" in operation]
     assert ("post", "/api/login") in routes and len(routes) >= 10
