@@ -27,8 +27,9 @@ def correct(room: "Room", body: Values, event_id: int) -> dict:
     return room.loop.call(room.vitals.correct, event_id, body)
 
 
-def seen(room: "Room", notice_id: int) -> dict:
-    return room.loop.call(room.vitals.seen, notice_id)
+def seen(room: "Room", event_id: int) -> dict:
+    """A notice is named by the event that raised it."""
+    return room.loop.call(room.vitals.seen, event_id)
 
 
 def session_vitals(room: "Room", session_id: int) -> dict:

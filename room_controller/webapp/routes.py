@@ -381,7 +381,7 @@ ROUTES: list[Route] = [
           "session; a limit crossed is a notice, the room changes nothing", body=VitalsEntry, status=201),
     Route("PATCH", "/api/vitals/<int:event_id>", vitals.correct, "Correct a reading (journaled; the original "
           "is kept)", body=VitalsValues),
-    Route("POST", "/api/vitals/notices/<int:notice_id>/seen", vitals.seen, "The therapist has seen a notice"),
+    Route("POST", "/api/vitals/notices/<int:event_id>/seen", vitals.seen, "The therapist has seen a notice"),
     Route("GET", "/api/sessions/<int:session_id>/vitals", vitals.session_vitals, "A session's readings, "
           "stored pulse and notices"),
     Route("GET", "/api/admin/sessions/<int:session_id>/vitals", vitals.export,
