@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from room_controller import yamlfile
+from room_controller import i18n, yamlfile
 from room_controller.audio.settings import AudioSettings, MusicSpec
 from room_controller.buttons import ButtonMapping
 from room_controller.fields import Colour, Duration, Identifier, Kelvin, Percent
@@ -87,6 +87,13 @@ IDLE_SCENE = {"brightness": 40, "kelvin": 2700, "transition": "1m"}
 class RoomInfo(Model):
     id: Identifier
     name: str = ""
+    language: str = Field("en", description="BCP 47 tag of the room's language (de, nl, en-AU, pt-BR): the panel, "
+                                            "the report; a tablet may choose its own")
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        return i18n.check_tag(value)
 
 
 class MqttSettings(Model):

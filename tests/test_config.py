@@ -132,8 +132,11 @@ def test_light_capability_override_is_validated(tmp_path):
 
 
 def test_check_command_prints_problems_and_exits_2(tmp_path, capsys):
-    bad = write(tmp_path, "room: {id: r1}\nlights:\n  - {id: a, profile: nope, device: A}\n")
-    good = ROOT / "deploy" / "room.example.yaml"
+    bad = write(tmp_path, "room: {id: r1}\nlights:\n  - {id: a, profile: nope, device: A}\n", "bad.yaml")
+    good = tmp_path / "room.yaml"   # the example, with the folders it names where this checkout has them
+    good.write_text((ROOT / "deploy" / "room.example.yaml").read_text()
+                    .replace("/etc/room-controller/profiles", str(ROOT / "deploy" / "profiles"))
+                    .replace("/var/lib/room-controller/playlists", str(ROOT / "playlists")))
     assert main(["check", str(good)]) == 0
     assert main(["check", str(good), str(bad)]) == 2
     out = capsys.readouterr().out.splitlines()

@@ -160,7 +160,7 @@ class Room:
     def _build_snapshot(self) -> dict:
         music = self.music.snapshot() if self.music else {"playing": False, "track": None, "volume": 0}
         return {
-            "room": {"id": self.config.room.id, "name": self.config.room.name},
+            "room": {"id": self.config.room.id, "name": self.config.room.name, "language": self.config.room.language},
             "session": self.session.snapshot(),
             "preset": self.preset.name if self.preset else None,
             "follow_phase": {"lights": not self.manual, "volume": music.get("volume_source", "phase") == "phase"},

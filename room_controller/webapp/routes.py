@@ -12,7 +12,7 @@ from typing import Any, Callable, Literal, get_args
 
 from pydantic import Field, model_validator
 
-from room_controller import roomfile
+from room_controller import i18n, roomfile
 from room_controller.config import BUILTIN_PRESETS, LightScene, LightSetting, RoomConfig
 from room_controller.core.errors import Conflict, Invalid, NotFound
 from room_controller.core.room import Room
@@ -190,9 +190,13 @@ def sessions(room: Room) -> list[dict]:
         return reader.sessions()
 
 
-def session_report(room: Room, session_id: int, format: str = "json") -> Any:
+def session_report(room: Room, session_id: int, format: str = "json", lang: str | None = None) -> Any:
     if format not in ("json", "csv", "html"):
         raise Invalid("format is json, csv or html")
+    try:
+        language = i18n.check_tag(lang) if lang else room.config.room.language
+    except ValueError as exc:
+        raise Invalid(f"lang: {exc}") from None
     with room.journal.reader() as reader:
         session = reader.session(session_id)
         if session is None:
@@ -201,7 +205,8 @@ def session_report(room: Room, session_id: int, format: str = "json") -> Any:
     if format == "csv":
         return Reply(report.to_csv(rows).encode(), "text/csv")
     if format == "html":
-        return Reply(html.render(report.build(session, rows), rows, room.config.room.name).encode(), "text/html")
+        return Reply(html.render(report.build(session, rows), rows, room.config.room.name, language).encode(),
+                     "text/html")
     return report.build(session, rows)
 
 
@@ -347,7 +352,8 @@ ROUTES: list[Route] = [
     Route("POST", "/api/audio/next", next_track, "Crossfade to the next track"),
     Route("GET", "/api/sessions", sessions, "Past and running sessions"),
     Route("GET", "/api/sessions/<int:session_id>/report", session_report,
-          "What happened when: json, csv, or a printable html page with a timeline", query=("format",)),
+          "What happened when: json, csv, or a printable html page with a timeline (in `lang`, else the "
+          "room's language)", query=("format", "lang")),
     Route("PATCH", "/api/sessions/<int:session_id>", patch_session_record, "Change a session's label",
           body=SessionPatch),
     Route("PATCH", "/api/sessions/<int:session_id>/notes/<int:event_id>", edit_note,

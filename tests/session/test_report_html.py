@@ -174,3 +174,14 @@ def test_notes_are_corrected_with_the_original_kept_and_the_label_is_the_clinics
     assert "client resting, eyes closed <span class=edited>(corrected; first written: client resting)</span>" in page
     assert requests.get(f"{base}/api/sessions/999/report?format=html", headers=AUTH).status_code == 404
     assert requests.get(f"{base}/api/sessions/{session_id}/report?format=pdf", headers=AUTH).status_code == 422
+
+
+def test_the_report_speaks_the_rooms_language_unless_asked_for_another(session_done):
+    app, base, session_id = session_done
+    url = f"{base}/api/sessions/{session_id}/report?format=html"
+    assert "<html lang=en" in requests.get(url, headers=AUTH).text        # the room's language: English here
+    german = requests.get(f"{url}&lang=de", headers=AUTH).text
+    assert "<html lang=de" in german and "Sitzung beendet" in german
+    r = requests.get(f"{url}&lang=xx-nowhere", headers=AUTH)
+    assert r.status_code == 422 and r.json()["error"]["message"].startswith("lang: ")
+    assert app.room.snapshot()["room"]["language"] == "en"
