@@ -56,13 +56,15 @@ class Parser(HTTPRequestParser):
         body = self.body_rcv
         if not self.completed and isinstance(body, ChunkedReceiver) and (
                 len(body.control_line) > MAX_CHUNK_LINE or len(body.trailer) > MAX_HEADER):
-            self.error = BadRequest(f"a chunk-size line or trailer is longer than {MAX_CHUNK_LINE} bytes")
+            self.error = BadRequest(f"a chunk-size line is longer than {MAX_CHUNK_LINE} bytes or a trailer "
+                                    f"longer than {MAX_HEADER}")
             self.completed = True
         return consumed
 
 
 class Channel(HTTPChannel):
-    """One client connection: it notes when its current request began, for the request deadline."""
+    """One client connection: when its current request began (for the deadline), whether it has spoken,
+    and whether it is on probation (its client over its limit)."""
 
     parser_class = Parser
     started = 0.0   # monotonic time the request being read began
@@ -189,9 +191,11 @@ class Server(TcpWSGIServer):
                 self.newest.read_now()
 
     def _make_room(self, new: Channel) -> None:
-        """After an accept: over its client's limit, the new connection is on probation; over the overall
+        """After an accept: over its client's limit, the new connection is on probation (not the room's TLS
+        proxy's: every client comes through it, and it keeps limits per client of its own); over the overall
         limit, another one is closed."""
-        if len(self.clients.get(new.client, ())) > self.settings.max_connections_per_client:
+        if new.client != self.settings.trusted_proxy and \
+                len(self.clients.get(new.client, ())) > self.settings.max_connections_per_client:
             new.probation = True
         if len(self.active_channels) > self.settings.max_connections:
             self._close_one(max(self.clients.values(), key=len), new)

@@ -138,6 +138,18 @@ def errors(caplog) -> list[logging.LogRecord]:
     return [record for record in caplog.records if record.levelno >= logging.ERROR]
 
 
+def test_the_rooms_tls_proxy_is_not_held_to_one_clients_limit(tmp_path, broker, room_id):
+    """Every tablet comes through the proxy (web.trusted_proxy), from its one address."""
+    app = serve(tmp_path, broker, room_id, trusted_proxy="127.0.0.1")
+    base = f"http://127.0.0.1:{app.web.port}"
+    try:
+        count = DEFAULTS.max_connections_per_client + 8
+        with connections(base, count, request(base, "GET /api/health HTTP/1.1") + b"\r\n") as proxied:
+            assert [status(sock) for sock in proxied] == [200] * count
+    finally:
+        app.stop()
+
+
 def test_a_request_that_trickles_in_is_closed_at_its_deadline(quick_deadline):
     """However often a header line comes, the request must be whole within web.request_timeout."""
     with connections(quick_deadline, 1, request(quick_deadline, "GET /api/state HTTP/1.1")) as (sock,):
