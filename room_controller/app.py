@@ -15,6 +15,7 @@ from room_controller.config import RoomConfig
 from room_controller.core.loop import Loop
 from room_controller.audio.music import Music
 from room_controller.core.room import Room
+from room_controller.housekeeping import Housekeeping
 from room_controller.journal.store import Journal
 from room_controller.lighting.profiles import Catalogue
 from room_controller.mqtt import MqttLink
@@ -44,12 +45,15 @@ class App:
             on_connect=lambda: self.loop.submit(self.room.broker_connected),
             on_disconnect=lambda reason: self.loop.submit(self.room.broker_disconnected, reason),
             on_message=lambda topic, payload, retained: self.room.on_mqtt_message(topic, payload, retained),
+            on_error=lambda text: self.loop.submit(self._problem, "mqtt", text),
         )
+        self.loop.on_error = lambda text: self._problem("core", f"an error in the room core (see the log): {text}")
         self.music = Music(config.audio, config.playlists_dir, self.clock, self._music_event,
                            on_change=lambda: self.loop.submit(self.room.touch)) if audio else None
         self.room = Room(config, catalogue, self.loop, self.link.publish, self.journal,
                          load_profiles(config) if profiles is None else profiles, music=self.music,
                          config_file=config_file)
+        self.room.housekeeping = self.housekeeping = Housekeeping(self.room, config.retention_days)
         self.flask = create_app(self.room, config.web, routes)
         self.web = WebServer(self.flask, config.web.host, config.web.port, config.web.threads) if web else None
         self._started: list = []
@@ -57,6 +61,11 @@ class App:
     def _music_event(self, kind: str, data: dict) -> None:
         """The music thread's news (track started, file skipped, output failing), journaled by the core."""
         self.loop.submit(lambda: self.room.emit(kind, **data))
+
+    def _problem(self, key: str, text: str) -> None:
+        """On the core loop: a fault the panel's banner and /api/health show (room.problems)."""
+        self.room.problems[key] = text
+        self.room.touch()
 
     def start(self) -> "App":
         self._started.append(self.journal.close)
@@ -72,6 +81,7 @@ class App:
         self.loop.call(self.room.session.recover)
         self.room.touch()
         self.loop.call(self.room.after_batch)   # the first snapshot exists before any client can ask for it
+        self._started.append(self.housekeeping.start().stop)
         if self.web is not None:
             self.web.start()
             self._started.append(self.web.stop)

@@ -3,6 +3,11 @@
 Two readings: `monotonic()` orders everything the room does (fades, phase changes) and never jumps;
 `wall()` is only for people (journal timestamps, reports) and may step when NTP corrects it.
 
+After a reboot monotonic time starts again, and a computer without a real-time clock (a Raspberry Pi) starts
+its wall clock at the last shutdown until NTP corrects it, which on an offline clinic network may never
+happen. So a clock also says which boot it is in (`boot()`) and whether the kernel counts its wall time as
+synchronised (`synchronised()`): recovery believes a wall-clock gap only from a synchronised clock.
+
 A loop that waits on a clock asks `clock.timeout(deadline)` how long to block. The system clock answers in
 real seconds. The manual clock answers "until woken" and moves only when a test calls `advance()`, which
 walks through every registered loop's deadlines in order, so each timer fires at exactly its planned time.
@@ -10,8 +15,11 @@ walks through every registered loop's deadlines in order, so each timer fires at
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import threading
 import time
+from pathlib import Path
 from typing import Protocol
 
 
@@ -23,6 +31,10 @@ class Clock(Protocol):
     def timeout(self, deadline: float | None) -> float | None: ...
 
     def register(self, loop: "ClockDriven") -> None: ...
+
+    def boot(self) -> str: ...
+
+    def synchronised(self) -> bool | None: ...
 
 
 class ClockDriven(Protocol):
@@ -50,11 +62,51 @@ class SystemClock:
     def register(self, loop: ClockDriven) -> None:
         """Real time needs no driving."""
 
+    def boot(self) -> str:
+        """Which boot of this computer we are in: monotonic time means nothing across boots."""
+        try:
+            return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        except OSError:
+            return "unknown"
+
+    def synchronised(self) -> bool | None:
+        return kernel_synchronised()
+
+
+class _Timex(ctypes.Structure):
+    """struct timex of <sys/timex.h> (Linux), as far as `status`; the rest is room for the kernel to fill."""
+
+    _fields_ = [("modes", ctypes.c_uint), ("offset", ctypes.c_long), ("freq", ctypes.c_long),
+                ("maxerror", ctypes.c_long), ("esterror", ctypes.c_long), ("status", ctypes.c_int),
+                ("rest", ctypes.c_byte * 256)]
+
+
+TIME_ERROR = 5        # adjtimex's answer when the clock is not synchronised (man 2 adjtimex)
+STA_UNSYNC = 0x0040   # status bit: "clock unsynchronized"
+
+
+def kernel_synchronised() -> bool | None:
+    """The kernel's own view (adjtimex(2) with modes 0 only reads): False while no time source (NTP,
+    systemd-timesyncd, chrony) has disciplined the clock since boot; None where it cannot be asked. The
+    same flag `timedatectl show -p NTPSynchronized` reports."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        timex = _Timex()
+        state = libc.adjtimex(ctypes.byref(timex))
+    except (OSError, AttributeError):
+        return None
+    if state < 0:
+        return None
+    return state != TIME_ERROR and not timex.status & STA_UNSYNC
+
 
 class ManualClock:
     """A clock that moves only when told; wall time can be stepped apart from monotonic time."""
 
-    def __init__(self, start: float = 1000.0, wall_start: float = 1_780_000_000.0) -> None:
+    def __init__(self, start: float = 1000.0, wall_start: float = 1_780_000_000.0, boot: str = "boot-1",
+                 synchronised: bool | None = True) -> None:
+        """`boot`, `synchronised`: a test starts a clock of another boot, maybe without network time."""
+        self.boot_id, self.synced = boot, synchronised
         self._now = start
         self._wall_offset = wall_start - start
         self._loops: list[ClockDriven] = []
@@ -74,6 +126,12 @@ class ManualClock:
     def register(self, loop: ClockDriven) -> None:
         with self._lock:
             self._loops.append(loop)
+
+    def boot(self) -> str:
+        return self.boot_id
+
+    def synchronised(self) -> bool | None:
+        return self.synced
 
     def unregister(self, loop: ClockDriven) -> None:
         with self._lock:

@@ -119,6 +119,10 @@ class WebSettings(Model):
     pin: SecretStr | None = None
     admin_pin: SecretStr | None = Field(None, description="for the clinic tools (profile editor); not the therapist's")
     api_token: SecretStr | None = None
+    idle_logout: Duration = Field(7200.0, ge=60, le=7 * 86400, description="a panel login unused this long ends "
+                                  "(the room's tablet, marked at login, never)")
+    allowed_hosts: list[str] = Field(default_factory=list, description="names the panel is reached by besides IP "
+                                     "addresses, localhost and this computer's name (a Host check: DNS rebinding)")
     threads: int = Field(32, ge=4, le=256, description="server threads: open panels hold one each")
     max_event_streams: int = Field(16, ge=1, le=200)
     max_event_streams_per_login: int = Field(8, ge=1, le=200, description="live panels of one login (or the "
@@ -221,6 +225,8 @@ class RoomConfig(Model):
     playlists_dir: Path = Path("playlists")
     data_dir: Path = Path("data")
     device_profiles_dir: Path | None = None
+    retention_days: int | None = Field(None, ge=1, le=36500, description="sessions that ended longer ago are "
+                                       "deleted from the journal each night (journaled); unset: kept for ever")
 
     @field_validator("lights")
     @classmethod

@@ -5,6 +5,11 @@ at most, sets TCP_NODELAY so a preset's burst of small commands is not held back
 keeps the controller's retained `status` with a last will, and subscribes again on every connect (a broker
 restarted without persistence forgets subscriptions). Callbacks run on paho's network thread and must
 only hand work on; this module calls the owner's callbacks and nothing else.
+
+Why it is not connected is never left at "connecting": `last_error` says whether the broker refused the login
+(not authorised: a wrong password or user), refused for another reason, or could not be reached, and each
+new reason is logged once and handed to `on_error` (the room shows it on the panel and in health), however
+many times paho retries.
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ from room_controller.lighting.state import MqttMessage
 log = logging.getLogger(__name__)
 
 MAX_QUEUED = 200  # QoS>0 messages paho may hold while disconnected; lights are re-asserted instead
+# CONNACK reason codes of a refused login: MQTT 5 "Bad user name or password" (0x86), "Not authorized" (0x87);
+# paho maps MQTT 3.1.1's return codes 4 and 5 to these (paho.mqtt.reasoncodes, convert_connack_rc_to_reason_code)
+NOT_AUTHORISED = (0x86, 0x87)
 
 
 class _WhileAway(logging.Filter):
@@ -43,10 +51,12 @@ class MqttLink:
                  status_topic: str | None = None,
                  on_connect: Callable[[], None] = lambda: None,
                  on_disconnect: Callable[[str], None] = lambda reason: None,
-                 on_message: Callable[[str, bytes, bool], None] = lambda topic, payload, retained: None) -> None:
+                 on_message: Callable[[str, bytes, bool], None] = lambda topic, payload, retained: None,
+                 on_error: Callable[[str], None] = lambda text: None) -> None:
         self.host, self.port, self.keepalive = host, port, keepalive
         self.status_topic = status_topic
         self._on_connect, self._on_disconnect, self._on_message = on_connect, on_disconnect, on_message
+        self._on_error = on_error
         self._topics: set[str] = set()
         self._lock = threading.Lock()
         self.connected = False
@@ -112,8 +122,12 @@ class MqttLink:
 
     def _connected(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
-            self.last_error = f"broker refused the connection: {reason_code}"
-            log.error("MQTT %s:%s %s", self.host, self.port, self.last_error)
+            if reason_code.value in NOT_AUTHORISED:
+                self._failed(f"the MQTT broker at {self.host}:{self.port} refused the login: not authorised "
+                             f"({reason_code}); check mqtt.username and mqtt.password", logging.ERROR)
+            else:
+                self._failed(f"the MQTT broker at {self.host}:{self.port} refused the connection: {reason_code}",
+                             logging.ERROR)
             return
         sock = client.socket()
         if isinstance(sock, socket.socket):
@@ -139,7 +153,16 @@ class MqttLink:
             self._on_disconnect(reason)
 
     def _connect_failed(self, client, userdata) -> None:
-        self.last_error = f"cannot reach the broker at {self.host}:{self.port}"
+        self._failed(f"the MQTT broker at {self.host}:{self.port} is unreachable: lights cannot be changed",
+                     logging.WARNING)
+
+    def _failed(self, text: str, level: int) -> None:
+        """A reason for not being connected: logged and handed on when it is new, not at every retry."""
+        if text == self.last_error:
+            return
+        self.last_error = text
+        log.log(level, "MQTT: %s", text)
+        self._on_error(text)
 
     def _message(self, client, userdata, message) -> None:
         try:

@@ -2,15 +2,20 @@
 
 A save writes a temporary file beside the target, fsyncs it and renames it over the old one, so a crash
 leaves the old file or the new, never half of one; the old version is first copied into `backups/` beside
-it, so any save can be undone by hand.
+it, so any save can be undone by hand. The new file keeps the old one's mode and owner: the room file holds
+the broker password and the PINs and is 0600, and a save must not make it readable to every user.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
+import stat
 import time
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 BACKUPS = "backups"
 
@@ -25,13 +30,35 @@ def back_up(path: Path, move: bool = False) -> Path:
 
 
 def temporary(path: Path, text: str) -> Path:
-    """`text` written and synced to a hidden file beside `path`, ready for `replace`."""
+    """`text` written and synced to a hidden file beside `path`, ready for `replace`, with `path`'s mode and
+    owner (created owner-only, so the secrets are never readable by others even for a moment)."""
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
         f.flush()
         os.fsync(f.fileno())
+    _same_as(tmp, path)
     return tmp
+
+
+def _same_as(tmp: Path, path: Path) -> None:
+    """`path`'s permission bits and owner on `tmp` (a new file: the usual mode under the umask)."""
+    try:
+        old = path.stat()
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        return
+    if (old.st_uid, old.st_gid) != (os.getuid(), os.getgid()):
+        try:
+            os.chown(tmp, old.st_uid, old.st_gid)
+        except PermissionError:   # a file of another owner in a folder the service may write: it becomes ours
+            log.warning("%s: cannot keep its owner (uid %d), the saved file belongs to this service", path,
+                        old.st_uid)
+    os.chmod(tmp, stat.S_IMODE(old.st_mode))
 
 
 def replace(tmp: Path, path: Path) -> None:

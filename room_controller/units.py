@@ -12,22 +12,32 @@ import re
 
 KELVIN_MIN = 1800
 KELVIN_MAX = 6500
+# The longest duration anything in the room may have: a week, far longer than any session, phase, fade or
+# reminder, and far below what turns session sums into Infinity (1e308 s phases) or ints into OverflowError.
+MAX_DURATION = 7 * 24 * 3600.0
+# The largest number any file or request may hold (1e9 is above every port, scale, count and kelvin): a
+# 401-digit integer or 1e308 is refused where it is read, not met later as OverflowError or `Infinity`.
+MAX_NUMBER = 1e9
 
 _DURATION = re.compile(r"^\s*(?:(?P<h>\d+(?:\.\d+)?)h)?\s*(?:(?P<m>\d+(?:\.\d+)?)m(?!s))?\s*"
                        r"(?:(?P<s>\d+(?:\.\d+)?)s)?\s*(?:(?P<ms>\d+)ms)?\s*$")
 
 
 def parse_duration(value: str | int | float) -> float:
-    """Seconds from `90s`, `20m`, `1h30m`, `250ms` or a plain number of seconds.
+    """Seconds from `90s`, `20m`, `1h30m`, `250ms` or a plain number of seconds, at most MAX_DURATION.
 
     Raises ValueError with the accepted forms, so a config error can say what would have worked.
     """
     if isinstance(value, bool):
         raise ValueError("a duration, not true/false")
+    if isinstance(value, int) and abs(value) > MAX_DURATION:   # before float(): a huge int overflows it
+        raise ValueError(f"{_short(value)} s is longer than the longest duration, {format_duration(MAX_DURATION)}")
     if isinstance(value, (int, float)):
         seconds = float(value)
+    elif not isinstance(value, str) or len(value) > 40:
+        raise ValueError(f"{_short(value)} is not a duration; write it like 90s, 20m, 1h30m or 250ms")
     else:
-        text = str(value).strip()
+        text = value.strip()
         try:
             seconds = float(text)
         except ValueError:
@@ -38,8 +48,27 @@ def parse_duration(value: str | int | float) -> float:
             seconds = (parts.get("h", 0) * 3600 + parts.get("m", 0) * 60 + parts.get("s", 0)
                        + parts.get("ms", 0) / 1000)
     if not math.isfinite(seconds) or seconds < 0:
-        raise ValueError(f"{value!r} is not a duration of zero or more seconds")
+        raise ValueError(f"{_short(value)} is not a duration of zero or more seconds")
+    if seconds > MAX_DURATION:
+        raise ValueError(f"{_short(value)} is longer than the longest duration, {format_duration(MAX_DURATION)}")
     return seconds
+
+
+def _short(value: object) -> str:
+    """A value for a message, cut short: a 401-digit number is not echoed whole."""
+    text = repr(value)
+    return text if len(text) <= 24 else f"{text[:20]}...({len(text)} characters)"
+
+
+def bounded_number(value: object) -> object:
+    """`value` itself if it is no number or a finite one within +-MAX_NUMBER; ValueError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{value!r} is not a finite number")
+    if abs(value) > MAX_NUMBER:
+        raise ValueError(f"{_short(value)} is larger than any setting takes (at most {MAX_NUMBER:.0e})")
+    return value
 
 
 def format_duration(seconds: float) -> str:

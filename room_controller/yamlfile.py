@@ -18,6 +18,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
+from room_controller import units
+
 Path_ = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
 
@@ -69,9 +71,11 @@ def dotted(path: Path_) -> str:
 
 
 class Model(BaseModel):
-    """Base of every file model: immutable, and an unknown key is an error with a suggestion."""
+    """Base of every file model and request body: immutable, an unknown key is an error with a suggestion,
+    and every number is finite and within units.MAX_NUMBER (so nothing downstream meets an OverflowError or
+    sends `Infinity`, which JSON has not)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
     @model_validator(mode="before")
     @classmethod
@@ -84,12 +88,50 @@ class Model(BaseModel):
                     close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
                     hint = f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(sorted(known))}"
                     raise PydanticCustomError("unknown_key", "unknown key '{key}'{hint}", {"key": key, "hint": hint})
+            for key, value in data.items():
+                _bounded(key, value)
         return data
+
+
+def _bounded(key: Any, value: Any) -> None:
+    """Every number in `value` (nested lists and mappings too) finite and within units.MAX_NUMBER."""
+    todo: list[tuple[Any, Path_]] = [(value, (key,))]
+    while todo:
+        item, where = todo.pop()
+        if isinstance(item, dict):
+            todo += [(v, where + (k,)) for k, v in item.items()]
+        elif isinstance(item, (list, tuple)):
+            todo += [(v, where + (i,)) for i, v in enumerate(item)]
+        else:
+            try:
+                units.bounded_number(item)
+            except ValueError as exc:
+                raise PydanticCustomError("number_bound", "{place}: {why}",
+                                          {"place": dotted(where), "where": where, "why": str(exc)}) from None
+
+
+# A billion-laughs file (aliases of aliases) costs a few hundred bytes and expands to gigabytes: a room's
+# files use an alias or two (device_profiles/tasmota.yaml), so a small budget refuses the attack quickly.
+MAX_ALIASES = 50
+MAX_NODES = 100_000         # values in a file, aliases counted each time they are used
+MAX_FILE_BYTES = 1 << 20    # the largest shipped file is a few KiB
 
 
 class _Loader(yaml.SafeLoader):
     """YAML 1.2 booleans: only true/false. In YAML 1.1 `on:`, `off:`, `yes`, `no` are booleans, and a light
-    setting `{on: false}` would lose its key."""
+    setting `{on: false}` would lose its key. At most MAX_ALIASES aliases."""
+
+    def __init__(self, stream) -> None:
+        super().__init__(stream)
+        self.aliases = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise yaml.composer.ComposerError(None, None, f"more than {MAX_ALIASES} aliases (*name); write "
+                                                  "the values out", self.peek_event().start_mark)
+        return super().compose_node(parent, index)
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -100,14 +142,18 @@ _Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|Tr
                               list("tTfF"))
 
 
+class _TooBig(Exception):
+    """The file expands (through its aliases) to more than MAX_NODES values."""
+
+
 def load(path: str | Path, text: str | None = None) -> Document:
-    """Parse a YAML file into data plus line numbers; syntax errors and duplicate keys are problems."""
+    """Parse a YAML file into data plus line numbers; syntax errors, duplicate keys, files too large and
+    numbers out of bounds are problems (every one in the file)."""
     name = str(path)
     if text is None:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError([Problem(name, 1, "", f"cannot read the file: {exc}")]) from None
+        text = _read(Path(path), name)
+    if len(text) > MAX_FILE_BYTES:
+        raise ConfigError([Problem(name, 1, "", f"the file is larger than {MAX_FILE_BYTES // 1024} KiB")])
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -116,20 +162,57 @@ def load(path: str | Path, text: str | None = None) -> Document:
         raise ConfigError([Problem(name, line, "", f"not valid YAML: {exc.problem or exc}")]) from None
     except yaml.YAMLError as exc:
         raise ConfigError([Problem(name, 1, "", f"not valid YAML: {exc}")]) from None
+    except RecursionError:   # the composer recurses once per level of nesting
+        raise ConfigError([Problem(name, 1, "", "not valid YAML: nested too deeply")]) from None
     doc = Document(name, None)
     problems: list[Problem] = []
     if node is not None:
-        _index(node, (), doc.lines, problems, name)
+        try:
+            _index(node, (), doc.lines, problems, name, [MAX_NODES])
+        except _TooBig:
+            raise ConfigError([Problem(name, 1, "", f"the file expands to more than {MAX_NODES} values "
+                                                    "(aliases of aliases?)")]) from None
         try:
             doc.data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
         except yaml.YAMLError as exc:  # composed but could not be constructed (e.g. a bad tag)
             problems.append(Problem(name, 1, "", f"not valid YAML: {exc}"))
+        problems += _numbers(doc)
     if problems:
         raise ConfigError(problems)
     return doc
 
 
-def _index(node: yaml.Node, path: Path_, lines: dict[Path_, int], problems: list[Problem], name: str) -> None:
+def _read(path: Path, name: str) -> str:
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)
+        return raw.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([Problem(name, 1, "", f"cannot read the file: {exc}")]) from None
+
+
+def _numbers(doc: Document) -> list[Problem]:
+    """Every number out of bounds (units.bounded_number), each where it stands."""
+    problems, todo = [], [(doc.data, ())]
+    while todo:
+        item, path = todo.pop()
+        if isinstance(item, dict):
+            todo += [(v, path + (k,)) for k, v in item.items()]
+        elif isinstance(item, list):
+            todo += [(v, path + (i,)) for i, v in enumerate(item)]
+        else:
+            try:
+                units.bounded_number(item)
+            except ValueError as exc:
+                problems.append(doc.problem(path, str(exc)))
+    return sorted(problems, key=lambda p: p.line)
+
+
+def _index(node: yaml.Node, path: Path_, lines: dict[Path_, int], problems: list[Problem], name: str,
+           budget: list[int]) -> None:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _TooBig
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
@@ -140,10 +223,10 @@ def _index(node: yaml.Node, path: Path_, lines: dict[Path_, int], problems: list
                                         "this key appears twice; keep one"))
             seen.add(key)
             lines[path + (key,)] = key_node.start_mark.line + 1
-            _index(value_node, path + (key,), lines, problems, name)
+            _index(value_node, path + (key,), lines, problems, name, budget)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _index(item, path + (i,), lines, problems, name)
+            _index(item, path + (i,), lines, problems, name, budget)
 
 
 def dump(data: Any) -> str:
@@ -188,9 +271,12 @@ def problems_from(exc: ValidationError, doc: Document) -> list[Problem]:
     problems = []
     for err in exc.errors():
         path = _data_path(doc.data, err["loc"])
-        if err["type"] == "unknown_key":
+        message = _message(err)
+        if err["type"] == "unknown_key":   # raised for the model: name its key
             path = path + (err["ctx"]["key"],)
-        problems.append(doc.problem(path, _message(err)))
+        elif err["type"] == "number_bound":
+            path, message = _data_path(doc.data, err["loc"] + tuple(err["ctx"]["where"])), err["ctx"]["why"]
+        problems.append(doc.problem(path, message))
     return _dedupe(problems)
 
 

@@ -21,7 +21,7 @@ from concurrent.futures import Future
 from typing import Any, Callable
 
 from room_controller.clock import Clock
-from room_controller.core.errors import Busy
+from room_controller.core.errors import Busy, Refused
 
 MAX_QUEUED = 2000   # ordinary work waiting; far above what a room makes, far below what a flood would
 
@@ -164,11 +164,21 @@ class Loop:
         self._running = False
 
     def _run_item(self, future: Future, fn: Callable, args: tuple) -> None:
+        """A refusal (Refused) is the caller's answer; any other exception is a fault, logged with its
+        traceback and reported to `on_error` (the room shows it as a problem), since work handed over with
+        `submit` has no caller waiting to see it. Either way the caller gets it and the loop lives on."""
         if not future.set_running_or_notify_cancel():
             return
         try:
             future.set_result(fn(*args))
-        except BaseException as exc:  # handed to the caller, who decides; the loop lives on
+        except Refused as exc:
+            future.set_exception(exc)
+        except BaseException as exc:
+            name = getattr(fn, "__qualname__", repr(fn))
+            log.error("error in %s; the room carries on", name, exc_info=exc)
+            on_error = getattr(self, "on_error", None)   # set by the composition root (app.App)
+            if on_error is not None:
+                self._guard(lambda: on_error(f"{name}: {type(exc).__name__}: {exc}"))
             future.set_exception(exc)
 
     def _run_due(self) -> None:

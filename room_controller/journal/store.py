@@ -7,13 +7,16 @@ Recovery and reports read only this file.
 
 A journal that cannot be opened or fails its integrity check is moved aside (never overwritten) and a new
 one begun; the service says so in `health`. A write that fails (disk full) is logged and reported, and the
-room carries on.
+room carries on; the preset that holds the room is kept in `standing` as well, which a full disk cannot
+refuse (journal.standing). The journal holds session labels and notes: it is created owner-only (0600), and
+SQLite gives its -wal and -shm files the same mode.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from room_controller.core.errors import Refused
+from room_controller.journal.standing import Standing
 
 log = logging.getLogger(__name__)
 
@@ -53,14 +57,7 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     paused INTEGER NOT NULL
 );
 """
-
-
-def boot_id() -> str:
-    """Which boot of this computer we are in: monotonic time means nothing across boots."""
-    try:
-        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-    except OSError:
-        return "unknown"
+STANDING = ("preset_on", "preset_off")   # events whose outcome `standing` keeps as well
 
 
 @dataclass(frozen=True)
@@ -103,6 +100,7 @@ class Journal:
         self.path = Path(data_dir) / self.FILE
         self.problem: str | None = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.standing = Standing(self.path.parent)
         try:
             self._db = self._open()
         except sqlite3.DatabaseError as exc:
@@ -117,6 +115,10 @@ class Journal:
             self._db = self._open()
 
     def _open(self) -> sqlite3.Connection:
+        try:
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
             ok = db.execute("PRAGMA quick_check").fetchone()[0]
@@ -132,11 +134,14 @@ class Journal:
 
     def close(self) -> None:
         self._db.close()
+        self.standing.close()
 
     # -- writing -----------------------------------------------------------------------------------------------
 
     def append(self, kind: str, data: dict, *, wall: float, mono: float, session_id: int | None = None,
                session_s: float | None = None) -> int:
+        if kind in STANDING:   # first, where a full disk cannot refuse it
+            self.standing.write({"preset": data.get("preset") if kind == "preset_on" else None, "wall": wall})
         return self._write("INSERT INTO events (session_id, wall, mono, session_s, kind, data) VALUES (?,?,?,?,?,?)",
                            (session_id, wall, mono, session_s, kind, json.dumps(data, default=str)))
 
@@ -154,6 +159,44 @@ class Journal:
     def checkpoint(self, point: Checkpoint) -> None:
         self._write("INSERT OR REPLACE INTO checkpoints VALUES (?,?,?,?,?,?)",
                     (point.session_id, point.session_s, point.mono, point.wall, point.boot_id, int(point.paused)))
+
+    def delete_sessions_ended_before(self, wall: float) -> list[int]:
+        """Retention: the sessions that ended before `wall`, with their events, deleted in one transaction."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            ids = [r[0] for r in self._db.execute("SELECT id FROM sessions WHERE ended_wall IS NOT NULL AND "
+                                                  "ended_wall < ? ORDER BY id", (wall,))]
+            for table, column in (("events", "session_id"), ("checkpoints", "session_id"), ("sessions", "id")):
+                self._db.executemany(f"DELETE FROM {table} WHERE {column}=?", [(i,) for i in ids])
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise JournalError(f"old sessions could not be deleted: {exc}") from exc
+        return ids
+
+    def tidy(self) -> None:
+        """The nightly care SQLite asks for: fold the WAL back into the file and let the planner learn."""
+        try:
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.execute("PRAGMA optimize")
+        except sqlite3.Error as exc:
+            raise JournalError(f"the journal could not be tidied: {exc}") from exc
+
+    def backup(self, target: Path) -> None:
+        """A consistent copy in `target` (owner-only) by SQLite's online backup, on a connection of its own:
+        safe from any thread while the loop writes."""
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.unlink(missing_ok=True)
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        source = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        copy = sqlite3.connect(tmp)
+        try:
+            source.backup(copy)
+        finally:
+            copy.close()
+            source.close()
+        os.replace(tmp, target)
 
     def _write(self, sql: str, args: tuple) -> int:
         try:

@@ -14,7 +14,7 @@ from pydantic import Field, model_validator
 
 from room_controller import units, yamlfile
 from room_controller.audio import playlists
-from room_controller.audio.settings import MusicPlay, MusicSpec
+from room_controller.audio.settings import MusicSpec
 from room_controller.config import LightScene, RoomConfig, suggest
 from room_controller.fields import Duration, Identifier
 from room_controller.vitals.model import Limits as VitalsLimits, Schedule as VitalsSchedule
@@ -108,15 +108,21 @@ def load_profile(path: Path) -> tuple[SessionProfile, yamlfile.Document]:
 
 
 def load_profiles(room: RoomConfig) -> dict[str, SessionProfile]:
-    """Every profile in the room's `profiles_dir`, checked against the room; ConfigError lists all problems."""
+    """Every profile in the room's `profiles_dir`, checked against the room; ConfigError lists all problems,
+    a profile's playlists even when the rest of it is wrong (so one run of `check` shows every mistake)."""
     profiles: dict[str, SessionProfile] = {}
     problems: list[Problem] = []
     folder = Path(room.profiles_dir)
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
         try:
-            profile, doc = load_profile(path)
+            doc = yamlfile.load(path)
         except ConfigError as exc:
             problems += exc.problems
+            continue
+        try:
+            profile = yamlfile.validate(SessionProfile, doc)
+        except ConfigError as exc:
+            problems += sorted(exc.problems + check_against_room(None, doc, room), key=lambda p: p.line)
             continue
         if profile.id in profiles:
             problems.append(doc.problem(("id",), f"another profile already has the id {profile.id!r}"))
@@ -128,22 +134,36 @@ def load_profiles(room: RoomConfig) -> dict[str, SessionProfile]:
     return profiles
 
 
-def check_against_room(profile: SessionProfile, doc: yamlfile.Document, room: RoomConfig) -> list[Problem]:
-    """A phase naming a light, group or playlist the room does not have is an error."""
-    problems = []
+def check_against_room(profile: SessionProfile | None, doc: yamlfile.Document, room: RoomConfig) -> list[Problem]:
+    """A phase naming a light, group or playlist the room does not have is an error. Read from the data as
+    written, so a profile its model refused (`profile` None) is checked too: one run of `check` shows all."""
     ids = {light.id for light in room.lights}
-    for i, phase in enumerate(profile.phases):
+    problems = []
+    for i, phase in enumerate(_items(_get(doc.data, "phases"))):
         where = ("phases", i)
-        if phase.lights is not None:
-            for light_id in phase.lights.per_light:
-                if light_id not in ids:
-                    problems.append(doc.problem(where + ("lights", "per_light", light_id),
-                                                f"the room has no light {light_id!r}{suggest(light_id, ids)}"))
-            for group in phase.lights.per_group:
-                if group not in room.groups:
-                    problems.append(doc.problem(where + ("lights", "per_group", group),
-                                                f"no light is in the group {group!r}{suggest(group, room.groups)}"))
-        if isinstance(phase.music, MusicPlay):
-            for problem in playlists.check(phase.music.playlist, Path(room.playlists_dir)):
-                problems.append(doc.problem(where + ("music", "playlist"), problem.message))
+        lights = _get(phase, "lights")
+        for light_id in _keys(_get(lights, "per_light")):
+            if light_id not in ids:
+                problems.append(doc.problem(where + ("lights", "per_light", light_id),
+                                            f"the room has no light {light_id!r}{suggest(str(light_id), ids)}"))
+        for group in _keys(_get(lights, "per_group")):
+            if group not in room.groups:
+                problems.append(doc.problem(where + ("lights", "per_group", group),
+                                            f"no light is in the group {group!r}{suggest(str(group), room.groups)}"))
+        playlist = _get(_get(phase, "music"), "playlist")
+        if isinstance(playlist, str) and playlist:
+            problems += [doc.problem(where + ("music", "playlist"), p.message)
+                         for p in playlists.check(playlist, Path(room.playlists_dir))]
     return problems
+
+
+def _get(data: object, key: str) -> object:
+    return data.get(key) if isinstance(data, dict) else None
+
+
+def _keys(data: object) -> list:
+    return list(data) if isinstance(data, dict) else []
+
+
+def _items(data: object) -> list:
+    return data if isinstance(data, list) else []

@@ -7,7 +7,9 @@ idempotent: ticking twice changes nothing. Reminders come due by session time, s
 (NTP on a computer with no real-time clock) never skips, repeats or delays a phase or a reminder.
 
 Every control and every phase entered is journaled with a copy of the timeline, and a checkpoint of session
-time is written every few seconds: `recover()` rebuilds the session from the journal after a crash.
+time is written every few seconds: `recover()` rebuilds the session from the journal after a crash. Across a
+reboot the time the room was off is known only from a synchronised wall clock; otherwise the session resumes
+at its last checkpoint, the panel says so, and the therapist sets the session time (`set_elapsed`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from room_controller.core.errors import Conflict, NotFound
-from room_controller.journal.store import Checkpoint, Journal, JournalError, Row, boot_id
+from room_controller import units
+from room_controller.journal.store import Checkpoint, Journal, JournalError, Row
 from room_controller.lighting.state import LightChange
 from room_controller.session import timeline as tl
 from room_controller.session.profiles import SessionProfile
@@ -30,6 +33,7 @@ log = logging.getLogger(__name__)
 TICK = 1.0
 CHECKPOINT_EVERY = 2.0
 MAX_GAP_ACROSS_BOOTS = 24 * 3600.0   # a wall-clock gap larger than this after a reboot is not believed
+CLOCK_PROBLEM = "session_clock"      # room.problems key: the session time after a reboot may be wrong
 
 
 @dataclass
@@ -147,12 +151,28 @@ class SessionRunner:
                        **({"dose": dose["percent"]} if dose else {}))
         self.journal.end_session(session.id, self.clock.wall())
         self.session = None
+        self.room.problems.pop(CLOCK_PROBLEM, None)
         if self._timer:
             self._timer.cancel()
         self.room.set_scene(self.room.idle, self.room.config.idle.transition)   # slowly, to the room at rest
         if self.room.music is not None:
             self.room.music.play("stop", reason="session stopped")
         return {"session": None}
+
+    def set_elapsed(self, seconds: float) -> dict:
+        """The therapist's correction of the session time (after a reboot without network time): the room
+        moves to the phase of that time; reminders before it are not shown again."""
+        session = self._running()
+        now = self.clock.monotonic()
+        before = session.elapsed(now)
+        session.clock = tl.SessionClock(seconds, None if session.clock.paused else now)
+        position = session.position(now)
+        session.reminded_to, session.phase_reminded_to = seconds, position.elapsed
+        self.room.problems.pop(CLOCK_PROBLEM, None)
+        self.room.emit("session_clock_set", from_s=round(before, 1), to_s=round(seconds, 1))
+        self._checkpoint(force=True)
+        self._tick()
+        return self._state()
 
     def acknowledge(self, reminder_id: int) -> dict:
         session = self._running()
@@ -234,7 +254,7 @@ class SessionRunner:
             return
         session.last_checkpoint = now
         try:
-            self.journal.checkpoint(Checkpoint(session.id, session.elapsed(now), now, self.clock.wall(), boot_id(),
+            self.journal.checkpoint(Checkpoint(session.id, session.elapsed(now), now, self.clock.wall(), self.clock.boot(),
                                                session.clock.paused))
         except JournalError:   # disk full: the session keeps time all the same (the tick must not die here)
             self.room.problems["journal"] = self.journal.problem or "the journal cannot be written"
@@ -272,57 +292,85 @@ class SessionRunner:
     # -- recovery ----------------------------------------------------------------------------------------------
 
     def recover(self) -> None:
-        """Resume the session that was running when the service stopped, at the offset real time says."""
+        """Resume the session that was running when the service stopped, at the offset real time says, and
+        the preset that held the room (with or without a session)."""
         found = self.journal.read.running_session()
-        if found is None:
-            return
-        session_id, profile_data, checkpoint = found
+        events = self.journal.read.events(found[0]) if found else []
+        preset = self._standing_preset(events)
+        if found is not None:
+            self._resume(*found, events, preset)
+        if preset is not None and preset in self.room.config.presets:
+            self.room.activate_preset(preset)   # a calm room before the crash is a calm room after it
+            volume, under_preset = chosen_volume(events)
+            if self.room.music is not None and volume is not None and under_preset:
+                self.room.music.set_volume(volume)   # chosen under the preset: its level too
+
+    def _standing_preset(self, events: list[Row]) -> str | None:
+        """The preset on when the service stopped: the standing file's word (written even on a full disk),
+        or for a journal from before it, the session's last preset event."""
+        standing = self.journal.standing.state
+        if standing is not None:
+            return standing.get("preset")
+        preset = None
+        for row in events:
+            if row.kind in ("preset_on", "preset_off"):
+                preset = row.data["preset"] if row.kind == "preset_on" else None
+        return preset
+
+    def _resume(self, session_id: int, profile_data: dict, checkpoint: Checkpoint | None, events: list[Row],
+                preset: str | None) -> None:
         profile = SessionProfile.model_validate(profile_data)
-        events = self.journal.read.events(session_id)
         timeline = tl.Timeline(tuple(p.seconds for p in profile.phases))
-        label, preset, reminders, acknowledged = "", None, {}, set()
+        label, reminders, acknowledged = "", {}, set()
         for row in events:
             if "timeline" in row.data:
                 timeline = tl.Timeline(tuple(row.data["timeline"]["durations"]), row.data["timeline"]["anchor_index"],
                                        row.data["timeline"]["anchor_at"])
             if row.kind in ("session_started", "label_changed"):
                 label = row.data.get("label", "")
-            elif row.kind == "preset_on":
-                preset = row.data["preset"]
-            elif row.kind == "preset_off":
-                preset = None
             elif row.kind == "reminder_shown":
                 reminders[row.data["reminder"]] = PendingReminder(row.data["reminder"], row.data["text"],
                                                                   row.data["due_s"], row.data.get("phase", ""))
             elif row.kind == "reminder_acknowledged":
                 acknowledged.add(row.data["reminder"])
-        now, wall = self.clock.monotonic(), self.clock.wall()
-        elapsed, paused, gap = 0.0, False, 0.0
+        now = self.clock.monotonic()
+        elapsed, paused, gap, doubt = 0.0, False, 0.0, None
         if checkpoint is not None:
             paused = checkpoint.paused
-            if checkpoint.boot_id == boot_id() and now >= checkpoint.mono:
-                gap = now - checkpoint.mono
-            elif 0 <= wall - checkpoint.wall <= MAX_GAP_ACROSS_BOOTS:
-                gap = wall - checkpoint.wall
-            elapsed = checkpoint.session_s + (0.0 if paused else gap)
+            gap, doubt = self._gap(checkpoint, now)
+            elapsed = checkpoint.session_s + (0.0 if paused else gap or 0.0)
         clock = tl.SessionClock(elapsed, None if paused else now)
         self.session = Session(session_id, profile, label, clock, timeline, reminded_to=elapsed, recovered=True)
         self.session.reminders = [r for i, r in sorted(reminders.items()) if i not in acknowledged]
         self._reminder_ids = max(reminders, default=0)
-        self.room.emit("session_recovered", gap_s=round(gap, 1), elapsed_s=round(elapsed, 1), paused=paused,
-                       preset=preset)
+        if doubt and not paused:
+            self.room.problems[CLOCK_PROBLEM] = (
+                f"{doubt}: the session resumed at {units.format_duration(elapsed)}, where it was last saved, "
+                "and the time the room was off is not counted. Set the session time if it is later.")
+            log.warning(self.room.problems[CLOCK_PROBLEM])
+        self.room.emit("session_recovered", gap_s=None if gap is None else round(gap, 1),
+                       elapsed_s=round(elapsed, 1), paused=paused, preset=preset,
+                       clock=doubt or "trusted")
         if self.room.music is not None:   # the dose goes on from the last step the journal has
             self.room.music.reset_dose(max([r.data["dose"] for r in events if r.kind == "dose_step"], default=0.0))
-        volume, under_preset = chosen_volume(events)
-        music = self.room.music if volume is not None else None
-        if music is not None:
-            music.set_volume(volume)   # before the phase's music, which then keeps to the therapist's level
+        volume, _ = chosen_volume(events)
+        if self.room.music is not None and volume is not None:
+            self.room.music.set_volume(volume)   # before the phase's music, which then keeps to the therapist's level
         self.room.manual = held_adjustments(events, set(self.room.lights))
         self._tick()
-        if preset is not None and preset in self.room.config.presets:
-            self.room.activate_preset(preset)   # a calm room before the crash is a calm room after it
-            if music is not None and under_preset:
-                music.set_volume(volume)   # chosen under the preset: its level too
+
+    def _gap(self, checkpoint: Checkpoint, now: float) -> tuple[float | None, str | None]:
+        """How long the session ran on since its checkpoint, and why that cannot be trusted (None: it can).
+        The same boot: monotonic time. Another boot: only a synchronised wall clock, within a day."""
+        if checkpoint.boot_id == self.clock.boot() and now >= checkpoint.mono:
+            return now - checkpoint.mono, None
+        if self.clock.synchronised() is False:
+            return None, "this computer restarted and its clock is not synchronised (no network time)"
+        gap = self.clock.wall() - checkpoint.wall
+        if not 0 <= gap <= MAX_GAP_ACROSS_BOOTS:
+            return None, f"this computer restarted and its clock says {units.format_duration(abs(gap))} " \
+                         f"{'later' if gap > 0 else 'earlier'} than the last save, which is not believed"
+        return gap, None
 
 
 def chosen_volume(events: list[Row]) -> tuple[float | None, bool]:

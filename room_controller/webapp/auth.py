@@ -1,13 +1,19 @@
-"""Who may change the room: a bearer token for programs, a PIN-login cookie for the therapist's panel.
+"""Who may change the room: a bearer token for programs, a PIN login for the therapist's panel.
 
-The cookie is signed, not stored: it carries its expiry and a random nonce, MACed with a secret kept in
-`data_dir` (so a restart of the service logs nobody out) and the PIN (so changing the PIN logs everyone out).
-A cookie session must also send its CSRF token (derived from the nonce) on every change; bearer clients
-need none, since a browser never adds an Authorization header by itself. PIN tries are limited per client
-address, which only ever slows the login screen: a logged-in panel is never refused for it.
+A login is a server-side session: the cookie is a random id, the server keeps only its hash (in `data_dir`,
+owner-only, so a restart logs nobody out) with when it was last used and whether the panel is the room's
+tablet. Logging out deletes it, so an old cookie is worth nothing after; a changed PIN ends every login made
+with the old one; a login unused for `web.idle_logout` ends, except on the room's tablet (a panel marked so
+at login), which must never meet the PIN screen in the middle of a session. Since the server trusts only
+its own table, there is nothing to sign: no itsdangerous (it would sign data the server must then believe).
+A cookie session also sends its CSRF token (an HMAC of the id) with every change; bearer clients need none,
+since a browser never adds an Authorization header by itself.
 
-Secrets are compared in constant time. With neither a PIN nor a token configured the API is open, which
-the configuration allows only on a loopback address.
+Wrong PINs back off per client address (5 a minute, then locked out for twice as long each time) and for
+the whole room (ROOM_TRIES in ROOM_WINDOW, however many addresses they come from), and each is logged and
+journaled. The limits only ever slow the login screen: a logged-in panel is never refused for them. Secrets
+are compared in constant time. With neither a PIN nor a token configured the API is open, which the
+configuration allows only on a loopback address.
 """
 
 from __future__ import annotations
@@ -15,14 +21,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
+import json
 import logging
+import math
 import os
 import secrets
+import socket
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from room_controller.config import WebSettings
 
@@ -31,12 +42,19 @@ log = logging.getLogger(__name__)
 COOKIE = "room_panel"
 ADMIN_COOKIE = "room_admin"   # the clinic tools (profile editor): a PIN of their own, a shorter login
 CSRF_HEADER = "X-CSRF-Token"
-LIFETIME = 12 * 3600.0       # longer than the longest session; each use slides it on
+LIFETIME = 30 * 24 * 3600.0  # the panel's cookie in the browser; the server ends idle logins sooner
 ADMIN_LIFETIME = 1800.0      # the clinic tools log out after half an hour unused
-RENEW_AFTER = 600.0          # re-issue the cookie (new expiry) at most every 10 minutes
-TRIES, TRY_WINDOW = 5, 60.0  # PIN tries per client address per minute
+RENEW_AFTER = 600.0          # re-issue the cookie (new Max-Age) at most every 10 minutes
+SAVE_SEEN_EVERY = 300.0      # write a login's last use to disk at most this often
+MAX_LOGINS = 200             # kept logins per kind; beyond, the longest unused is dropped
+TRIES, TRY_WINDOW = 5, 60.0  # PIN tries per client address per minute before it is locked out
+MAX_LOCKOUT = 3600.0         # an address that keeps guessing waits twice as long each time, up to an hour
+ROOM_TRIES, ROOM_WINDOW = 30, 600.0   # wrong PINs for the whole room in ten minutes, from any addresses
+MAX_ADDRESSES = 10_000       # addresses remembered; old ones drop out
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 SECRET_FILE = "web-secret"
+
+Journal = Callable[[str, dict], None]   # ("login_failed", {...}): handed to the room's journal
 
 
 @dataclass(frozen=True)
@@ -49,24 +67,32 @@ class Denied:
 
 @dataclass(frozen=True)
 class PanelLogin:
-    nonce: str
-    expires: float
+    nonce: str            # the id's hash: names the login (event streams per login) without revealing it
+    expires: float        # when it ends unless used (inf: the room's tablet)
+    token: str = field(default="", repr=False)   # the cookie's value, only right after login or on renewal
+    tablet: bool = False
 
 
 class Auth:
     """The therapist's login, or with `admin` the clinic tools' login (web.admin_pin, a cookie of its own)."""
 
-    def __init__(self, settings: WebSettings, data_dir: Path, *, admin: bool = False) -> None:
+    def __init__(self, settings: WebSettings, data_dir: Path, *, admin: bool = False,
+                 journal: Journal = lambda kind, data: None) -> None:
         self._token = settings.api_token.get_secret_value().encode() if settings.api_token else None
         secret = settings.admin_pin if admin else settings.pin
         pin = secret.get_secret_value().encode() if secret else None
         self._pin = pin
         self._open = self._token is None and settings.pin is None and pin is None
         self.cookie_name, self.lifetime = (ADMIN_COOKIE, ADMIN_LIFETIME) if admin else (COOKIE, LIFETIME)
+        self.idle = ADMIN_LIFETIME if admin else settings.idle_logout
         self._setting = "web.admin_pin" if admin else "web.pin"
-        self._key = hmac.new(_secret(data_dir), (b"admin:" if admin else b"pin:") + (pin or b""),
-                             hashlib.sha256).digest()
-        self.tries = Tries()
+        self._what = "admin" if admin else "panel"
+        key = _secret(data_dir)
+        self._key = hmac.new(key, f"csrf:{self._what}".encode(), hashlib.sha256).digest()
+        pin_tag = hmac.new(key, f"pin:{self._what}:".encode() + (pin or b""), hashlib.sha256).hexdigest()
+        self.logins = Logins(Path(data_dir) / f"web-logins-{self._what}.json", pin_tag)
+        self.tries = Tries(lambda kind, data: journal(kind, {**data, "login": self._what}))
+        self._journal = journal
 
     @property
     def open(self) -> bool:
@@ -94,81 +120,223 @@ class Auth:
 
     # -- the panel's login -----------------------------------------------------------------------------------
 
-    def login(self, pin: str, address: str) -> PanelLogin | Denied:
+    def login(self, pin: str, address: str, tablet: bool = False) -> PanelLogin | Denied:
+        """`tablet`: this panel is the room's own tablet, never logged out for being unused."""
         if self._pin is None:
             return Denied(409, "no_pin", f"this room has no PIN set for this ({self._setting} in its configuration)")
-        wait = self.tries.take(address)
+        wait, ticket = self.tries.take(address)
         if wait > 0:
             return Denied(429, "too_many_tries", f"too many PIN tries; wait {wait} s, then try again", wait)
         if not hmac.compare_digest(pin.encode(), self._pin):
+            self.tries.failed(address)
             return Denied(401, "wrong_pin", "that PIN is not right")
-        self.tries.succeeded(address)
-        return PanelLogin(secrets.token_urlsafe(16), time.time() + self.lifetime)
+        self.tries.succeeded(address, ticket)
+        token = secrets.token_urlsafe(32)
+        record = self.logins.add(_hash(token), tablet)
+        self._journal("login", {"login": self._what, "address": address, "tablet": tablet})
+        return self._login(_hash(token), record, token)
+
+    def logout(self, cookie: str | None) -> None:
+        """The login of this cookie ends here: the cookie is worth nothing after (on this server or another
+        read of its table)."""
+        if cookie and self.logins.remove(_hash(cookie)):
+            self._journal("logout", {"login": self._what})
 
     def panel_login(self, cookie: str | None) -> PanelLogin | None:
-        if not cookie or self._pin is None:
+        """The login this cookie belongs to, if it is still on (a use counts as activity)."""
+        if not cookie or self._pin is None or len(cookie) > 100:
             return None
-        try:
-            expires_text, nonce, mac = cookie.split(".")
-            expires = float(expires_text)
-        except ValueError:
-            return None
-        if not hmac.compare_digest(mac, self._mac(f"{expires_text}.{nonce}")) or expires < time.time():
-            return None
-        return PanelLogin(nonce, expires)
+        digest = _hash(cookie)
+        record = self.logins.use(digest, self.idle)
+        return None if record is None else self._login(digest, record)
 
-    def renewed(self, login: PanelLogin) -> PanelLogin | None:
-        """A fresh expiry for a login in use, so a panel open all day never meets the PIN screen."""
-        if login.expires - time.time() > self.lifetime - min(RENEW_AFTER, self.lifetime / 6):
+    def renewal(self, cookie: str | None) -> PanelLogin | None:
+        """The login of a cookie in use, to send its cookie again with a fresh Max-Age, at most every
+        RENEW_AFTER (so a panel open for weeks keeps its cookie); None when it is fresh enough or ended."""
+        login = self.panel_login(cookie)
+        if login is None or not self.logins.renew(login.nonce, min(RENEW_AFTER, self.lifetime / 6)):
             return None
-        return PanelLogin(login.nonce, time.time() + self.lifetime)
+        return PanelLogin(login.nonce, login.expires, cookie or "", login.tablet)
 
     def cookie(self, login: PanelLogin) -> str:
-        payload = f"{int(login.expires)}.{login.nonce}"
-        return f"{payload}.{self._mac(payload)}"
+        return login.token
 
     def csrf(self, login: PanelLogin) -> str:
-        return self._mac(f"csrf.{login.nonce}")
+        return _b64(hmac.new(self._key, login.nonce.encode(), hashlib.sha256).digest())
 
-    def _mac(self, text: str) -> str:
-        digest = hmac.new(self._key, text.encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    def _login(self, digest: str, record: dict, token: str = "") -> PanelLogin:
+        expires = math.inf if record["tablet"] else record["seen"] + self.idle
+        return PanelLogin(digest, expires, token, record["tablet"])
+
+
+class Logins:
+    """The server's table of logins: id hash -> {tablet, seen, issued}, kept in a file (owner-only) so a
+    restart logs nobody out; the file names the PIN's tag, so a changed PIN starts an empty table."""
+
+    def __init__(self, path: Path, pin_tag: str) -> None:
+        self.path, self._tag = path, pin_tag
+        self._lock = threading.Lock()
+        self._saved_at = 0.0
+        self._table: dict[str, dict] = {}
+        try:
+            data = json.loads(path.read_text())
+            if isinstance(data, dict) and data.get("pin") == pin_tag and isinstance(data.get("logins"), dict):
+                self._table = data["logins"]
+        except (OSError, ValueError):
+            pass
+
+    def add(self, digest: str, tablet: bool) -> dict:
+        now = time.time()
+        with self._lock:
+            if len(self._table) >= MAX_LOGINS:
+                del self._table[min(self._table, key=lambda d: self._table[d]["seen"])]
+            record = self._table[digest] = {"tablet": tablet, "seen": now, "issued": now}
+            self._save()
+        return dict(record)
+
+    def remove(self, digest: str) -> bool:
+        with self._lock:
+            found = self._table.pop(digest, None) is not None
+            if found:
+                self._save()
+        return found
+
+    def use(self, digest: str, idle: float) -> dict | None:
+        """The login, its last use now; None (and forgotten) when unknown or unused for longer than `idle`."""
+        now = time.time()
+        with self._lock:
+            record = self._table.get(digest)
+            if record is None:
+                return None
+            if not record["tablet"] and now - record["seen"] > idle:
+                del self._table[digest]
+                self._save()
+                return None
+            record["seen"] = now
+            if now - self._saved_at > SAVE_SEEN_EVERY:
+                self._save()
+            return dict(record)
+
+    def renew(self, digest: str, after: float) -> bool:
+        """True (and noted) when this login's cookie was last issued more than `after` seconds ago."""
+        now = time.time()
+        with self._lock:
+            record = self._table.get(digest)
+            if record is None or now - record["issued"] < after:
+                return False
+            record["issued"] = now
+            return True
+
+    def _save(self) -> None:
+        """Atomically, owner-only; a disk that refuses is logged and the logins live on in memory."""
+        self._saved_at = time.time()
+        tmp = self.path.with_name(f".{self.path.name}.tmp")
+        try:
+            tmp.unlink(missing_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                json.dump({"pin": self._tag, "logins": self._table}, f)
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            log.warning("cannot keep the logins in %s (%s): they end with a restart", self.path, exc)
 
 
 class Tries:
-    """Failed PIN tries per client address in the last minute (a bounded table: old addresses drop out)."""
+    """Wrong PINs per client address and for the whole room. A try is counted before the PIN is compared
+    (so parallel guesses cannot slip past a limit) and given back when the PIN was right."""
 
-    def __init__(self) -> None:
-        self._failed: dict[str, deque[float]] = {}
+    def __init__(self, journal: Journal = lambda kind, data: None) -> None:
+        self._addresses: dict[str, _Address] = {}
+        self._room: deque[float] = deque()
+        self._refused = 0           # tries refused since the room-wide limit was last reported
         self._lock = threading.Lock()
+        self._journal = journal
 
-    def take(self, address: str) -> int:
-        """Count a try before the PIN is compared (so parallel guesses cannot slip past the limit); when
-        the limit is reached, count nothing and say how many seconds to wait."""
+    def take(self, address: str) -> tuple[int, float]:
+        """(0, a ticket) when this try may be compared; otherwise (seconds to wait, 0)."""
         now = time.monotonic()
         with self._lock:
-            recent = self._recent(address, now)
-            if len(recent) >= TRIES:
-                return max(1, int(recent[0] + TRY_WINDOW - now + 0.999))
-            if len(self._failed) > 1000:
-                for old in [a for a, times in self._failed.items() if times[-1] < now - TRY_WINDOW]:
-                    del self._failed[old]
-            self._failed.setdefault(address, deque(maxlen=TRIES)).append(now)
-            return 0
+            entry = self._addresses.get(address)
+            if entry is None:
+                self._forget_old(now)
+                entry = self._addresses[address] = _Address()
+            wait = entry.wait(now)
+            while self._room and self._room[0] < now - ROOM_WINDOW:
+                self._room.popleft()
+            if not wait and len(self._room) >= ROOM_TRIES:
+                wait = self._room[0] + ROOM_WINDOW - now
+                self._refused += 1
+                if self._refused == 1:
+                    log.warning("%d wrong PINs in %d min from any address: every login waits %d s",
+                                ROOM_TRIES, ROOM_WINDOW // 60, math.ceil(wait))
+                    self._journal("login_locked", {"tries": ROOM_TRIES, "window_s": ROOM_WINDOW,
+                                                   "wait_s": math.ceil(wait)})
+            if wait:
+                return max(1, math.ceil(wait)), 0.0
+            entry.times.append(now)
+            self._room.append(now)
+            return 0, now
 
-    def succeeded(self, address: str) -> None:
+    def failed(self, address: str) -> None:
         with self._lock:
-            self._failed.pop(address, None)
+            entry = self._addresses.get(address)
+            count = len(entry.times) if entry else 0
+            in_room, refused, self._refused = len(self._room), self._refused, 0
+        log.warning("wrong PIN from %s (%d from it in the last minute, %d in the room in %d min%s)", address,
+                    count, in_room, ROOM_WINDOW // 60, f"; {refused} refused while locked" if refused else "")
+        self._journal("login_failed", {"address": address, "tries_from_address": count, "tries_in_room": in_room})
 
-    def _recent(self, address: str, now: float) -> deque[float]:
-        times = self._failed.get(address, deque())
-        while times and times[0] < now - TRY_WINDOW:
-            times.popleft()
-        return times
+    def succeeded(self, address: str, ticket: float) -> None:
+        with self._lock:
+            self._addresses.pop(address, None)
+            try:
+                self._room.remove(ticket)
+            except ValueError:
+                pass
+
+    def _forget_old(self, now: float) -> None:
+        if len(self._addresses) < MAX_ADDRESSES:
+            return
+        for address in [a for a, e in self._addresses.items() if e.idle(now)]:
+            del self._addresses[address]
+        while len(self._addresses) >= MAX_ADDRESSES:   # all recent: the oldest goes
+            del self._addresses[next(iter(self._addresses))]
+
+
+@dataclass
+class _Address:
+    times: deque = field(default_factory=lambda: deque(maxlen=TRIES))
+    strikes: int = 0          # lockouts in a row: each one twice as long
+    until: float = 0.0
+
+    def wait(self, now: float) -> float:
+        if now < self.until:
+            return self.until - now
+        if self.strikes and now - self.until > MAX_LOCKOUT:
+            self.strikes = 0      # an hour without a lockout: start again
+        recent = [t for t in self.times if t >= now - TRY_WINDOW]
+        if len(recent) < TRIES:
+            return 0.0
+        self.strikes += 1
+        first = recent[0] + TRY_WINDOW - now
+        self.until = now + (first if self.strikes == 1 else min(MAX_LOCKOUT, TRY_WINDOW * 2 ** (self.strikes - 1)))
+        self.times.clear()
+        return self.until - now
+
+    def idle(self, now: float) -> bool:
+        return now >= self.until and (not self.times or self.times[-1] < now - TRY_WINDOW)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _b64(digest: bytes) -> str:
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 def _secret(data_dir: Path) -> bytes:
-    """The cookie-signing secret, made once and kept (owner-only) so logins survive a restart."""
+    """The key for CSRF tokens and the PIN's tag, made once and kept (owner-only) so logins survive a restart."""
     path = Path(data_dir) / SECRET_FILE
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -186,3 +354,24 @@ def _secret(data_dir: Path) -> bytes:
     except (OSError, ValueError) as exc:
         log.warning("cannot keep the login secret in %s (%s): panels will need the PIN after a restart", path, exc)
         return secrets.token_bytes(32)
+
+
+def host_allowed(host: str | None, settings: WebSettings) -> bool:
+    """Is the request's Host this room (not a DNS name some web page pointed at it: DNS rebinding)? An IP
+    address, localhost, this computer's name (and name.local), `web.host` and `web.allowed_hosts` are."""
+    if not host:
+        return False
+    if host.startswith("["):                      # [::1]:8080
+        name = host[1:host.find("]")]
+    else:
+        before, _, port = host.rpartition(":")
+        name = before if before and port.isdigit() else host
+    name = name.rstrip(".").lower()
+    try:
+        ipaddress.ip_address(name)
+        return True
+    except ValueError:
+        pass
+    hostname = socket.gethostname().lower()      # no DNS look-up: it could hang on a clinic network
+    return name in {"localhost", hostname, f"{hostname}.local", settings.host.lower(),
+                    *(h.lower() for h in settings.allowed_hosts)}

@@ -24,7 +24,8 @@ from werkzeug.routing import IntegerConverter, RoutingException
 from room_controller.config import WebSettings
 from room_controller.core.errors import Refused
 from room_controller.core.room import Room
-from room_controller.webapp.auth import CSRF_HEADER, SAFE_METHODS, Auth, Denied, PanelLogin
+from room_controller.webapp.auth import CSRF_HEADER, SAFE_METHODS, Auth, Denied, PanelLogin, host_allowed
+from room_controller.webapp.security import SECURITY_HEADERS, security_journal
 from room_controller.webapp.events import EventStreams
 from room_controller.webapp.openapi import ROW_ID_MAX, openapi
 from room_controller.webapp.routes import ROUTES, Body, Reply, Route
@@ -40,6 +41,7 @@ mimetypes.add_type("application/manifest+json", ".webmanifest")
 
 class Login(Body):
     pin: str = Field(min_length=1, max_length=64)
+    tablet: bool = Field(False, description="this is the room's own tablet: its login never ends for being unused")
 
 
 def error(status: int, code: str, message: str, fields: list[dict] | None = None) -> tuple[Response, int]:
@@ -61,8 +63,9 @@ def create_app(room: Room, settings: WebSettings, extra: tuple[Route, ...] = ())
     app = Flask("room_controller", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.url_map.converters["int"] = RowId
-    auth = Auth(settings, room.config.data_dir)
-    admin = Auth(settings, room.config.data_dir, admin=True)
+    journal = security_journal(room)
+    auth = Auth(settings, room.config.data_dir, journal=journal)
+    admin = Auth(settings, room.config.data_dir, admin=True, journal=journal)
     if auth.open:
         log.warning("no pin and no api_token set: the API is open to anyone on this computer")
     streams = EventStreams(room, settings.max_event_streams, settings.threads, settings.max_event_streams_per_login)
@@ -89,6 +92,9 @@ def create_app(room: Room, settings: WebSettings, extra: tuple[Route, ...] = ())
 
     @app.before_request
     def same_origin():
+        if not host_allowed(request.host, settings):
+            return error(421, "unknown_host", f"this room does not answer to {request.host[:100]!r}; add the name "
+                                              "to web.allowed_hosts if the panel is reached by it")
         origin = request.headers.get("Origin")
         if request.method not in SAFE_METHODS and origin and origin != request.host_url.rstrip("/"):
             return error(403, "cross_origin", "changes are accepted only from the panel's own page")
@@ -108,9 +114,9 @@ def create_app(room: Room, settings: WebSettings, extra: tuple[Route, ...] = ())
     @app.after_request
     def finish(response: Response) -> Response:
         response.headers.setdefault("Cache-Control", "no-store")  # assets say no-cache: revalidate by ETag
+        response.headers.update(SECURITY_HEADERS)
         for who in (auth, admin):
-            login = who.panel_login(request.cookies.get(who.cookie_name))
-            renewed = login and who.renewed(login)
+            renewed = who.renewal(request.cookies.get(who.cookie_name))
             if renewed and who.cookie_name not in response.headers.get("Set-Cookie", ""):
                 _set_cookie(response, who, renewed)
         return response
@@ -288,7 +294,7 @@ def _login_routes(auth: Auth, base: str, what: str, pin: str, *, admin: bool) ->
         body = _body(Login)
         if not isinstance(body, Login):
             return body
-        result = auth.login(body.pin, request.remote_addr or "unknown")
+        result = auth.login(body.pin, request.remote_addr or "unknown", body.tablet)
         if isinstance(result, Denied):
             return _refusal(result)
         response = jsonify(state(result))
@@ -296,6 +302,7 @@ def _login_routes(auth: Auth, base: str, what: str, pin: str, *, admin: bool) ->
         return response
 
     def logout():
+        auth.logout(request.cookies.get(auth.cookie_name))
         response = jsonify(state(None))
         response.delete_cookie(auth.cookie_name, path="/", httponly=True, samesite="Strict")
         return response

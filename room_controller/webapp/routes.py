@@ -54,6 +54,11 @@ class Extend(Body):
     duration: Duration = Field(gt=0, le=4 * 3600, description="e.g. 5m or 15m")
 
 
+class SessionTime(Body):
+    elapsed: Duration = Field(description="the session time it is now, e.g. 2h15m (after a reboot without "
+                                          "network time, the room cannot know it)")
+
+
 class Note(Body):
     text: str = Field(min_length=1, max_length=2000)
 
@@ -123,7 +128,11 @@ def health(room: Room) -> dict:
     mqtt = "connected" if room.mqtt_connected else "disconnected"
     problems = snap.get("problems", [])
     ok = mqtt == "connected" and audio == "ok" and not problems
-    return {"status": "ok" if ok else "degraded", "mqtt": mqtt, "audio": audio, "problems": problems}
+    housekeeping = getattr(room, "housekeeping", None)   # set by app.App
+    return {"status": "ok" if ok else "degraded", "mqtt": mqtt, "audio": audio, "problems": problems,
+            "mqtt_error": None if room.mqtt_connected else room.problems.get("mqtt"),
+            "clock_synchronised": room.clock.synchronised(),
+            "jobs": housekeeping.jobs() if housekeeping else []}
 
 
 def state(room: Room) -> Reply:
@@ -167,6 +176,10 @@ def session_control(name: str) -> Callable[[Room], dict]:
 
 def extend_session(room: Room, body: Extend) -> dict:
     return room.loop.call(room.session.extend, body.duration)
+
+
+def set_session_time(room: Room, body: SessionTime) -> dict:
+    return room.loop.call(room.session.set_elapsed, body.elapsed)
 
 
 def acknowledge(room: Room, reminder_id: int) -> dict:
@@ -346,6 +359,8 @@ ROUTES: list[Route] = [
         ("previous", "Go back to the start of the previous phase"),
         ("stop", "End the session: the lights stay as they are, the music fades out"))],
     Route("POST", "/api/session/extend", extend_session, "Lengthen the current phase", body=Extend),
+    Route("POST", "/api/session/clock", set_session_time, "Set the session time (after a reboot without network "
+          "time): the room moves to that time's phase", body=SessionTime),
     Route("POST", "/api/reminders/<int:reminder_id>/ack", acknowledge, "Acknowledge a reminder"),
     Route("POST", "/api/notes", add_note, "A timestamped note in the session journal", body=Note),
     Route("PATCH", "/api/audio", patch_audio, "Volume (ramped, capped) and play/pause", body=AudioPatch),

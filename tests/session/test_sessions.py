@@ -164,9 +164,11 @@ def test_profiles_that_name_missing_lights_or_playlists_are_refused(tmp_path, br
     from room_controller.yamlfile import ConfigError
     with pytest.raises(ConfigError) as info:
         load_profiles(config)
-    text = [str(p) for p in info.value.problems]
-    assert text[0].startswith(f"{profiles / 'bad.yaml'}:9: phases[1].duration: ")
-    assert text[1].startswith(f"{profiles / 'bad.yaml'}:10: phases[2]: reminder 'late' at 10m comes after")
+    text = [str(p) for p in info.value.problems]   # all four mistakes, in the order of their lines
+    assert text[0].startswith(f"{profiles / 'bad.yaml'}:6: phases[0].lights.per_light.cieling: the room has no")
+    assert text[1].startswith(f"{profiles / 'bad.yaml'}:7: phases[0].music.playlist: ")
+    assert text[2].startswith(f"{profiles / 'bad.yaml'}:9: phases[1].duration: ")
+    assert text[3].startswith(f"{profiles / 'bad.yaml'}:10: phases[2]: reminder 'late' at 10m comes after")
     config2, _ = load(tmp_path, broker, room_id, LIGHTS, profiles_dir=str(profiles),
                       playlists_dir=str(ROOT / "playlists"))
     (profiles / "bad.yaml").write_text(

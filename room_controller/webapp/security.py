@@ -1,0 +1,40 @@
+"""What every answer says to the browser about itself, and where the login's news goes.
+
+The headers keep the panel to its own files: scripts, styles and connections from this room only (the
+room has no internet, the panel loads nothing from elsewhere), no framing by another page (clickjacking a
+calm or emergency button), and no guessing a JSON answer to be HTML. The printable session report has one
+inline `<style>`, allowed by its hash rather than by 'unsafe-inline'.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+
+from room_controller.core.errors import Refused
+from room_controller.journal import html
+
+log = logging.getLogger(__name__)
+
+_REPORT_STYLE = base64.b64encode(hashlib.sha256(html.CSS.encode()).digest()).decode()
+CSP = ("default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
+       f"style-src 'self' 'sha256-{_REPORT_STYLE}'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+       "frame-ancestors 'none'")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",          # frame-ancestors for browsers that predate it
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def security_journal(room):
+    """A callback that journals a login's news (a wrong PIN, a lockout, a logout) on the room's core loop,
+    without waiting: the login answer never waits on the core."""
+    def journal(kind: str, data: dict) -> None:
+        try:
+            room.loop.submit(lambda: room.emit(kind, **data))
+        except Refused as exc:   # the core's queue is full (a flood): the log line stands for the row
+            log.warning("%s not journaled (%s): %s", kind, exc, data)
+    return journal
