@@ -6,6 +6,12 @@ rewrites only the text of `presets:`, so the rest of the room file keeps its com
 inside `presets:` survive only in the backup), and the new file must load the way `serve` loads it before
 it replaces the old one: a save never leaves a room that would not start. A built-in preset is written with
 `null` for what the built-in sets and the edit leaves out, so the file says exactly what was saved.
+
+Why not ruamel.yaml's comment-keeping round trip: it would keep the comments inside `presets:` too, but it
+is a second YAML parser beside PyYAML with YAML 1.2 rules of its own (yamlfile's booleans, alias budget and
+line map would have to be kept twice), and its dump re-indents and re-quotes the block it rewrites. Since
+only `presets:` is rewritten, a splice of its text (yamlfile.replace_key) keeps every other byte, comments
+included, and the whole old file is in backups/. The file's mode and owner are kept (savefile).
 """
 
 from __future__ import annotations
