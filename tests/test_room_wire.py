@@ -124,7 +124,7 @@ def test_long_fade_on_a_software_device_runs_on_the_test_clock(make_room, broker
     assert cap.next().payload == "153"
     start = clock.monotonic()
     app.loop.call(app.room.adjust_lights, None, LightChange(brightness=10), 600.0)   # 10 minutes
-    values, times = [], []
+    values, times = [int(cap.next().payload)], [0.0]   # the first step at once
     for _ in range(100):  # the whole fade, one step at a time on the test clock
         clock.advance(6)
         values.append(int(cap.next().payload))
@@ -217,7 +217,7 @@ def test_retained_state_summary(make_room, broker, room_id):
     seen = cap.wait_for(lambda m: json.loads(m.payload)["preset"] == "calm")
     assert seen.qos == 1
     body = json.loads(seen.payload)
-    assert body["room"] == {"id": room_id, "name": "Test room"} and body["problems"] == []
+    assert body["room"] == {"id": room_id, "name": "Test room", "language": "en"} and body["problems"] == []
     cap.close()
 
 

@@ -15,7 +15,7 @@ a panel's calm meanwhile stays calm. The same button pressed again after a pause
 A request is *ordered* when a newer one of its kind from another source must win over it: a preset press
 that waits for its source's pace is dropped if, meanwhile, a preset came from elsewhere (the panel's calm
 after two quick emergency presses of a button stays calm). Every source of such requests says when one
-arrives (`note`): the HTTP API for each preset request, and the intake itself for each ordered message.
+arrives (`note`): the HTTP API for each request about the lights, and the intake for each ordered message.
 """
 
 from __future__ import annotations

@@ -86,9 +86,12 @@ def plan(profile: DeviceProfile, start: LightState, target: LightState, duration
             count = max(count, min(CURVE_CHUNKS_MAX, by_rate, math.ceil(duration / CURVE_CHUNK)))
         chunk = duration / count
         return [Step(i * chunk, interpolate(start, target, (i + 1) / count), chunk) for i in range(count)]
-    count = max(1, min(by_rate, _steps_needed(start, target)))
-    return [Step((i + 1) * duration / count, interpolate(start, target, (i + 1) / count), 0.0)
-            for i in range(count)]
+    count = min(math.floor(duration * max_rate + 1e-9), _steps_needed(start, target))
+    if count < 1:   # shorter than one step may take: one command, when the fade ends
+        return [Step(duration, target, 0.0)]
+    # count + 1 steps, from now to the end: a press shows at once, and the fade ends when it should
+    return [Step(i * duration / count, interpolate(start, target, (i + 1) / (count + 1)), 0.0)
+            for i in range(count + 1)]
 
 
 def plan_unknown(profile: DeviceProfile, target: LightState, duration: float) -> list[Step]:

@@ -228,7 +228,7 @@ def _view(room: Room, auth: Auth, route: Route):
             if not isinstance(body, route.body):
                 return body
             args["body"] = body
-        if route.path.startswith("/api/presets/") and request.method in ("POST", "DELETE"):
+        if request.method != "GET" and route.path.startswith(("/api/presets/", "/api/lights")):
             room.intake.note(("http",))   # newer than any preset press still waiting for its source's pace
         try:
             result = route.handler(room, **args)

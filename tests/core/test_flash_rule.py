@@ -102,8 +102,8 @@ class RoomOnTestClock(RuleBasedStateMachine):
         return True
 
     def _call(self, fn, *args):
-        if fn in (self.room.activate_preset, self.room.release_preset):
-            self.room.intake.note(("http",))   # as the HTTP API does for every preset request
+        if fn in (self.room.activate_preset, self.room.release_preset, self.room.adjust_lights):
+            self.room.intake.note(("http",))   # as the HTTP API does for every request about the lights
         try:
             return self.loop.call(fn, *args)
         except Conflict:
