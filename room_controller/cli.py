@@ -1,4 +1,4 @@
-"""`room-controller serve|check` (and `demo`, issue 6): the command line of CONTRACT.md."""
+"""`room-controller serve|demo|check|overview`: the command line of docs/interface.md."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The room configuration file (CONTRACT.md): models, built-in presets, and the checks across sections.
+"""The room configuration file (docs/interface.md): models, built-in presets, and the checks across sections.
 
 Models are frozen and reject unknown keys with a suggestion; `load_room()` returns a validated `RoomConfig`
 or raises `ConfigError` whose problems name file, line and field. Relative paths are relative to the file.

@@ -1,7 +1,7 @@
 """Light state to device payloads: pure, so every family's wire format is tested exactly.
 
 `encode(device, state, transition)` turns the one internal light model into the messages a device family
-documents (RESEARCH.md section 1). The brightness curve, the white range, the warm-white-by-RGB fallback
+documents (docs/devices.md). The brightness curve, the white range, the warm-white-by-RGB fallback
 and the transition unit all come from the device's profile; nothing here knows a brand.
 """
 
