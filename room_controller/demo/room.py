@@ -41,6 +41,14 @@ def has_sound_card() -> bool:
     return bool(cards.strip()) and "no soundcards" not in cards
 
 
+def six_digits(other_than: str = "") -> str:
+    """A PIN as a new room should have one (check warns below 6 digits); `other_than`: the admin PIN must
+    differ from the therapist's."""
+    while (pin := f"{secrets.randbelow(900000) + 100000}") == other_than:
+        pass
+    return pin
+
+
 def port_free(port: int) -> bool:
     with socket.socket() as s:
         try:
@@ -79,8 +87,8 @@ def run(port: int | None, say=print) -> int:
         link = MqttLink(broker.host, broker.port, "demo-devices", on_connect=hub.connected, on_message=hub.message)
         link.subscribe(hub.topics())
         link.start()
-        pin, token = f"{secrets.randbelow(9000) + 1000}", secrets.token_urlsafe(24)
-        admin_pin = f"{secrets.randbelow(900000) + 100000}"   # the clinic tools: profiles and presets
+        pin, token = six_digits(), secrets.token_urlsafe(24)
+        admin_pin = six_digits(other_than=pin)   # the clinic tools: profiles and presets
         sound = has_sound_card()
         config = Path(tmp) / "room.yaml"
         config.write_text(yaml.safe_dump({
