@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from room_controller.audio.music import Music
 from room_controller.clock import Clock, SystemClock
 from room_controller.config import RoomConfig
 from room_controller.core.loop import Loop
-from room_controller.audio.music import Music
 from room_controller.core.room import Room
 from room_controller.housekeeping import Housekeeping
 from room_controller.journal.store import Journal
@@ -67,7 +67,7 @@ class App:
         self.room.problems[key] = text
         self.room.touch()
 
-    def start(self) -> "App":
+    def start(self) -> App:
         self._started.append(self.journal.close)
         self.loop.start()
         self._started.append(self.loop.stop)
@@ -95,7 +95,7 @@ class App:
             except Exception:
                 log.exception("error while stopping %s", stop)
 
-    def __enter__(self) -> "App":
+    def __enter__(self) -> App:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -54,7 +54,7 @@ class Broker:
                              f"user {getpass.getuser()}\nlog_type error\nlog_type warning\n")
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> "Broker":
+    def start(self) -> Broker:
         log = Path(self._dir.name) / "mosquitto.log"
         with open(log, "ab") as err:
             self.proc = subprocess.Popen([self.binary, "-c", str(self.conf)], stdout=subprocess.DEVNULL, stderr=err,

@@ -32,7 +32,7 @@ class LightSetting(Model):
     color: Colour | None = Field(None, description="#RRGGBB or [r, g, b]")
 
     @model_validator(mode="after")
-    def _white_or_colour(self) -> "LightSetting":
+    def _white_or_colour(self) -> LightSetting:
         if self.kelvin is not None and self.color is not None:
             raise ValueError("give kelvin (a white) or color, not both")
         return self
@@ -51,7 +51,7 @@ class LightScene(LightSetting):
     per_group: dict[str, LightSetting] = Field(default_factory=dict)
     per_light: dict[str, LightSetting] = Field(default_factory=dict)
 
-    def changes(self, lights: list["LightConfig"]) -> dict[str, LightChange]:
+    def changes(self, lights: list[LightConfig]) -> dict[str, LightChange]:
         """Each light's change: the room setting, then its groups', then its own (most specific wins)."""
         out = {}
         for light in lights:
@@ -151,7 +151,7 @@ class WebSettings(Model):
         return value
 
     @model_validator(mode="after")
-    def _secrets_off_loopback(self) -> "WebSettings":
+    def _secrets_off_loopback(self) -> WebSettings:
         if not _is_loopback(self.host) and (not self.pin or not self.api_token):
             raise ValueError(f"listening on {self.host} (beyond this computer) needs both a pin and an api_token")
         if self.api_token is not None and len(self.api_token.get_secret_value()) < 16:

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -40,7 +41,7 @@ class Housekeeping:
         for job, run in (("journal_backup", self.back_up), ("retention", self.retain), ("tidy", self.tidy)):
             self.scheduler.add_job(self._guarded(job, run), triggers[job], id=job, name=job)
 
-    def start(self) -> "Housekeeping":
+    def start(self) -> Housekeeping:
         self.scheduler.start()
         return self
 

@@ -127,7 +127,7 @@ class Overview:
         app = create_overview_app(self.rooms, config.web.max_event_streams, config.web.threads)
         self.web = WebServer(app, config.web.host, config.web.port, config.web.threads)
 
-    def start(self) -> "Overview":
+    def start(self) -> Overview:
         self.link.start()
         self.web.start()
         return self

@@ -27,7 +27,7 @@ class Capture:
 
     def __init__(self, broker: Broker, *topics: str, qos: int = 2, username: str | None = None,
                  password: str | None = None) -> None:
-        self.messages: "queue.Queue[Seen]" = queue.Queue()
+        self.messages: queue.Queue[Seen] = queue.Queue()
         self.all: list[Seen] = []
         self._lock = threading.Lock()
         ready = threading.Event()

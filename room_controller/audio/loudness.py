@@ -19,8 +19,8 @@ import queue
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 TARGET_LUFS = -20.0      # the calibration reference's loudness (pink noise), and a quiet music's
 UNMEASURED_LUFS = -9.0   # the loud end of mastered music: a dose from an unmeasured track errs high

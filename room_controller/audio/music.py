@@ -25,9 +25,9 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from room_controller.audio import loudness, playlists, ramps
 from room_controller.audio.playlists import Playlist, Silence, Track

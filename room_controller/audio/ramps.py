@@ -8,8 +8,8 @@ and turned into a VLC volume only at the end, v = level * gain^(1/3).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 NIOSH_DBA = 85.0
 NIOSH_SECONDS = 8 * 3600.0
@@ -45,7 +45,7 @@ class Fade:
         return now >= self.t0 + self.duration
 
     @classmethod
-    def steady(cls, gain: float) -> "Fade":
+    def steady(cls, gain: float) -> Fade:
         return cls(gain, gain, 0.0, 0.0)
 
 

@@ -39,21 +39,21 @@ class Volume:
         """Whose level the room keeps across phase changes (a held preset sets its own on top of it)."""
         return "phase" if self.therapist is None else "therapist"
 
-    def chosen(self, level: float) -> "Volume":
+    def chosen(self, level: float) -> Volume:
         return replace(self, therapist=level, preset=None if self.preset is None else level)
 
-    def following_phase(self) -> "Volume":
+    def following_phase(self) -> Volume:
         return replace(self, therapist=None)
 
-    def phase_asks(self, level: float | None) -> "Volume":
+    def phase_asks(self, level: float | None) -> Volume:
         """A phase's music; without a `volume` of its own the phase level stays as it is."""
         return self if level is None else replace(self, phase=level)
 
-    def held(self, level: float | None) -> "Volume":
+    def held(self, level: float | None) -> Volume:
         """A preset begins (or replaces another); without a volume of its own it keeps the level it finds."""
         if level is None:
             level = self.requested
         return replace(self, preset=level)
 
-    def released(self) -> "Volume":
+    def released(self) -> Volume:
         return replace(self, preset=None)

@@ -23,8 +23,9 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any, Callable, Hashable
+from typing import Any
 
 from room_controller.core.errors import Busy
 from room_controller.core.loop import Loop

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from room_controller.core.loop import Loop, Timer
 from room_controller.lighting import fades, flash

@@ -17,8 +17,9 @@ import itertools
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, Callable
+from typing import Any
 
 from room_controller.clock import Clock
 from room_controller.core.errors import Busy, Refused
@@ -37,7 +38,7 @@ class Timer:
     def cancel(self) -> None:
         self.cancelled = True
 
-    def __lt__(self, other: "Timer") -> bool:
+    def __lt__(self, other: Timer) -> bool:
         return (self.deadline, self.seq) < (other.deadline, other.seq)
 
 
@@ -178,7 +179,8 @@ class Loop:
             log.error("error in %s; the room carries on", name, exc_info=exc)
             on_error = getattr(self, "on_error", None)   # set by the composition root (app.App)
             if on_error is not None:
-                self._guard(lambda: on_error(f"{name}: {type(exc).__name__}: {exc}"))
+                problem = f"{name}: {type(exc).__name__}: {exc}"
+                self._guard(lambda: on_error(problem))
             future.set_exception(exc)
 
     def _run_due(self) -> None:

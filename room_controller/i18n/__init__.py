@@ -53,7 +53,7 @@ def check_tag(tag: str) -> str:
 
 
 @functools.cache
-def translator(tag: str = DEFAULT) -> "Translator":
+def translator(tag: str = DEFAULT) -> Translator:
     try:
         check_tag(tag)
     except ValueError:

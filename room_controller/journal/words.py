@@ -5,8 +5,8 @@ in the JSON and CSV exports; this is only how the HTML report says it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import PurePath
-from typing import Callable
 
 from room_controller.i18n import Translator
 from room_controller.journal.store import Row

@@ -52,7 +52,7 @@ class Report:
 
     returned: bool = False   # went offline and came back since the last report the core saw (folded)
 
-    def then(self, newer: "Report") -> "Report":
+    def then(self, newer: Report) -> Report:
         """This report and a newer one as one, for a core that could not keep up: the newer wins wherever
         it says anything; white or colour is taken whole from whichever said it last."""
         shows = newer if any(v is not None for v in (newer.kelvin, newer.rgb, newer.mode)) else self

@@ -45,7 +45,7 @@ class ColorTemp(Model):
     max: float = Field(gt=0)
 
     @model_validator(mode="after")
-    def _range(self) -> "ColorTemp":
+    def _range(self) -> ColorTemp:
         if self.min >= self.max:
             raise ValueError("min must be below max")
         return self
@@ -135,7 +135,7 @@ class TemplatePart(_Conditional):
     text: str
 
     @model_validator(mode="after")
-    def _conditions(self) -> "TemplatePart":
+    def _conditions(self) -> TemplatePart:
         _check_conditions(self.when)
         _check_variables(self.text)
         return self
@@ -152,7 +152,7 @@ class TemplateMessage(_Conditional):
                                                  "shorter, so every part's fade ends together")
 
     @model_validator(mode="after")
-    def _payload_or_parts(self) -> "TemplateMessage":
+    def _payload_or_parts(self) -> TemplateMessage:
         if (self.payload is None) == (self.parts is None):
             raise ValueError("give either payload or parts")
         _check_conditions(self.when)
@@ -176,7 +176,7 @@ class StateField(Field_):
                                                         "at or below it colour (Tasmota's White)")
 
     @model_validator(mode="after")
-    def _one_way_to_read_a_mode(self) -> "StateField":
+    def _one_way_to_read_a_mode(self) -> StateField:
         if self.white_above is not None and (self.white or self.color):
             raise ValueError("give either white/color value lists or white_above, not both")
         return self
@@ -212,7 +212,7 @@ class DeviceProfile(Model):
     bridge: Bridge | None = Field(None, description="learn each device's capabilities from its bridge")
 
     @model_validator(mode="after")
-    def _no_effects(self) -> "DeviceProfile":
+    def _no_effects(self) -> DeviceProfile:
         for text in _texts(self.command.model_dump(by_alias=True)) + [m.payload for m in self.setup]:
             if _EFFECT_WORDS.search(text):
                 raise ValueError(f"device effects are never sent to a therapy room: {text!r}")
@@ -260,7 +260,7 @@ class Catalogue:
         self._raw = raw
 
     @classmethod
-    def load(cls, *dirs: Path | None) -> "Catalogue":
+    def load(cls, *dirs: Path | None) -> Catalogue:
         raw: dict[str, dict] = {}
         docs: dict[str, yamlfile.Document] = {}
         problems: list[Problem] = []

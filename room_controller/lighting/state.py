@@ -26,7 +26,7 @@ class LightState:
         """On and above zero: what the eye sees as a light that is on."""
         return self.on and self.brightness > 0
 
-    def with_(self, **changes) -> "LightState":
+    def with_(self, **changes) -> LightState:
         return replace(self, **changes)
 
     @property
@@ -69,7 +69,7 @@ class LightChange:
             kelvin, rgb = None, self.rgb
         return LightState(on=on, brightness=brightness if on else base.brightness, kelvin=kelvin, rgb=rgb)
 
-    def merged_over(self, under: "LightChange") -> "LightChange":
+    def merged_over(self, under: LightChange) -> LightChange:
         """This change layered on top of `under` (fields set here win)."""
         colour_here = self.kelvin is not None or self.rgb is not None
         return LightChange(

@@ -17,7 +17,8 @@ from room_controller.audio import playlists
 from room_controller.audio.settings import MusicSpec
 from room_controller.config import LightScene, RoomConfig, suggest
 from room_controller.fields import Duration, Identifier
-from room_controller.vitals.model import Limits as VitalsLimits, Schedule as VitalsSchedule
+from room_controller.vitals.model import Limits as VitalsLimits
+from room_controller.vitals.model import Schedule as VitalsSchedule
 from room_controller.yamlfile import ConfigError, Model, Problem
 
 
@@ -30,7 +31,7 @@ class Reminder(Model):
     start: Duration = 0.0
 
     @model_validator(mode="after")
-    def _when(self) -> "Reminder":
+    def _when(self) -> Reminder:
         if (self.at is None) == (self.every is None):
             raise ValueError("give either `at` (once) or `every` (repeating)")
         if self.every is not None and self.every < 60:
@@ -57,7 +58,7 @@ class Phase(Model):
     guidance: str = Field("", max_length=500, description="what the therapist should know about this phase")
 
     @model_validator(mode="after")
-    def _reminders_inside(self) -> "Phase":
+    def _reminders_inside(self) -> Phase:
         if self.duration != "open":
             if self.duration <= 0:
                 raise ValueError("a phase lasts longer than 0 s (or is `open`)")
@@ -83,7 +84,7 @@ class SessionProfile(Model):
     vitals_limits: VitalsLimits | None = Field(None, description="the protocol's limits, over the room's")
 
     @model_validator(mode="after")
-    def _session_reminders_inside(self) -> "SessionProfile":
+    def _session_reminders_inside(self) -> SessionProfile:
         total = self.planned_seconds
         for reminder in self.reminders:
             if total is not None and reminder.at is not None and reminder.at > total:

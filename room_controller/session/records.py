@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from room_controller.core.room import Room
 
 
-def relabel(room: "Room", session_id: int, label: str) -> dict:
+def relabel(room: Room, session_id: int, label: str) -> dict:
     session = room.journal.read.session(session_id)
     if session is None:
         raise NotFound(f"there is no session {session_id}")
@@ -26,7 +26,7 @@ def relabel(room: "Room", session_id: int, label: str) -> dict:
     return {"session": session_id, "label": label}
 
 
-def edit_note(room: "Room", session_id: int, event_id: int, text: str) -> dict:
+def edit_note(room: Room, session_id: int, event_id: int, text: str) -> dict:
     notes = room.journal.read.events(session_id, ["note", "note_edited"])
     if not any(row.id == event_id and row.kind == "note" for row in notes):
         raise NotFound(f"session {session_id} has no note {event_id}")
@@ -35,7 +35,7 @@ def edit_note(room: "Room", session_id: int, event_id: int, text: str) -> dict:
     return {"session": session_id, "note": event_id, "text": text}
 
 
-def _record(room: "Room", session_id: int, kind: str, **data) -> None:
+def _record(room: Room, session_id: int, kind: str, **data) -> None:
     """Through `emit` while the session runs (live panels see it); straight into the journal after it."""
     running = room.session.session
     if running is not None and running.id == session_id:

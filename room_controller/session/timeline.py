@@ -94,8 +94,8 @@ class SessionClock:
     def paused(self) -> bool:
         return self.running_since is None
 
-    def pause(self, now: float) -> "SessionClock":
+    def pause(self, now: float) -> SessionClock:
         return SessionClock(self.elapsed(now), None) if not self.paused else self
 
-    def resume(self, now: float) -> "SessionClock":
+    def resume(self, now: float) -> SessionClock:
         return SessionClock(self.accumulated, now) if self.paused else self

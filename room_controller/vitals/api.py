@@ -19,20 +19,20 @@ if TYPE_CHECKING:
     from room_controller.core.room import Room
 
 
-def add(room: "Room", body: Entry) -> dict:
+def add(room: Room, body: Entry) -> dict:
     return room.loop.call(room.vitals.add, body)
 
 
-def correct(room: "Room", body: Values, event_id: int) -> dict:
+def correct(room: Room, body: Values, event_id: int) -> dict:
     return room.loop.call(room.vitals.correct, event_id, body)
 
 
-def seen(room: "Room", event_id: int) -> dict:
+def seen(room: Room, event_id: int) -> dict:
     """A notice is named by the event that raised it."""
     return room.loop.call(room.vitals.seen, event_id)
 
 
-def session_vitals(room: "Room", session_id: int) -> dict:
+def session_vitals(room: Room, session_id: int) -> dict:
     """A session's readings (as corrected, each with its original), stored pulse and notices."""
     with room.journal.reader() as reader:
         session = reader.session(session_id)
@@ -46,8 +46,8 @@ def session_vitals(room: "Room", session_id: int) -> dict:
             "deleted": [{"wall": r.wall, "rows": r.data.get("rows")} for r in rows if r.kind == "vitals_deleted"]}
 
 
-def export(room: "Room", session_id: int, format: str = "json") -> Any:
-    from room_controller.webapp.routes import Reply   # the routes import this module
+def export(room: Room, session_id: int, format: str = "json") -> Any:
+    from room_controller.webapp.routes import Reply  # the routes import this module
     if format not in ("json", "csv"):
         raise Invalid("format is json or csv")
     data = session_vitals(room, session_id)
@@ -66,5 +66,5 @@ def export(room: "Room", session_id: int, format: str = "json") -> Any:
     return Reply(out.getvalue().encode(), "text/csv")
 
 
-def delete(room: "Room", session_id: int) -> dict:
+def delete(room: Room, session_id: int) -> dict:
     return room.loop.call(room.vitals.delete, session_id)

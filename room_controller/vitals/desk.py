@@ -12,7 +12,8 @@ which scheduled measurements were already announced.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from room_controller.core.errors import Conflict, Invalid, NotFound
 from room_controller.journal.store import JournalError, Row
@@ -33,7 +34,7 @@ KEPT = ("vitals", "vitals_corrected", "vitals_notice_seen", "pulse_limit")   # w
 
 
 class Desk:
-    def __init__(self, room: "Room") -> None:
+    def __init__(self, room: Room) -> None:
         self.room = room
         self.settings = room.config.vitals
         self.pulse_topic = self.settings.pulse_topic

@@ -28,7 +28,7 @@ class Values(Model):
     temperature: float | None = Field(None, ge=30, le=45, description="°C")
 
     @model_validator(mode="after")
-    def _whole(self) -> "Values":
+    def _whole(self) -> Values:
         if (self.systolic is None) != (self.diastolic is None):
             raise ValueError("blood pressure is two numbers: give systolic and diastolic together")
         if self.systolic is not None and self.diastolic >= self.systolic:   # type: ignore[operator]
@@ -58,7 +58,7 @@ class Bound(Model):
     instruction: str = Field("", max_length=300, description="what to do; else the limits' own instruction")
 
     @model_validator(mode="after")
-    def _some(self) -> "Bound":
+    def _some(self) -> Bound:
         if self.above is None and self.below is None:
             raise ValueError("give above and/or below")
         if self.above is not None and self.below is not None and self.below >= self.above:
@@ -75,7 +75,7 @@ class Limits(Model):
     pulse: Bound | None = None
     temperature: Bound | None = None
 
-    def over(self, base: "Limits | None") -> "Limits":
+    def over(self, base: Limits | None) -> Limits:
         """These limits where they are given, `base`'s elsewhere (a profile's over the room's)."""
         if base is None:
             return self
@@ -98,7 +98,7 @@ class Schedule(Model):
     measure: list[Measure] = Field(default_factory=lambda: list(MEASURES), min_length=1)
 
     @model_validator(mode="after")
-    def _some(self) -> "Schedule":
+    def _some(self) -> Schedule:
         if self.every is None and not self.at:
             raise ValueError("give `every` and/or `at`")
         if self.until is not None and self.until < self.start:

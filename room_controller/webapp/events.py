@@ -11,7 +11,7 @@ ping keeps the connection alive and lets the page see a dead link (an SSE commen
 from __future__ import annotations
 
 import threading
-from typing import Iterator
+from collections.abc import Iterator
 
 from room_controller.core.room import Room
 
@@ -36,7 +36,7 @@ class EventStreams:
     def count(self) -> int:
         return self._open
 
-    def open(self, login: str = "") -> "Stream | None":
+    def open(self, login: str = "") -> Stream | None:
         """A new stream for `login`, or None when a cap is reached or the server is stopping."""
         with self._lock:
             mine = self._by_login.get(login, 0)

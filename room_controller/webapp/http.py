@@ -25,10 +25,10 @@ from room_controller.config import WebSettings
 from room_controller.core.errors import Refused
 from room_controller.core.room import Room
 from room_controller.webapp.auth import CSRF_HEADER, SAFE_METHODS, Auth, Denied, PanelLogin, host_allowed
-from room_controller.webapp.security import SECURITY_HEADERS, security_journal
 from room_controller.webapp.events import EventStreams
 from room_controller.webapp.openapi import ROW_ID_MAX, openapi
 from room_controller.webapp.routes import ROUTES, Body, Reply, Route
+from room_controller.webapp.security import SECURITY_HEADERS, security_journal
 
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024

@@ -9,12 +9,13 @@ import time
 
 import numpy as np
 import pytest
+import soundfile
 from hypothesis import given
 from hypothesis import strategies as st
-import soundfile
 
 from room_controller.audio import loudness, ramps
 from room_controller.audio.settings import MusicPlay
+
 from .conftest import FADE, levels, settle, write_m3u, write_tone
 from .test_output import start_music
 

@@ -12,6 +12,7 @@ import time
 from room_controller.audio.music import Music
 from room_controller.audio.settings import AudioSettings, MusicPlay
 from room_controller.clock import SystemClock
+
 from .conftest import levels, write_m3u, write_tone
 
 

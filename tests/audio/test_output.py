@@ -10,6 +10,7 @@ import pytest
 from room_controller.audio.music import Music
 from room_controller.audio.settings import AudioSettings, MusicPlay
 from room_controller.clock import SystemClock
+
 from .conftest import levels, rms_levels, write_m3u, write_tone
 
 WINDOW_S = 0.05

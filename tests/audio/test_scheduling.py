@@ -8,6 +8,7 @@ import pytest
 
 from room_controller.audio.music import READ_AHEAD
 from room_controller.audio.settings import MusicPlay
+
 from .conftest import FADE, LENGTH, settle, tracks
 
 

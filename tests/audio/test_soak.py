@@ -8,6 +8,7 @@ from pathlib import Path
 from room_controller.audio.music import Music
 from room_controller.audio.settings import AudioSettings, MusicPlay
 from room_controller.clock import SystemClock
+
 from .conftest import write_m3u, write_tone
 
 TRACKS = 200

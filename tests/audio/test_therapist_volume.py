@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from room_controller.audio.music import ANNOUNCE_GAP, READ_AHEAD, TICK
 from room_controller.audio.settings import MusicPlay
+
 from .conftest import FADE, LENGTH, settle
 
 

@@ -134,7 +134,7 @@ def test_fades_reach_the_bulb_as_asked(converters, learned, model):
         room.close()
     zcl, shown = run_through(converters, bulb, room.sent, model_of(model, found))
     low_high = found.color_temp
-    for at, payload, command in zcl:
+    for _at, payload, command in zcl:
         assert command["cluster"] in ("genOnOff", "genLevelCtrl", "lightingColorCtrl"), command
         if command["command"] == "moveToColorTemp":
             assert low_high and low_high[0] <= command["payload"]["colortemp"] <= low_high[1]
@@ -152,7 +152,7 @@ def test_fades_reach_the_bulb_as_asked(converters, learned, model):
 def _levels_fade_over_the_requested_time(zcl, ikea: bool) -> None:
     """A level that changes changes with the payload's transition; IKEA's colour commands keep the level."""
     level = None
-    for at, payload, command in zcl:
+    for _at, payload, command in zcl:
         if command["command"] not in ("moveToLevel", "moveToLevelWithOnOff"):
             continue
         new = command["payload"]["level"]
@@ -165,7 +165,7 @@ def _levels_fade_over_the_requested_time(zcl, ikea: bool) -> None:
 
 def _one_transition_at_a_time(zcl) -> None:
     busy_until, busy_with = -1.0, None
-    for at, payload, command in zcl:
+    for at, _payload, command in zcl:
         assert at >= busy_until - 1e-6, f"{command} at {at:.2f} s while {busy_with} runs until {busy_until:.2f} s"
         ticks = command["payload"].get("transtime", 0)
         if ticks:

@@ -69,7 +69,7 @@ def test_calm_on_when_killed_on_a_full_disk_is_on_after_the_restart(tmp_path, br
     service.start()
     try:
         filler = fill(small_disk)
-        for i in range(40):   # until SQLite's own free pages are used up too
+        for _ in range(40):   # until SQLite's own free pages are used up too
             if service.call("POST", "/api/notes", json={"text": "x" * 500}).status_code == 503:
                 break
         assert service.call("POST", "/api/presets/calm").json() == {"preset": "calm"}

@@ -4,7 +4,6 @@ of it on the MQTT state topic, in Home Assistant's topics or in the service's lo
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
@@ -151,7 +150,7 @@ def test_the_live_pulse_is_paced_stored_bounded_marked_stale_and_bad_payloads_ig
         bpm = 72 + second % 5 + (70 if second == 40 else 0)   # one beat of 142, over the room's 130
         clock.advance(1)   # the intake lets one value a second through to the core
         strap.send(f"{bpm}.0".encode())
-        wait(lambda: vitals(app)["pulse"]["bpm"] == bpm, f"pulse {bpm}")
+        wait(lambda bpm=bpm: vitals(app)["pulse"]["bpm"] == bpm, f"pulse {bpm}")
     state = vitals(app)["pulse"]
     assert state["stale"] is False and 10 <= len(state["trend"]) <= 16   # a point per 10 s
     with app.journal.reader() as reader:

@@ -15,11 +15,11 @@ class Panel:
         self.driver = driver
         self.base = base
 
-    def open(self) -> "Panel":
+    def open(self) -> Panel:
         self.driver.get(f"{self.base}/")
         return self
 
-    def login(self, pin: str = PIN) -> "Panel":
+    def login(self, pin: str = PIN) -> Panel:
         self.wait(lambda: self.shown("login"))
         field = self.find("pin")
         field.clear()
@@ -27,7 +27,7 @@ class Panel:
         self.find("login-form").submit()
         return self
 
-    def open_logged_in(self) -> "Panel":
+    def open_logged_in(self) -> Panel:
         self.open().login()
         self.wait(lambda: self.shown("panel") and self.text("link") == "Live")
         return self

@@ -33,9 +33,9 @@ def main() -> None:
                 panel = Panel(driver, room.base).open()
                 if panel.shown("login"):
                     panel.login()
-                panel.wait(lambda: driver.find_element(By.CSS_SELECTOR, ".timeline") and panel.text("link") == "Live")
+                panel.wait(lambda panel=panel: driver.find_element(By.CSS_SELECTOR, ".timeline") and panel.text("link") == "Live")
                 panel.wait_text("preset-status", "Calm is on")
-                panel.wait(lambda: panel.find("release").is_enabled(), what="the release control")
+                panel.wait(lambda panel=panel: panel.find("release").is_enabled(), what="the release control")
                 driver.save_screenshot(str(OUT / name))
                 print(OUT / name)
         finally:

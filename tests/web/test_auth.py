@@ -10,7 +10,7 @@ import requests
 
 from room_controller.config import WebSettings
 from room_controller.webapp.auth import COOKIE, LIFETIME, Auth
-from tests.web.conftest import AUTH, PIN, TOKEN, serve
+from tests.web.conftest import AUTH, PIN, serve
 
 
 def login(base: str, pin: str = PIN) -> tuple[requests.Session, requests.Response]:

@@ -6,10 +6,10 @@ import signal
 
 from selenium.webdriver.common.by import By
 
+from tests.broker import free_port
 from tests.test_demo import Demo
 from tests.web.conftest import TABLET, start_chrome, viewport
 from tests.web.panel import Panel
-from tests.broker import free_port
 
 
 def test_the_picture_shows_each_light_as_it_glows(tmp_path):

@@ -87,7 +87,7 @@ def test_eight_open_panels_and_presses_still_answer_at_once(served):
         assert r.status_code == 200
     assert max(times) < 0.1, times
     for follower in followers:                  # each panel ends on the truth: the last press
-        follower.wait_for(lambda s: follower.states[-1][1]["preset"] == "emergency")
+        follower.wait_for(lambda s, follower=follower: follower.states[-1][1]["preset"] == "emergency")
         follower.close()
 
 

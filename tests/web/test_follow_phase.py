@@ -47,7 +47,7 @@ def test_the_slider_holds_the_chosen_volume_while_the_level_ramps_and_names_the_
     panel.wait(lambda: panel.shown("volume-limit"), what="the limit to be named")
     assert panel.text("volume-limit") == "Limited to 80 % by the room."
     seen = set()
-    while (now := audio(music_room)["volume"]) < 79:           # the level rises towards 80 ...
+    while audio(music_room)["volume"] < 79:           # the level rises towards 80 ...
         assert panel.find("volume").get_attribute("value") == "100"    # ... and the slider never jumps back
         shown = panel.text("volume-out")
         match = re.fullmatch(r"100 % · now (\d+) %", shown)

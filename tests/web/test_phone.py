@@ -83,7 +83,7 @@ def test_the_timeline_names_the_current_and_the_next_phase_in_full(browser, serv
     panel = Panel(browser, served.base).open_logged_in()
     phases = [p["name"] for p in served.app.room.snapshot()["session"]["phases"]]
     for index in range(len(phases) - 1):
-        panel.wait(lambda: browser.find_element(By.CSS_SELECTOR, ".timeline li.now .name").text == phases[index],
+        panel.wait(lambda index=index: browser.find_element(By.CSS_SELECTOR, ".timeline li.now .name").text == phases[index],
                    what=f"phase {phases[index]}")
         cut = browser.execute_script(
             "return [...document.querySelectorAll('.timeline li.now, .timeline li.now + li')]"
@@ -135,7 +135,8 @@ def test_a_toast_covers_neither_the_dock_nor_the_button_pressed(browser, served,
         pressed = panel.button(label)
         browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", pressed)
         pressed.click()
-        panel.wait(lambda: "shown" in panel.find("toast").get_attribute("class") and panel.text("toast").endswith(label.lower()),
+        panel.wait(lambda label=label: "shown" in panel.find("toast").get_attribute("class")
+                   and panel.text("toast").endswith(label.lower()),
                    what="the note's toast")
         toast = box(browser, panel.find("toast"))
         covered = [name for name in ("calm", "emergency", "release", "preset-status")
