@@ -295,7 +295,7 @@ class SessionRunner:
         """Resume the session that was running when the service stopped, at the offset real time says, and
         the preset that held the room (with or without a session)."""
         found = self.journal.read.running_session()
-        events = self.journal.read.events(found[0]) if found else []
+        events = self.journal.read.events(found[0], RECOVERY_KINDS) if found else []
         preset = self._standing_preset(events)
         if found is not None:
             self._resume(*found, events, preset)
@@ -371,6 +371,13 @@ class SessionRunner:
             return None, f"this computer restarted and its clock says {units.format_duration(abs(gap))} " \
                          f"{'later' if gap > 0 else 'earlier'} than the last save, which is not believed"
         return gap, None
+
+
+# What recovery reads of a session's journal: the events that change what it rebuilds, and no others, so a
+# session whose journal also holds hours of device chatter and floods resumes as fast as a quiet one
+RECOVERY_KINDS = ("session_started", "label_changed", "phase_extended", "phase_moved", "reminder_shown",
+                  "reminder_acknowledged", "preset_on", "preset_off", "dose_step", "music_changed",
+                  "manual_change", "follow_phase")
 
 
 def chosen_volume(events: list[Row]) -> tuple[float | None, bool]:
