@@ -13,6 +13,7 @@ from typing import Any, Callable, Literal, get_args
 from pydantic import Field, model_validator
 
 from room_controller import i18n, roomfile
+from room_controller.audio import calibration
 from room_controller.config import BUILTIN_PRESETS, LightScene, LightSetting, RoomConfig
 from room_controller.core.errors import Conflict, Invalid, NotFound
 from room_controller.core.room import Room
@@ -409,4 +410,12 @@ ROUTES: list[Route] = [
           "Export a session's vitals record: json or csv", admin=True, query=("format",)),
     Route("DELETE", "/api/admin/sessions/<int:session_id>/vitals", vitals.delete,
           "Delete a session's vitals record for good (journaled as deleted)", admin=True),
+    Route("GET", "/api/admin/calibration", calibration.state, "The room's sound calibration (audio.calibration_dba)",
+          admin=True),
+    Route("PUT", "/api/admin/calibration/reference", calibration.play, "Play the calibration reference (pink noise "
+          "at -20 LUFS) in the room, with no session or preset on", body=calibration.Play, admin=True),
+    Route("DELETE", "/api/admin/calibration/reference", calibration.stop, "Stop the calibration reference",
+          admin=True),
+    Route("PUT", "/api/admin/calibration", calibration.save, "Save the meter's reading of the reference as the room "
+          "file's audio.calibration_dba (counted from the service's next start)", body=calibration.Reading, admin=True),
 ]
