@@ -3,33 +3,27 @@ under the timeline (the same time axis), then a table of the readings with the l
 when corrected, what was first entered.
 
 Built from the journal's rows like the rest of the report (report.build and html.render call in here).
-Words come from the room's catalogue under `vitals.*` where it has them, else from WORDS (English).
+Words come from the room's catalogue under `vitals.*` (the panel's vitals card uses the same keys); without
+a translator (the JSON export's one-line `text`) they are English.
 """
 
 from __future__ import annotations
 
 from html import escape
 
+from room_controller import i18n
 from room_controller.journal import report as _report  # report.build calls in here: looked up at call time
 from room_controller.journal.store import Row
 from room_controller.vitals import record
 from room_controller.vitals.model import UNITS
 
-WORDS = {
-    "vitals.title": "Vitals", "vitals.strip": "Vitals and live pulse on the session's time axis",
-    "vitals.session_time": "Session", "vitals.limits": "Limits", "vitals.beyond": "beyond a limit",
-    "vitals.corrected": "corrected; first entered: {values}", "vitals.pulse": "Pulse",
-    "vitals.systolic": "Systolic", "vitals.diastolic": "Diastolic", "vitals.temperature": "Temperature",
-    "vitals.bp": "BP {systolic}/{diastolic}", "vitals.pulse_value": "pulse {pulse}",
-    "vitals.pulse_range": "Live pulse stored: {count} rows, {low} to {high} per minute",
-}
 HEIGHT, LANE = 96, 26
 CSS = ("table.vitals td.over { font-weight: bold; color: #e0763f; } table.vitals td.n { text-align: right; "
        "font-variant-numeric: tabular-nums; } svg.vitals polyline { stroke: currentColor; }")
 
 
 def word(t, key: str, **params) -> str:
-    return t(key, **params) if t is not None and t.has(key) else WORDS[key].format(**params)
+    return (t or i18n.translator())(key, **params)
 
 
 def section(rows: list[Row]) -> dict:
@@ -73,10 +67,11 @@ def _row(reading: dict, names: tuple[str, ...], t) -> str:
     over = {c["value_name"] for c in reading["crossed"]}
     cells = "".join(f"<td class=\"n{' over' if k in over else ''}\">{escape(str(reading.get(k, '')))}</td>"
                     for k in names)
-    marks = escape("; ".join(f"{c['value_name']} {c['side']} {c['limit']:g}: {c['instruction']}"
+    marks = escape("; ".join(word(t, "vitals.crossed", name=word(t, f"vitals.{c['value_name']}"), value=f"{c['value']:g}",
+                                  side=word(t, f"vitals.{c['side']}"), limit=f"{c['limit']:g}") + f": {c['instruction']}"
                              for c in reading["crossed"]))
     if reading.get("original"):
-        first = ", ".join(f"{k} {v:g}" for k, v in reading["original"].items())
+        first = ", ".join(f"{word(t, f'vitals.{k}_m')} {v:g}" for k, v in reading["original"].items())
         marks += f" <span class=edited>({escape(word(t, 'vitals.corrected', values=first))})</span>"
     return (f"<tr data-event=\"{reading['event']}\"><td class=t>{_report.clock_text(reading['at_s'])}</td>{cells}"
             f"<td>{marks}</td></tr>")

@@ -2,51 +2,50 @@
 // pulse with its trend, what the profile asks to measure, and a reading entered in a few taps. The room
 // never acts on a value; this card only shows and records.
 
-import { $, el, toast } from "./dom.js";
+import { $, el } from "./dom.js";
 import { clock } from "./format.js";
+import { t } from "./i18n.js";
 
-// Every word this card shows, in one place for the panel's catalogue (keys as in the report's vitals.*).
-const WORDS = {
-  "vitals.title": "Vitals",
-  "vitals.systolic": "Systolic", "vitals.diastolic": "Diastolic", "vitals.pulse": "Pulse", "vitals.temperature": "Temp °C",
-  "vitals.taken": "Taken", "vitals.now": "now", "vitals.ago": "{min} min ago",
-  "vitals.save": "Save reading", "vitals.save_correction": "Save correction", "vitals.cancel": "Cancel",
-  "vitals.saved": "Reading saved", "vitals.corrected": "Correction saved (the original is kept)",
-  "vitals.correct": "Correct", "vitals.correcting": "Correcting the reading of {time}",
-  "vitals.notice": "Beyond the protocol's limit", "vitals.seen": "Seen",
-  "vitals.crossed": "{name} {value} is {side} {limit}", "vitals.above": "above", "vitals.below": "below",
-  "vitals.live": "Live pulse", "vitals.per_min": "{bpm} /min", "vitals.no_signal": "no signal",
-  "vitals.stale": "no signal for {time}", "vitals.trend": "Pulse over the last 10 minutes",
-  "vitals.blood_pressure": "blood pressure", "vitals.pulse_m": "pulse", "vitals.temperature_m": "temperature",
-  "vitals.due": "due now", "vitals.done": "done", "vitals.missed": "missed", "vitals.upcoming": "next",
-  "vitals.measure_at": "{time} · {what}",
-};
-const w = (key, params = {}) => WORDS[key].replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
 const MEASURE = { blood_pressure: "vitals.blood_pressure", pulse: "vitals.pulse_m", temperature: "vitals.temperature_m" };
 const FIELDS = ["systolic", "diastolic", "pulse", "temperature"];
+const LABELS = { temperature: "vitals.temperature_c" };   // the field's short label with its unit
+const AGO = [0, 5, 10, 15, 30];                             // minutes: when the reading was taken
 let editing = null;   // the reading being corrected, or null for a new one
 
 /** The card's form, built once (a state event must never wipe what the therapist is typing). */
 export function wireVitals(act) {
-  const inputs = FIELDS.map((name) => el("label", { class: "vital" }, el("span", {}, w(`vitals.${name}`)),
+  const words = (key) => el("span", { "data-i18n": key }, t(key));   // drawn again by i18n.translate
+  const inputs = FIELDS.map((name) => el("label", { class: "vital" }, words(LABELS[name] ?? `vitals.${name}`),
     el("input", { id: `vital-${name}`, type: "number", inputmode: "decimal", step: name === "temperature" ? "0.1" : "1",
                   min: name === "temperature" ? "30" : "20", max: name === "temperature" ? "45" : "300" })));
-  const taken = el("select", { id: "vital-ago" }, [0, 5, 10, 15, 30].map((min) =>
-    el("option", { value: String(min * 60) }, min ? w("vitals.ago", { min }) : w("vitals.now"))));
+  const taken = el("select", { id: "vital-ago" }, AGO.map((min) => el("option", { value: String(min * 60) })));
   const form = el("form", { id: "vital-form", class: "vital-form" },
     el("p", { id: "vital-editing", class: "hint", hidden: true }),
-    el("div", { class: "vital-fields" }, inputs, el("label", { class: "vital" }, el("span", {}, w("vitals.taken")), taken)),
+    el("div", { class: "vital-fields" }, inputs, el("label", { class: "vital" }, words("vitals.taken"), taken)),
     el("div", { class: "row" },
-       el("button", { type: "submit", id: "vital-save", class: "primary" }, w("vitals.save")),
-       el("button", { type: "button", id: "vital-cancel", hidden: true, onclick: () => edit(null) }, w("vitals.cancel"))));
+       el("button", { type: "submit", id: "vital-save", class: "primary" }),
+       el("button", { type: "button", id: "vital-cancel", hidden: true, "data-i18n": "common.cancel", onclick: () => edit(null) },
+          t("common.cancel"))));
   form.addEventListener("submit", (event) => { event.preventDefault(); save(act); });
   $("vitals").replaceChildren(
-    el("h2", { id: "vitals-title" }, w("vitals.title")),
+    el("h2", { id: "vitals-title", "data-i18n": "vitals.title" }, t("vitals.title")),
     el("div", { id: "vital-notices", role: "status", "aria-live": "polite" }),
     el("div", { id: "vital-live", class: "vital-live", hidden: true }),
     el("ul", { id: "vital-schedule", class: "vital-schedule" }),
     form,
     el("ul", { id: "vital-readings", class: "vital-readings" }));
+  formWords();
+  document.addEventListener("language", formWords);
+}
+
+/** The form's words that depend on what it is doing (the rest are marked for i18n.translate). */
+function formWords() {
+  for (const option of $("vital-ago").options) {
+    const min = Number(option.value) / 60;
+    option.textContent = min ? t("vitals.ago", { min }) : t("vitals.now");
+  }
+  $("vital-save").textContent = t(editing ? "vitals.save_correction" : "vitals.save");
+  $("vital-editing").textContent = editing ? t("vitals.correcting", { time: clock(editing.at_s) }) : "";
 }
 
 async function save(act) {
@@ -57,10 +56,10 @@ async function save(act) {
   }
   let result;
   if (editing) {
-    result = await act("PATCH", `/api/vitals/${editing.event}`, body, w("vitals.corrected"));
+    result = await act("PATCH", `/api/vitals/${editing.event}`, body, t("vitals.correction_saved"));
   } else {
     const ago = Number($("vital-ago").value);
-    result = await act("POST", "/api/vitals", ago ? { ...body, ago } : body, w("vitals.saved"));
+    result = await act("POST", "/api/vitals", ago ? { ...body, ago } : body, t("vitals.saved"));
   }
   if (result) edit(null);
 }
@@ -69,10 +68,9 @@ function edit(reading) {
   editing = reading;
   for (const name of FIELDS) $(`vital-${name}`).value = reading?.[name] ?? "";
   $("vital-ago").disabled = Boolean(reading);
-  $("vital-save").textContent = w(reading ? "vitals.save_correction" : "vitals.save");
+  formWords();
   $("vital-cancel").hidden = !reading;
   $("vital-editing").hidden = !reading;
-  $("vital-editing").textContent = reading ? w("vitals.correcting", { time: clock(reading.at_s) }) : "";
   if (reading) $("vital-systolic").focus();
 }
 
@@ -84,14 +82,14 @@ export function renderVitals(state, act) {
   $("vital-notices").replaceChildren(...(vitals.notices ?? []).map((n) => notice(n, act)));
   renderPulse(vitals.pulse);
   $("vital-schedule").replaceChildren(...(vitals.schedule ?? []).map((s) => el("li", { "data-state": s.state },
-    el("span", {}, w("vitals.measure_at", { time: clock(s.due_s), what: (s.name ? `${s.name}: ` : "")
-      + s.measure.map((m) => w(MEASURE[m])).join(", ") })),
-    el("strong", { class: "vital-state" }, w(`vitals.${s.state}`)))));
+    el("span", {}, t("vitals.measure_at", { time: clock(s.due_s), what: (s.name ? `${s.name}: ` : "")
+      + s.measure.map((m) => t(MEASURE[m])).join(", ") })),
+    el("strong", { class: "vital-state" }, t(`vitals.${s.state}`)))));
   $("vital-readings").replaceChildren(...(vitals.readings ?? []).slice().reverse().map((r) => el("li", { "data-event": r.event },
     el("span", { class: "t" }, clock(r.at_s)),
     el("span", { class: r.crossed.length ? "over" : "" }, summary(r)),
-    el("button", { type: "button", class: "quiet", "aria-label": `${w("vitals.correct")} ${clock(r.at_s)}`,
-                   onclick: () => edit(r) }, w("vitals.correct")))));
+    el("button", { type: "button", class: "quiet", "aria-label": t("vitals.correct_aria", { time: clock(r.at_s) }),
+                   onclick: () => edit(r) }, t("vitals.correct")))));
 }
 
 function summary(r) {
@@ -101,11 +99,11 @@ function summary(r) {
 
 function notice(n, act) {
   return el("div", { class: "vital-notice", "data-notice": n.id },
-    el("p", { class: "vital-notice-title" }, w("vitals.notice")),
-    el("ul", {}, n.crossed.map((c) => el("li", {}, w("vitals.crossed", {
-      name: w(`vitals.${c.value_name}`), value: c.value, side: w(`vitals.${c.side}`), limit: c.limit })))),
+    el("p", { class: "vital-notice-title" }, t("vitals.notice")),
+    el("ul", {}, n.crossed.map((c) => el("li", {}, t("vitals.crossed", {
+      name: t(`vitals.${c.value_name}`), value: c.value, side: t(`vitals.${c.side}`), limit: c.limit })))),
     ...n.instructions.map((text) => el("p", { class: "vital-instruction" }, text)),
-    el("button", { type: "button", onclick: () => act("POST", `/api/vitals/notices/${n.id}/seen`) }, w("vitals.seen")));
+    el("button", { type: "button", onclick: () => act("POST", `/api/vitals/notices/${n.id}/seen`) }, t("vitals.seen")));
 }
 
 function renderPulse(pulse) {
@@ -113,10 +111,10 @@ function renderPulse(pulse) {
   box.hidden = !pulse;
   if (!pulse) return;
   box.dataset.stale = pulse.stale ? "yes" : "no";
-  const value = pulse.bpm === null ? w("vitals.no_signal") : w("vitals.per_min", { bpm: Math.round(pulse.bpm) });
+  const value = pulse.bpm === null ? t("vitals.no_signal") : t("vitals.per_min", { bpm: Math.round(pulse.bpm) });
   box.replaceChildren(
-    el("span", { class: "hint" }, w("vitals.live")), el("strong", { id: "vital-bpm" }, value),
-    pulse.stale && pulse.heard_s_ago !== null ? el("span", { class: "hint" }, w("vitals.stale", { time: clock(pulse.heard_s_ago) })) : null,
+    el("span", { class: "hint" }, t("vitals.live")), el("strong", { id: "vital-bpm" }, value),
+    pulse.stale && pulse.heard_s_ago !== null ? el("span", { class: "hint" }, t("vitals.stale", { time: clock(pulse.heard_s_ago) })) : null,
     trend(pulse.trend ?? []));
 }
 
@@ -124,7 +122,7 @@ function trend(points) {
   const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
   svg.setAttribute("viewBox", "0 0 120 30");
   svg.setAttribute("role", "img");
-  svg.setAttribute("aria-label", w("vitals.trend"));
+  svg.setAttribute("aria-label", t("vitals.trend"));
   svg.classList.add("vital-trend");
   if (points.length > 1) {
     const low = Math.min(...points.map((p) => p[1])), high = Math.max(...points.map((p) => p[1]));
