@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from room_controller.lighting.profiles import DeviceProfile, deep_merge
 
@@ -82,9 +82,13 @@ def _light(name: str, definition: Any) -> Learned | None:
 
 def _range(name: str, feature: dict) -> tuple[int, int]:
     low, high = feature.get("value_min"), feature.get("value_max")
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (low, high)) or not 0 < low < high:
+    if not (_number(low) and _number(high) and 0 < low < high):
         raise BridgeError(f"{name}: color_temp needs value_min < value_max, both above 0 (got {low!r}, {high!r})")
     return round(low), round(high)
+
+
+def _number(value: object) -> TypeGuard[float]:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def profile_for(configured: DeviceProfile, learned: Learned, capabilities: dict | None = None,

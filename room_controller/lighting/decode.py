@@ -294,7 +294,7 @@ def _rgb(*channels: Any) -> tuple[int, int, int]:
     values = tuple(int(_number(c)) for c in channels)
     if len(values) != 3 or any(not 0 <= c <= 255 for c in values):
         raise ValueError("colour channels must be three numbers 0-255")
-    return values  # type: ignore[return-value]
+    return values
 
 
 def _hsv_rgb(hue: Any, sat: Any) -> tuple[int, int, int]:

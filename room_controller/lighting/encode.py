@@ -15,6 +15,7 @@ from typing import Any
 
 from room_controller import units
 from room_controller.lighting.profiles import (
+    ColorTemp,
     Device,
     DeviceProfile,
     Field_,
@@ -49,8 +50,7 @@ def device_values(profile: DeviceProfile, state: LightState, transition: float |
         return DeviceValues(on=False, transition=trans)
     mode, color_temp, rgb = None, None, None
     if state.kelvin is not None:
-        warm = caps.color_temp.kelvin_range[0] if caps.color_temp else None
-        if caps.color and (caps.color_temp is None or state.kelvin < warm - 0.5):
+        if caps.color and (caps.color_temp is None or state.kelvin < caps.color_temp.kelvin_range[0] - 0.5):
             mode, rgb = "colour", units.kelvin_to_rgb(state.kelvin)
         elif caps.color_temp is not None:
             mode, color_temp = "white", color_temp_value(profile, state.kelvin)
@@ -77,15 +77,22 @@ def brightness_from_value(profile: DeviceProfile, value: float) -> float:
 
 
 def color_temp_value(profile: DeviceProfile, kelvin: float) -> int:
-    ct = profile.capabilities.color_temp
+    ct = _white_range(profile)
     value = units.kelvin_to_mired(kelvin) if ct.unit == "mired" else kelvin
     return round(min(ct.max, max(ct.min, value)))
 
 
 def kelvin_from_value(profile: DeviceProfile, value: float) -> float:
-    ct = profile.capabilities.color_temp
+    ct = _white_range(profile)
     value = min(ct.max, max(ct.min, value))   # within the device's range: a report of 0 mired is no colour
     return units.mired_to_kelvin(value) if ct.unit == "mired" else float(value)
+
+
+def _white_range(profile: DeviceProfile) -> ColorTemp:
+    """Only a light with a white range is given or reports a white value (device_values decides)."""
+    ct = profile.capabilities.color_temp
+    assert ct is not None, f"{profile.name} has no colour temperature"
+    return ct
 
 
 PER_SECOND = {"s": 1, "ds": 10, "ms": 1000, "half_s": 2}   # a transition unit's steps in one second
@@ -132,7 +139,7 @@ def _json_payloads(device: Device, command: JsonCommand, v: DeviceValues) -> lis
         parts["brightness"] = v.brightness
     if v.mode == "white" and "color_temp" in fields:
         parts["color_temp"] = v.color_temp
-    if v.mode == "colour" and "color" in fields:
+    if v.mode == "colour" and v.rgb is not None and "color" in fields:
         parts["color"] = colour_payload(fields["color"], v.rgb)
     if v.transition is not None and "transition" in fields:
         parts["transition"] = v.transition
@@ -229,9 +236,9 @@ def _template_messages(device: Device, command: TemplateCommand, v: DeviceValues
             continue
         if msg.parts is not None:
             chosen = [p for p in msg.parts if all(flags[c] for c in p.when)]
-            texts = [_fill(p.text, _later(device, variables, seconds, i * msg.spacing, v.fading))
-                     for i, p in enumerate(chosen)]
-            texts = [t for t in texts if t is not None]
+            filled = [_fill(p.text, _later(device, variables, seconds, i * msg.spacing, v.fading))
+                      for i, p in enumerate(chosen)]
+            texts = [t for t in filled if t is not None]
             if not texts:
                 continue
             payload: str | None = msg.prefix + msg.join.join(texts)
@@ -248,9 +255,9 @@ def _later(device: Device, variables: dict[str, str], seconds: float | None, del
            fading: bool) -> dict[str, str]:
     """The variables for a part the device runs `delay` seconds after the first: its fade is that much shorter,
     so all parts' fades end together (still a fade, never instant, when the message fades)."""
-    if not delay or seconds is None or "transition" not in variables:
-        return variables
     spec = device.profile.capabilities.transition
+    if not delay or seconds is None or "transition" not in variables or spec is None:
+        return variables
     rest = min(seconds, spec.max) - delay
     if fading:
         rest = max(rest, spec.min, 1.0 / PER_SECOND[spec.unit])
@@ -264,11 +271,11 @@ def template_variables(device: Device, v: DeviceValues) -> dict[str, str]:
     if not v.on:
         return out
     out["brightness"] = str(v.brightness)
-    if v.mode == "white":
+    if v.mode == "white" and v.color_temp is not None:
         kelvin = kelvin_from_value(device.profile, v.color_temp)
         out.update(color_temp=str(v.color_temp), kelvin=str(round(kelvin)),
                    mired=str(round(units.kelvin_to_mired(kelvin))))
-    elif v.mode == "colour":
+    elif v.mode == "colour" and v.rgb is not None:
         r, g, b = v.rgb
         hue, sat, _ = units.rgb_to_hsb(v.rgb)
         x, y = units.rgb_to_xy(v.rgb)

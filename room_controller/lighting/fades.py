@@ -66,9 +66,16 @@ def _colour_at(start: LightState, target: LightState, p: float):
     if start.kelvin is not None and target.kelvin is not None:
         m0, m1 = units.kelvin_to_mired(start.kelvin), units.kelvin_to_mired(target.kelvin)
         return units.mired_to_kelvin(m0 + (m1 - m0) * p), None
-    c0 = start.rgb or units.kelvin_to_rgb(start.kelvin)
-    c1 = target.rgb or units.kelvin_to_rgb(target.kelvin)
+    c0, c1 = _rgb(start), _rgb(target)
     return None, tuple(round(a + (b - a) * p) for a, b in zip(c0, c1))
+
+
+def _rgb(state: LightState) -> tuple[int, int, int]:
+    """A state's colour in RGB; a white one by its colour temperature (the caller knows it has one of them)."""
+    if state.rgb is not None:
+        return state.rgb
+    assert state.kelvin is not None
+    return units.kelvin_to_rgb(state.kelvin)
 
 
 def plan(profile: DeviceProfile, start: LightState, target: LightState, duration: float,
@@ -121,9 +128,7 @@ def _steps_needed(start: LightState, target: LightState) -> int:
         needed = max(needed, abs(units.kelvin_to_mired(start.kelvin) - units.kelvin_to_mired(target.kelvin))
                      / MIRED_STEP)
     elif (start.kelvin or start.rgb) and (target.kelvin or target.rgb):
-        c0 = start.rgb or units.kelvin_to_rgb(start.kelvin)
-        c1 = target.rgb or units.kelvin_to_rgb(target.kelvin)
-        needed = max(needed, max(abs(a - b) for a, b in zip(c0, c1)) / RGB_STEP)
+        needed = max(needed, max(abs(a - b) for a, b in zip(_rgb(start), _rgb(target))) / RGB_STEP)
     return math.ceil(needed)
 
 
@@ -172,7 +177,9 @@ def _links(profile: DeviceProfile, start: LightState, target: LightState, durati
 def _brightness_chain(profile: DeviceProfile, start: LightState, target: LightState, begin: float,
                       end: float) -> list[Step]:
     """Brightness alone, in native chunks, the colour left as the bulb has it."""
-    count = max(1, math.ceil((end - begin) / profile.capabilities.transition.max - 1e-9))
+    spec = profile.capabilities.transition
+    assert spec is not None   # chains are planned only for lights that fade natively
+    count = max(1, math.ceil((end - begin) / spec.max - 1e-9))
     bounds = [_grid(begin + (end - begin) * i / count) for i in range(count + 1)]
     return [Step(bounds[i], _without_colour(interpolate(start, target, (i + 1) / count)), bounds[i + 1] - bounds[i])
             for i in range(count)]
