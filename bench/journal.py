@@ -1,0 +1,208 @@
+"""The journal and the core under floods (issue 13's figures): calm from a new HTTP connection while MQTT
+floods the room, the journal rows a flood adds, recovery after a 450,000-event session, and the peak memory
+of three large reports at once.
+
+    python bench/journal.py [--quick]
+
+In-process rooms (the service's own `App`, its real HTTP server and a private mosquitto) for the flood and
+the recovery, logging at WARNING, no audio; `room-controller serve` as its own process for the reports, so
+its peak RSS (VmHWM) is the service's alone. Floods come from `mosquitto_pub` processes, as fast as the broker
+takes them. Results: bench/results/journal.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from room_controller.app import App  # noqa: E402
+from room_controller.broker import Broker  # noqa: E402
+from room_controller.config import load_room  # noqa: E402
+
+TOKEN = "bench-token-0123456789"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+LIGHTS = [{"id": "ceiling", "profile": "zigbee2mqtt", "device": "Ceiling lamp"},
+          {"id": "floor", "profile": "tasmota", "device": "floorlamp"}]
+BUTTON = "zigbee2mqtt/Bedside remote"
+NOISE = ("device_online", "device_offline", "track_started", "mqtt_flood", "note", "phase_entered")
+RELEVANT = ("manual_change", "preset_on", "preset_off")
+
+
+def room_file(tmp: Path, broker: Broker, port: int = 0) -> Path:
+    data = {"room": {"id": "bench", "name": "Bench room"},
+            "mqtt": {"host": broker.host, "port": broker.port, "base_topic": "therapy-room"},
+            "web": {"host": "127.0.0.1", "port": port, "api_token": TOKEN, "pin": "246813"},
+            "audio": {"vlc_args": ["--aout=dummy"]}, "lights": LIGHTS,
+            "buttons": [{"topic": BUTTON, "match": {"action": "on"}, "do": {"preset": "emergency"}}],
+            "profiles_dir": str(ROOT / "deploy" / "profiles"), "playlists_dir": str(ROOT / "playlists"),
+            "data_dir": str(tmp / "data")}
+    path = tmp / "room.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def start(path: Path) -> App:
+    app = App(*load_room(path), audio=False).start()
+    deadline = time.monotonic() + 10
+    while not app.room.mqtt_connected and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return app
+
+
+@contextlib.contextmanager
+def private_broker():
+    broker = Broker().start()
+    try:
+        yield broker
+    finally:
+        broker.close()
+
+
+def rows(path: Path) -> int:
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
+
+
+def flood(broker: Broker, topic: str, payloads: list[str], count: int) -> subprocess.Popen:
+    proc = subprocess.Popen(["mosquitto_pub", "-h", broker.host, "-p", str(broker.port), "-t", topic, "-l"],
+                            stdin=subprocess.PIPE, text=True)
+    lines = "".join(payloads[i % len(payloads)] + "\n" for i in range(count))
+    threading.Thread(target=proc.communicate, args=(lines,), daemon=True).start()
+    return proc
+
+
+def pct(samples: list[float]) -> dict:
+    ordered = sorted(samples)
+    return {"p50_ms": round(statistics.median(ordered) * 1000, 1),
+            "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 1)}
+
+
+def calm_during_floods(out: dict, count: int, presses: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp, private_broker() as broker:
+        app = start(room_file(Path(tmp), broker))
+        base, journal = f"http://127.0.0.1:{app.web.port}", Path(tmp) / "data" / "journal.db"
+        try:
+            app.loop.call(app.room.session.start, "ketamine-1h")
+            before = rows(journal)
+            procs = [flood(broker, BUTTON, ['{"action":"on"}'], count),
+                     flood(broker, "therapy-room/bench/command", ['{"extend": "1m"}'], count),
+                     flood(broker, "zigbee2mqtt/Ceiling lamp/availability",
+                           ['{"state":"offline"}', '{"state":"online"}'], count)]
+            times, statuses = [], []
+            for _ in range(presses):   # each press a new connection, as a panel that just woke up
+                t0 = time.perf_counter()
+                r = requests.post(f"{base}/api/presets/calm", headers={**AUTH, "Connection": "close"})
+                times.append(time.perf_counter() - t0)
+                statuses.append(r.status_code)
+                requests.delete(f"{base}/api/presets/active", headers={**AUTH, "Connection": "close"})
+            for proc in procs:
+                proc.wait(120)
+            time.sleep(1)
+            out["calm_during_mqtt_floods"] = {**pct(times), "presses": presses, "non_200": sum(s != 200 for s in statuses),
+                                              "flood_messages_sent": 3 * count,
+                                              "journal_rows_added": rows(journal) - before - 2 * presses}
+        finally:
+            app.stop()
+
+
+def recovery(out: dict, events: int) -> None:
+    for mix, kinds in (("noise", NOISE), ("half_relevant", NOISE[:3] + RELEVANT)):
+        with tempfile.TemporaryDirectory() as tmp, private_broker() as broker:
+            path = room_file(Path(tmp), broker)
+            app = start(path)
+            app.loop.call(app.room.session.start, "psilocybin-8h")
+            app.stop()
+            journal = Path(tmp) / "data" / "journal.db"
+            with sqlite3.connect(journal) as db:
+                sid = db.execute("SELECT id FROM sessions").fetchone()[0]
+                data = {"device_online": {"light": "ceiling"}, "device_offline": {"light": "ceiling"},
+                        "track_started": {"title": "x"}, "mqtt_flood": {"topic": BUTTON}, "note": {"text": "x"},
+                        "phase_entered": {"index": 0, "name": "Arrival"}, "preset_on": {"preset": "calm"},
+                        "preset_off": {"preset": "calm"},
+                        "manual_change": {"lights": ["ceiling"], "change": {"brightness": 30}}}
+                db.executemany("INSERT INTO events(session_id, wall, mono, session_s, kind, data) VALUES (?,?,?,?,?,?)",
+                               ((sid, time.time(), 1.0, 1.0, kinds[i % len(kinds)],
+                                 json.dumps(data[kinds[i % len(kinds)]])) for i in range(events)))
+            t0 = time.perf_counter()
+            app = start(path)
+            out.setdefault("recovery_s", {})[mix] = round(time.perf_counter() - t0, 2)
+            app.stop()
+
+
+def reports(out: dict, events: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp, private_broker() as broker:
+        path = room_file(Path(tmp), broker, port=0)
+        app = start(path)
+        sid = app.loop.call(app.room.session.start, "psilocybin-8h")["session"]
+        app.stop()
+        with sqlite3.connect(Path(tmp) / "data" / "journal.db") as db:
+            db.executemany("INSERT INTO events(session_id, wall, mono, session_s, kind, data) VALUES (?,?,?,?,?,?)",
+                           ((sid, time.time(), 1.0, float(i), NOISE[i % 3], json.dumps({"light": "ceiling"}))
+                            for i in range(events)))
+        doc = yaml.safe_load(path.read_text())
+        doc["web"]["port"] = port = _free()
+        path.write_text(yaml.safe_dump(doc))
+        proc = subprocess.Popen([sys.executable, "-m", "room_controller", "serve", "--config", str(path)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    requests.get(f"{base}/api/health", timeout=1)
+                    break
+                except requests.ConnectionError:
+                    time.sleep(0.1)
+            threads = [threading.Thread(target=requests.get, args=(f"{base}/api/sessions/{sid}/report",),
+                                        kwargs={"params": {"format": fmt}, "headers": AUTH, "timeout": 300})
+                       for fmt in ("html", "json", "csv")]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            hwm = next(line for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines()
+                       if line.startswith("VmHWM"))
+            out["three_reports_peak_rss_mb"] = {"events": events, "peak_rss_mb": round(int(hwm.split()[1]) / 1024, 1)}
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
+def _free() -> int:
+    from room_controller.broker import free_port
+    return free_port()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small counts: check that the bench runs")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    out: dict = {}
+    calm_during_floods(out, 5_000 if args.quick else 50_000, 10 if args.quick else 100)
+    recovery(out, 20_000 if args.quick else 450_000)
+    reports(out, 20_000 if args.quick else 450_000)
+    results = ROOT / "bench" / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    (results / "journal.json").write_text(json.dumps(out, indent=2))
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
