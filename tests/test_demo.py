@@ -33,7 +33,7 @@ class Demo:
             self.lines.append(line)
         text = "".join(self.lines)
         self.base = re.search(r"(http://127\.0\.0\.1:\d+)/", text).group(1)
-        self.pin = re.search(r"PIN (\d{4})", text).group(1)
+        self.pin = re.search(r"PIN (\d+)", text).group(1)   # six digits at least since the hardening
         self.admin_pin = re.search(r"admin PIN (\d{6})", text).group(1)
         token = re.search(r"API token: (\S+)", text).group(1)
         self.auth = {"Authorization": f"Bearer {token}"}

@@ -106,6 +106,7 @@ def run(port: int | None, say=print) -> int:
         app = App(room_config, catalogue, routes=(picture,), config_file=config)
         try:
             app.start()
+            assert app.web is not None and broker.proc is not None   # both run once started
             say(f"demo room: http://127.0.0.1:{app.web.port}/   PIN {pin}   clinic tools: admin PIN {admin_pin}")
             say(f"API token: {token}")
             say(f"broker: mosquitto on {broker.host}:{broker.port} (pid {broker.proc.pid})")

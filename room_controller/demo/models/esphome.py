@@ -37,7 +37,7 @@ def is_uint(value, bits: int) -> bool:
 class EspHome:
     def __init__(self, device: str, *, default_transition: float = 1.0) -> None:
         self.device, self.default_transition = device, default_transition
-        self.state = {"state": "OFF", "brightness": 128, "color_temp": 370, "rgb": None}
+        self.state: dict = {"state": "OFF", "brightness": 128, "color_temp": 370, "rgb": None}
         self._ramp = Ramp((0.0, 370.0, 255.0, 255.0, 255.0), ease=smootherstep)
 
     def topics(self) -> list[str]:

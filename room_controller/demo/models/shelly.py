@@ -35,7 +35,8 @@ class ShellyGen2:
 
     def __init__(self, prefix: str, *, rgbw: bool = False, brightness: int = 50) -> None:
         self.prefix, self.key = prefix, "rgbw:0" if rgbw else "light:0"
-        self.output, self.brightness, self.rgb = False, brightness, (255, 255, 255)
+        self.output, self.brightness = False, brightness
+        self.rgb: tuple[int, ...] = (255, 255, 255)
         self._ramp = Ramp((0.0, 255.0, 255.0, 255.0))
 
     def topics(self) -> list[str]:
@@ -60,7 +61,7 @@ class ShellyGen2:
             self.rgb = tuple(int(c) for c in params["rgb"])
         level = self.brightness if self.output else 0
         self._ramp.go((float(level), *map(float, self.rgb)), at, duration or 0.0)
-        status = {"id": 0, "output": self.output, "brightness": self.brightness}
+        status: dict[str, object] = {"id": 0, "output": self.output, "brightness": self.brightness}
         if self.key == "rgbw:0":
             status.update(rgb=list(self.rgb), white=0)
         notify = {"src": self.prefix, "dst": f"{self.prefix}/events", "method": "NotifyStatus",
@@ -82,7 +83,7 @@ class ShellyRgbw2:
 
     def __init__(self, device: str, *, honours_transition: bool = False) -> None:
         self.device, self.honours_transition = device, honours_transition
-        self.state = {"ison": False, "mode": "color", "red": 255, "green": 255, "blue": 255, "white": 0,
+        self.state: dict = {"ison": False, "mode": "color", "red": 255, "green": 255, "blue": 255, "white": 0,
                       "gain": 50, "effect": 0}
         self._ramp = Ramp((0.0, 255.0, 255.0, 255.0))
 

@@ -64,7 +64,9 @@ class Tasmota:
         self._backlog_at = -math.inf                  # when the next one runs
         self._forced = False                          # Light.update set by Dimmer
         self._tick: float | None = None
-        self._last = self._start = self._end = (0.0,) * 5
+        self._last: tuple[float, ...] = (0.0,) * 5
+        self._start: tuple[float, ...] = self._last
+        self._end: tuple[float, ...] = self._last
         self._fade_at, self._fade_ms = 0.0, 0.0
         self._outbox: list[Answer] = []
 
@@ -106,7 +108,7 @@ class Tasmota:
             return Shown(False, 0.0)
         if white >= colour:
             return Shown(True, level, kelvin=units.mired_to_kelvin(CT_MIN + (CT_MAX - CT_MIN) * w / white))
-        return Shown(True, level, rgb=tuple(round(v * 255 / colour) for v in (r, g, b)))
+        return Shown(True, level, rgb=(round(r * 255 / colour), round(g * 255 / colour), round(b * 255 / colour)))
 
     # -- time --------------------------------------------------------------------------------------------------
 

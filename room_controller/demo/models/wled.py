@@ -27,7 +27,7 @@ class Wled:
     def __init__(self, device: str, *, bri: int = 128, default_transition_ms: int = 750) -> None:
         self.device = device
         self.on, self.bri, self.bri_last = False, 0, bri
-        self.col = (255, 160, 80, 0)
+        self.col: tuple[int, ...] = (255, 160, 80, 0)
         self.default_ms = default_transition_ms
         self._bri = Ramp((0.0,))
         self._col = Ramp(tuple(float(c) for c in self.col))

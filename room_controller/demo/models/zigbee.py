@@ -103,8 +103,9 @@ class _Move:
 
     def at(self, t: float):
         p = 1.0 if self.seconds <= 0 else min(1.0, max(0.0, (t - self.begin) / self.seconds))
-        if isinstance(self.end, tuple):
+        if isinstance(self.start, tuple) and isinstance(self.end, tuple):
             return tuple(a + (b - a) * p for a, b in zip(self.start, self.end))
+        assert not isinstance(self.start, tuple) and not isinstance(self.end, tuple)   # both a level or both a colour
         return self.start + (self.end - self.start) * p
 
     def running(self, t: float) -> bool:
@@ -141,6 +142,7 @@ class Bulb:
             self.level = _Move(self.level.at(at), float(payload["level"]), at, seconds)
             self.on = self.on if command == "moveToLevel" else payload["level"] > 0 or self.on
         elif command == "moveToColorTemp":
+            assert self.model.color_temp is not None, "moveToColorTemp reaches only a bulb with a white range"
             low, high = self.model.color_temp
             self.colour = _Move(self._as_mired(at), float(min(high, max(low, payload["colortemp"]))), at, seconds)
         elif command == "moveToColor":
