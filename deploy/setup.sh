@@ -48,4 +48,18 @@ fi
 if [ "${1:-}" = "--test" ]; then   # the real Zigbee2MQTT converters, at the version tests/devices/z2m pins
   npm ci --prefix tests/devices/z2m --no-audit --no-fund --silent >/dev/null
 fi
+if [[ " $* " == *" --homeassistant "* ]] && [ ! -x .venv-ha/bin/hass ]; then
+  # Home Assistant Core for tests/homeassistant, in a venv of its own: it needs Python 3.13 or newer.
+  # 2025.4.4 is the newest release that installs on Python 3.13.0; its frontend and MQTT client as it pins them.
+  ha_python=""
+  for candidate in python3.13 python3.14 "$(pyenv root 2>/dev/null || echo ~/.pyenv)"/versions/3.1[3-9]*/bin/python; do
+    "$candidate" -c 'import sys; assert sys.version_info >= (3, 13)' 2>/dev/null && ha_python=$candidate
+  done
+  if [ -z "$ha_python" ]; then
+    echo "--homeassistant: no Python 3.13 or newer found (python3.13 or pyenv): tests/homeassistant will be skipped" >&2
+  else
+    "$ha_python" -m venv .venv-ha   # the venv writes its own .gitignore
+    .venv-ha/bin/python -m pip install -q homeassistant==2025.4.4 home-assistant-frontend==20250411.0 paho-mqtt==2.1.0
+  fi
+fi
 echo "ready: .venv/bin/room-controller"

@@ -130,7 +130,7 @@ def _room_light(command: str, state: str) -> dict:
         "command_off_template": '{"lights":{"on":false' + fade + "}}",
         "state_template": '{{ "on" if value_json.light.on else "off" }}',
         "brightness_template": "{{ (value_json.light.brightness * 2.55) | round(0) | int }}",
-        "color_temp_template": '{{ value_json.light.kelvin if value_json.light.kelvin else "None" }}',
+        "color_temp_template": '{{ value_json.light.kelvin or "" }}',   # nothing to read in colour: ignored
         "color_temp_kelvin": True, "min_kelvin": KELVIN_MIN, "max_kelvin": KELVIN_MAX}
 
 
