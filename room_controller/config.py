@@ -292,10 +292,10 @@ def cross_check(config: RoomConfig, catalogue: Catalogue, doc: yamlfile.Document
         problems += preset_problems(preset, config, doc, ("presets", name))
     problems += idle_problems(config, doc)
     for i, button in enumerate(config.buttons):
-        preset = button.do.get("preset")
-        if preset is not None and preset not in config.presets:
+        named = button.do.get("preset")
+        if named is not None and named not in config.presets:
             problems.append(doc.problem(("buttons", i, "do", "preset"),
-                                        f"there is no preset {preset!r}{suggest(preset, config.presets)}"))
+                                        f"there is no preset {named!r}{suggest(named, config.presets)}"))
     return problems
 
 

@@ -70,7 +70,9 @@ class Housekeeping:
         return self.room.loop.call(self._delete_old, timeout=60)
 
     def _delete_old(self) -> str:
-        before = self.room.clock.wall() - self.retention_days * 86400
+        days = self.retention_days
+        assert days is not None   # retain() asks only then
+        before = self.room.clock.wall() - days * 86400
         deleted = self.journal.delete_sessions_ended_before(before)
         if deleted:
             self.room.emit("sessions_deleted", sessions=deleted, retention_days=self.retention_days,

@@ -54,8 +54,10 @@ class Watchdog:
             self._thread.join(5)
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            if self._healthy(self.interval):
+        interval = self.interval
+        assert interval is not None   # the thread runs only when systemd asked for a watchdog
+        while not self._stop.wait(interval):
+            if self._healthy(interval):
                 notify("WATCHDOG=1")
             else:
                 log.error("the core loop did not answer within %.1f s: not feeding the watchdog", self.interval)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -194,7 +194,8 @@ def _read(path: Path, name: str) -> str:
 
 def _numbers(doc: Document) -> list[Problem]:
     """Every number out of bounds (units.bounded_number), each where it stands."""
-    problems, todo = [], [(doc.data, ())]
+    problems: list[Problem] = []
+    todo: list[tuple[Any, tuple]] = [(doc.data, ())]
     while todo:
         item, path = todo.pop()
         if isinstance(item, dict):
@@ -254,7 +255,7 @@ def replace_key(text: str, key: str, value: Any) -> str:
 
 def _end(node: yaml.Node) -> int:
     """Where a value's own text ends: a block collection's end mark is only where the next key begins."""
-    if isinstance(node, yaml.ScalarNode) or node.flow_style:
+    if not isinstance(node, yaml.CollectionNode) or node.flow_style:
         return node.end_mark.index
     children = [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else node.value
     return max(_end(child) for child in children)
@@ -298,7 +299,7 @@ def _data_path(data: Any, loc: tuple) -> Path_:
     return tuple(path)
 
 
-def _message(err: dict) -> str:
+def _message(err: Mapping[str, Any]) -> str:
     msg = err["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):

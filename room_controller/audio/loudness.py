@@ -119,7 +119,9 @@ def reference(out: Path, seconds: float = 30.0) -> float:
     raw.unlink()
     level = pyloudnorm.Meter(rate).integrated_loudness(data)
     soundfile.write(str(out), pyloudnorm.normalize.loudness(data, level, TARGET_LUFS), rate, subtype="PCM_16")
-    return integrated_lufs(out)
+    lufs = integrated_lufs(out)
+    assert lufs is not None   # pink noise at TARGET_LUFS is never silence
+    return lufs
 
 
 def calibration_dba(reading_dba: float, volume: float) -> float:

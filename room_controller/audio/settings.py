@@ -5,7 +5,7 @@ A config that leaves out `audio:` is valid: every field has a default that is sa
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 from pydantic import BeforeValidator, Field
 
@@ -47,6 +47,8 @@ MusicSpec = Literal["silence", "stop"] | MusicPlay
 
 def as_spec(music: MusicSpec | str) -> MusicSpec:
     """A spec from the short forms the core may pass: `"silence"`, `"stop"` or a playlist name."""
-    if isinstance(music, MusicPlay) or music in ("silence", "stop"):
+    if isinstance(music, MusicPlay):
         return music
+    if music in ("silence", "stop"):
+        return cast(MusicSpec, music)
     return MusicPlay(playlist=music)

@@ -128,7 +128,8 @@ def parse_command(payload: bytes) -> Command:
     if key == "lights" and isinstance(value, dict) and set(value) - {"transition"} \
             and set(value) <= {"on", *LIGHT_RANGES} and isinstance(value.get("on", True), bool) \
             and all(_number(v, *LIGHT_RANGES[k]) for k, v in value.items() if k != "on"):
-        return LightsCommand(**{k: v if k == "on" else float(v) for k, v in value.items()})
+        fields: dict[str, Any] = {k: v if k == "on" else float(v) for k, v in value.items()}
+        return LightsCommand(**fields)
     raise CommandError(f"unknown command {str(body)[:80]}")
 
 

@@ -19,7 +19,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, Literal
 
 from room_controller.clock import Clock
 from room_controller.core.errors import Busy, Refused
@@ -54,6 +54,7 @@ class Loop:
         self._thread: threading.Thread | None = None
         self._running = False
         self._after_batch = after_batch
+        self.on_error: Callable[[str], None] | None = None   # set by the composition root (app.App)
         self.last_beat = clock.monotonic()
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
@@ -139,7 +140,7 @@ class Loop:
 
     # -- the loop ----------------------------------------------------------------------------------------------
 
-    def _next(self, timeout: float | None) -> tuple | None | bool:
+    def _next(self, timeout: float | None) -> tuple | Literal[False] | None:
         """The next piece of work, urgent first; False when none came within `timeout`; None to stop."""
         with self._wake:
             if not self._urgent and not self._ordinary and timeout != 0:
@@ -177,7 +178,7 @@ class Loop:
         except BaseException as exc:
             name = getattr(fn, "__qualname__", repr(fn))
             log.error("error in %s; the room carries on", name, exc_info=exc)
-            on_error = getattr(self, "on_error", None)   # set by the composition root (app.App)
+            on_error = self.on_error
             if on_error is not None:
                 problem = f"{name}: {type(exc).__name__}: {exc}"
                 self._guard(lambda: on_error(problem))

@@ -34,7 +34,8 @@ def available() -> list[str]:
 def catalogue(language: str) -> dict[str, str]:
     """One catalogue's keys and texts (an untranslated entry is a missing one, so English stands in)."""
     with (LOCALE_DIR / f"{language}.po").open("rb") as file:
-        return {m.id: m.string for m in read_po(file, locale=language) if m.id and m.string}
+        return {m.id: m.string for m in read_po(file, locale=language)
+                if m.id and m.string and isinstance(m.id, str) and isinstance(m.string, str)}   # no plural forms
 
 
 def placeholders(text: str) -> set[str]:

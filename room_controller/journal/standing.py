@@ -45,6 +45,7 @@ class Standing:
             self._seq, self._slot, self.state = max(found, key=lambda slot: slot[0])
 
     def _slot_at(self, index: int) -> tuple[int, int, dict] | None:
+        assert self._fd is not None   # read only once the file is open
         raw = os.pread(self._fd, SLOT, index * SLOT).rstrip(b" ")
         try:
             seq, crc, body = raw.split(b" ", 2)

@@ -83,9 +83,9 @@ class Desk:
         a reading is never acknowledged and lost."""
         info = self.room.session.session_info()
         running = info is not None and session_id in (None, info[0])
-        target = info[0] if running else session_id
+        target, session_s = (info[0], info[1]) if info is not None and running else (session_id, None)
         clock = self.room.clock
-        wall, mono, session_s = clock.wall(), clock.monotonic(), info[1] if running else None
+        wall, mono = clock.wall(), clock.monotonic()
         try:
             event = self.room.journal.append(kind, data, wall=wall, mono=mono, session_id=target, session_s=session_s)
         except JournalError:

@@ -14,7 +14,7 @@ from room_controller.fields import Duration
 from room_controller.yamlfile import Model
 
 Measure = Literal["blood_pressure", "pulse", "temperature"]
-MEASURES: tuple[str, ...] = ("blood_pressure", "pulse", "temperature")
+MEASURES: tuple[Measure, ...] = ("blood_pressure", "pulse", "temperature")
 VALUES = ("systolic", "diastolic", "pulse", "temperature")   # the numbers a reading may hold, in this order
 UNITS = {"systolic": "mmHg", "diastolic": "mmHg", "pulse": "/min", "temperature": "°C"}
 
