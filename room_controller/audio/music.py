@@ -288,15 +288,16 @@ class Music:
 
     def _open(self) -> None:
         try:
-            self._out = VlcOutput(self._settings.vlc_args, lambda deck, kind: self._send("vlc", deck, kind))
+            self._out = out = VlcOutput(self._settings.vlc_args, lambda deck, kind: self._send("vlc", deck, kind))
         except OutputError as exc:
             self._set_problem(str(exc))
             return
-        self._decks = [_Deck(out) for out in self._out.decks]
+        self._decks = [_Deck(deck) for deck in out.decks]
         self._check_output(self._clock.monotonic())
         self._publish(self._clock.monotonic())
 
     def _check_output(self, now: float) -> None:
+        assert self._out is not None   # checked only while the output is open
         problem = self._out.check_output()
         if problem is None:
             self._problem = None
@@ -378,6 +379,7 @@ class Music:
         playlist = self._playlist
         if self._out is None:
             return
+        assert playlist is not None   # a track is started only from a playlist
         for attempt in range(len(playlist.entries)):
             i = (index + attempt) % len(playlist.entries)
             entry = playlist.entries[i]
@@ -426,7 +428,8 @@ class Music:
         deck.out.play(track.path, position, 0.0)
         self._active = deck
         self._notify("track_started", {"title": title or track.title, "file": str(track.path),
-                                       "playlist": self._playlist.name, "position_s": round(position, 1)})
+                                       "playlist": self._playlist.name if self._playlist else None,
+                                       "position_s": round(position, 1)})
 
     def _fade_out_all(self, now: float, fade: float) -> None:
         for deck in self._decks:
@@ -623,15 +626,17 @@ class Music:
     def _publish(self, now: float) -> None:
         s, requested, active = self._settings, self._volume.requested, self._active
         playing = active is not None and self._paused_at is None and self._pause.end > 0
-        dose = {"calibrated": False, "percent": None, "dba": None, "estimated": False, "warnings": s.dose_warnings}
+        dose: dict[str, object] = {"calibrated": False, "percent": None, "dba": None, "estimated": False, "warnings": s.dose_warnings}
         if s.calibration_dba is not None:
             dose.update(calibrated=True, percent=round(self._dose, 1), estimated=self._estimated,
                         dba=None if self._dba is None else round(self._dba, 1))
+        track = active.track if active else None
+        position = round(self._active_position(now), 1)
         snap = {
             "playing": playing,
-            "track": active.track.title if active else None,
-            "file": str(active.track.path) if active else None,
-            "position_s": round(self._active_position(now), 1),
+            "track": track.title if track else None,
+            "file": str(track.path) if track else None,
+            "position_s": position,
             "volume": round(self._level.at(now), 1),
             "target_volume": round(min(requested, s.max_volume), 1),   # a rise may wait for the next music
             "requested_volume": round(requested, 1),
@@ -648,7 +653,7 @@ class Music:
         }
         with self._lock:
             self._snap = snap
-            self._snap_position = (snap["position_s"], now if playing else None)
+            self._snap_position = (position, now if playing else None)
         self._announce(now, snap)
         with self._lock:
             if not self._running:
