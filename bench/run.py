@@ -1,6 +1,6 @@
 """Every figure of "How it holds up", with one command: a table beside the targets, and bench/results/run.json.
 
-    python bench/run.py [--quick] [--only calm,button,fades,footprint,growth,recovery,outage,load]
+    python bench/run.py [--quick] [--only nodered,calm,button,fades,footprint,growth,recovery,outage,load]
 
 Everything runs on loopback: a private mosquitto, `room-controller serve` as its own process (as on a room
 computer), a separate MQTT subscriber standing in for the devices, and client processes for the panels.
@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 from room_controller.broker import Broker, free_port  # noqa: E402
 
 TOKEN = "bench-token-0123456789"
+PIN = "2468"   # the panel's login (the user's path: its cookie and CSRF header)
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 RESTART_SEC = 1.0   # deploy/room-controller.service: Restart=always, RestartSec=1
 FAMILIES = [("zigbee2mqtt", "z2m/{}", "zigbee2mqtt/{}/set"), ("tasmota", "tas{}", "cmnd/{}/Backlog"),
@@ -105,7 +106,7 @@ def write_room(tmp: Path, broker: Broker, port: int, light_configs: list[dict], 
     (tmp / "profiles" / "bench.yaml").write_text(yaml.safe_dump({"id": "bench", "name": "Bench", "phases": [phase]}))
     config = {"room": {"id": "bench", "name": "Bench"}, "lights": light_configs, "data_dir": str(tmp / "data"),
               "mqtt": {"host": broker.host, "port": broker.port},
-              "web": {"host": "127.0.0.1", "port": port, "api_token": TOKEN},
+              "web": {"host": "127.0.0.1", "port": port, "api_token": TOKEN, "pin": PIN},
               "audio": {"vlc_args": ["--aout=dummy"]},
               "profiles_dir": str(ROOT / "deploy" / "profiles" if shipped else tmp / "profiles"),
               "playlists_dir": str(ROOT / "playlists" if shipped else tmp / "music")}
@@ -150,13 +151,7 @@ class Service:
         return self.call("GET", "/api/state").json()
 
     def usage(self) -> tuple[float, float, float]:
-        """RSS (MB), its peak (MB) and CPU seconds so far, from /proc."""
-        status = Path(f"/proc/{self.proc.pid}/status").read_text()
-        rss = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
-        peak = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        return rss / 1024, peak / 1024, cpu
+        return usage(self.proc.pid)
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
@@ -166,6 +161,16 @@ class Service:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(15)
+
+
+def usage(pid: int) -> tuple[float, float, float]:
+    """A process's RSS (MB), its peak (MB) and CPU seconds so far, from /proc."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    rss = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+    peak = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return rss / 1024, peak / 1024, cpu
 
 
 def serve_room(tmp: Path, broker: Broker) -> tuple[Service, list[str]]:
@@ -233,10 +238,22 @@ class Devices:
         self.client.loop_stop()
 
 
-def follow_events(base: str, streams: int, stop) -> None:
-    """A process of its own holding `streams` open event streams (panels following the room live)."""
+def panel_session(base: str) -> requests.Session:
+    """A therapist's panel: logged in with the PIN, it sends the cookie, the CSRF header and the Origin."""
+    http = requests.Session()
+    http.post(f"{base}/api/login", json={"pin": PIN, "tablet": True}, timeout=10).raise_for_status()
+    csrf = http.get(f"{base}/api/login", timeout=10).json()["csrf"]
+    http.headers.update({"X-CSRF-Token": csrf, "Origin": base})
+    return http
+
+
+def follow_events(base: str, streams: int, stop, logins: bool = False) -> None:
+    """A process of its own holding `streams` open event streams (panels following the room live), with the
+    api_token or (`logins`) each with a PIN login of its own."""
     def one() -> None:
-        with requests.get(f"{base}/api/events", headers=AUTH, stream=True, timeout=30) as r:
+        http = panel_session(base) if logins else requests.Session()
+        with http.get(f"{base}/api/events", headers=None if logins else AUTH, stream=True, timeout=30) as r:
+            r.raise_for_status()
             for _ in r.iter_content(chunk_size=None):
                 if stop.is_set():
                     return
@@ -518,11 +535,12 @@ def outage(res: Results, tmp: Path, broker: Broker, down: float) -> None:
     res.add(f"broker down {down:g} s mid-fade, back -> every light told again", f"{right:.2f} s", "< 2 s", right < 2)
 
 
-SECTIONS = ("calm", "fades", "footprint", "growth", "recovery", "outage", "load")
+SECTIONS = ("nodered", "calm", "fades", "footprint", "growth", "recovery", "outage", "load")
 
 
 def main() -> None:
-    import load as http_load   # bench/load.py (it imports this module's helpers, so not at the top)
+    import load as http_load   # bench/load.py and bench/peer.py import this module's helpers: not at the top
+    import peer
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small counts: check that the bench runs")
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated: {', '.join(SECTIONS)}")
@@ -539,6 +557,7 @@ def main() -> None:
         broker = Broker().start()
         try:
             for name, run in (
+                    ("nodered", lambda d: peer.side_by_side(res, d, broker, 30 if q else 300, args.event_streams)),
                     ("calm", lambda d: presses(res, d, broker, 30 if q else 500, args.event_streams,
                                                      args.state_readers)),
                     ("fades", lambda d: fades(res, d, broker, 50, 1 if q else 10)),
