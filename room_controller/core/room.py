@@ -14,12 +14,14 @@ snapshot published after each batch of work.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from room_controller.buttons import pressed
 from room_controller.config import LightScene, Preset, RoomConfig
@@ -27,7 +29,7 @@ from room_controller.core.commands import CommandError, PresetCommand, parse_com
 from room_controller.core.errors import Conflict, NotFound
 from room_controller.core.intake import SUMMARY_WINDOW, Intake
 from room_controller.core.lights import Light
-from room_controller.core.loop import Loop
+from room_controller.core.loop import Loop, Timer
 from room_controller.integrations.homeassistant import Discovery, reminder_event, state_extras
 from room_controller.journal.store import Journal, JournalError
 from room_controller.lighting import bridge
@@ -38,6 +40,9 @@ from room_controller.pace import Budget
 from room_controller.session.profiles import SessionProfile
 from room_controller.session.runner import SessionRunner
 from room_controller.vitals.desk import Desk as VitalsDesk
+
+if TYPE_CHECKING:
+    from room_controller.housekeeping import Housekeeping
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +92,10 @@ class Room:
         self.manual: dict[str, LightChange] = {}
         self.preset: ActivePreset | None = None
         self.preview: ActivePreset | None = None   # a scene shown from the profile editor, over everything
-        self._preview_timer = None
+        self._preview_timer: Timer | None = None
         self.mqtt_connected = False
         self.problems: dict[str, str] = {}
+        self.housekeeping: Housekeeping | None = None   # set by app.App: the nightly jobs, listed in /api/health
         self._dirty = True
         self._fading = False
         self._snapshot: dict = {}
@@ -113,8 +119,8 @@ class Room:
 
     @property
     def subscriptions(self) -> list[str]:
-        extra = {b.topic for b in self.config.buttons} | ({self.discovery.status_topic} - {None}) \
-            | self._bridge_topics | ({self.vitals.pulse_topic} - {None})
+        optional = (self.discovery.status_topic, self.vitals.pulse_topic)
+        extra = {b.topic for b in self.config.buttons} | {t for t in optional if t is not None} | self._bridge_topics
         return sorted(self._by_topic) + [self.command_topic] + sorted(extra - set(self._by_topic))
 
     # -- events and snapshots (core loop) --------------------------------------------------------------------
@@ -170,6 +176,7 @@ class Room:
             "audio": music,
             "mqtt": "connected" if self.mqtt_connected else "disconnected",
             "problems": sorted(self.problems.values()),
+            "problem_keys": sorted(self.problems, key=self.problems.get),   # `problems`' keys, in its order
             "vitals": self.vitals.snapshot(),
         }
 
@@ -311,6 +318,7 @@ class Room:
     def end_preview(self) -> dict:
         if self.preview is not None:
             before, self.preview = self.preview.before, None
+            assert self._preview_timer is not None   # started with the preview
             self._preview_timer.cancel()
             for light in self.lights.values():
                 target = self._target(light, before[light.id])
@@ -485,7 +493,7 @@ class Room:
             if report is not None:
                 for problem in report.problems:
                     self._bad_payload(topic, problem)
-                self.intake.offer(("report", light_id), report, lambda r, i=light_id: self.device_report(i, r),
+                self.intake.offer(("report", light_id), report, functools.partial(self.device_report, light_id),
                                   interval=REPORT_PACE, fold=Report.then)
 
     def _parse(self, topic: str, parse: Callable[[], list]) -> list:
@@ -514,7 +522,7 @@ class Room:
         """Every SUMMARY_WINDOW: one journal row per source that sent more than the room acted on."""
         self.loop.call_later(SUMMARY_WINDOW, self._summarise)
         for key, received, acted in self.intake.summaries():
-            if key[0] == "commands":
+            if isinstance(key, tuple) and key[0] == "commands":
                 self.emit("mqtt_flood", topic=key[1], command=key[2], received=received, acted_on=acted,
                           window_s=SUMMARY_WINDOW)
         for light_id, budget in self._availability_rows.items():

@@ -10,11 +10,12 @@ import { wirePast } from "./past.js";
 import { wireTools } from "./tools.js";
 import { nameLights, showPicture } from "./picture.js";
 import { bindSlider, renderDose, renderLights, renderMusic } from "./setting.js";
-import { renderReminders, renderSession, tick } from "./session.js";
+import { renderClock, renderReminders, renderSession, tick, wireClock } from "./session.js";
 import { renderVitals, wireVitals } from "./vitals.js";
 
 const HOLD_MS = 1000;
 const RELEASE_AFTER_MS = 1000;
+const TABLET = "room-tablet";   // this browser is the room's own tablet (its login never idles out)
 let last = null;   // the last state the server sent
 let releaseTimer = null;
 
@@ -39,6 +40,7 @@ function render(state) {
   $("room-name").textContent = state.room.name;
   renderPreset(state);
   renderSession(state.session, act);
+  renderClock(state);
   renderReminders(state.session, act);
   renderVitals(state, act);
   renderLights(state, act);
@@ -70,7 +72,8 @@ function holdRelease() {
 }
 
 function renderProblems(state) {
-  const problems = [...(state.problems ?? [])];
+  // the session time's doubt is said in the session card, in the panel's language, with its correction
+  const problems = (state.problems ?? []).filter((_, i) => !(state.session && state.problem_keys?.[i] === "session_clock"));
   if (state.audio?.health === "error" && state.audio.problem) problems.push(t("problems.music", { problem: state.audio.problem }));
   const box = $("problems");
   box.hidden = problems.length === 0;
@@ -115,6 +118,7 @@ function wire() {
   wireTools();
   wirePast();
   wireVitals(act);
+  wireClock(act);
   setInterval(tick, 1000);
 }
 
@@ -139,12 +143,14 @@ function showLogin(state) {
 
 function wireLogin() {
   const message = $("login-message");
+  $("tablet").checked = localStorage.getItem(TABLET) === "yes";   // the room's tablet says so at every login
   $("login-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const submit = $("login-form").querySelector("button");
     submit.disabled = true;
     try {
-      await api("POST", "/api/login", { pin: $("pin").value });
+      localStorage.setItem(TABLET, $("tablet").checked ? "yes" : "");
+      await api("POST", "/api/login", { pin: $("pin").value, tablet: $("tablet").checked });
       location.reload();
       return;
     } catch (error) {

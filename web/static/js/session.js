@@ -134,3 +134,53 @@ async function loadProfiles() {
     return error;
   }
 }
+
+// -- the session time after a reboot without network time ------------------------------------------------
+
+/** The correction, shown only while the room doubts its session time (the state's `session_clock` problem). */
+export function renderClock(state) {
+  const doubt = Boolean(state.session) && (state.problem_keys ?? []).includes("session_clock");
+  const box = $("session-clock");
+  box.hidden = !doubt;
+  if (doubt && !box.firstChild) {
+    box.append(el("p", { "data-i18n": "clock.doubt" }, t("clock.doubt")),
+               el("button", { type: "button", id: "clock-open", class: "primary big", "data-i18n": "clock.set",
+                              onclick: askTime }, t("clock.set")));
+  }
+}
+
+function askTime() {
+  const dialog = $("set-clock");
+  const now = current ? current.session.elapsed_s + (current.session.paused ? 0 : (performance.now() - current.at) / 1000) : 0;
+  $("clock-hours").value = String(Math.floor(now / 3600));
+  $("clock-minutes").value = String(Math.floor((now % 3600) / 60));
+  confirmWords();
+  dialog.returnValue = "";
+  dialog.showModal();
+}
+
+/** The hours and minutes typed, as seconds (null while they are not a time). */
+function typedTime() {
+  const [h, m] = [$("clock-hours").value, $("clock-minutes").value].map((v) => (v.trim() === "" ? 0 : Number(v)));
+  const whole = (n, top) => Number.isInteger(n) && n >= 0 && n <= top;
+  return whole(h, 24) && whole(m, 59) ? h * 3600 + m * 60 : null;
+}
+
+function confirmWords() {
+  const seconds = typedTime();
+  $("clock-confirm").disabled = seconds === null;
+  $("clock-confirm").textContent = t("clock.confirm", { time: seconds === null ? "–" : hoursMinutes(seconds) });
+}
+
+const hoursMinutes = (seconds) => `${Math.floor(seconds / 3600)}:${String(Math.floor((seconds % 3600) / 60)).padStart(2, "0")}`;
+
+export function wireClock(act) {
+  $("clock-cancel").addEventListener("click", () => $("set-clock").close("cancel"));
+  for (const id of ["clock-hours", "clock-minutes"]) $(id).addEventListener("input", confirmWords);
+  $("set-clock").addEventListener("close", () => {
+    const seconds = typedTime();
+    if ($("set-clock").returnValue !== "set" || seconds === null) return;
+    act("POST", "/api/session/clock", { elapsed: `${Math.floor(seconds / 3600)}h${(seconds % 3600) / 60}m` },
+        t("clock.done", { time: hoursMinutes(seconds) }));
+  });
+}
