@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
@@ -37,7 +37,7 @@ class _WhileAway(logging.Filter):
     lines for a two-hour outage, found by the broker-outage benchmark); the link says it once, as a warning
     and in health, so paho's errors are dropped while disconnected."""
 
-    def __init__(self, link: "MqttLink") -> None:
+    def __init__(self, link: MqttLink) -> None:
         super().__init__()
         self._link = link
 

@@ -82,7 +82,7 @@ class _Resume:
 
 class Music:
     def __init__(self, settings: AudioSettings, playlists_dir: Path, clock: Clock,
-                 notify: Callable[[str, dict], None], on_change: Callable[[], None] | None = None) -> None:
+                 notify: Callable[[str, dict], None], on_change: Callable[[], object] | None = None) -> None:
         self._settings = settings
         self._dir = Path(playlists_dir)
         self._clock = clock
