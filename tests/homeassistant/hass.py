@@ -49,7 +49,7 @@ class HomeAssistant:
         self.token = ""
         self.refused = ""   # what the last refused GET said
 
-    def start(self, broker_host: str, broker_port: int) -> "HomeAssistant":
+    def start(self, broker_host: str, broker_port: int) -> HomeAssistant:
         self._wait(lambda: self._get("/api/onboarding") is not None, "Home Assistant did not start")
         client = f"{self.base}/"
         user = requests.post(f"{self.base}/api/onboarding/users", json={

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from room_controller import __version__
 from room_controller.config import RoomConfig
