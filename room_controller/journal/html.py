@@ -11,7 +11,9 @@ drawn at about that width, so its labels stay their size.
 
 from __future__ import annotations
 
+import math
 from html import escape
+from typing import Iterable, Iterator
 
 from room_controller.i18n import Translator, translator
 from room_controller.journal import vitals_report, words
@@ -61,15 +63,20 @@ td.t { white-space: nowrap; font-variant-numeric: tabular-nums; }
 
 
 def render(report: dict, rows: list[Row], room_name: str = "", language: str = "en") -> str:
+    return "".join(chunks(report, rows, len(rows), room_name, language))
+
+
+def chunks(report: dict, rows: Iterable[Row], count: int, room_name: str = "", language: str = "en") -> Iterator[str]:
+    """The page, its table of every event written a row at a time as `rows` are read (`count` of them)."""
     t = translator(language)
     session = report["session"]
     title = t("report.title") + (f" · {session['label']}" if session["label"] else "")
-    end_s = _end_s(rows)
+    end_s = report["end_s"]
     facts = [(t("report.room"), room_name), (t("report.profile"), session["profile_name"]),
              (t("report.started"), t.date_time(session["started_wall"])),
              (t("report.ended"), t.date_time(session["ended_wall"]) if session["ended_wall"] else t("report.running")),
              (t("report.length"), t.duration(end_s)), (t("report.record"), f"#{session['id']}")]
-    return (
+    yield (
         f"<!doctype html>\n<html lang={t.language}><head><meta charset=utf-8>"
         '<meta name=viewport content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
@@ -77,8 +84,13 @@ def render(report: dict, rows: list[Row], room_name: str = "", language: str = "
         + summary(t, report)
         + f"<h2>{t('report.timeline')}</h2>" + timeline_svg(report, end_s, t)
         + vitals_report.html(report, end_s, t, (WIDTH, LEFT, RIGHT))
-        + f"<h2>{t('report.every_event', count=t.number(len(rows)))}</h2>" + _table(t, rows)
-        + "</body></html>\n")
+        + f"<h2>{t('report.every_event', count=t.number(count))}</h2>"
+        + f"<table class=events><thead><tr><th>{t('report.time')}</th><th>{t('report.session_time')}</th>"
+        + f"<th>{t('report.event')}</th></tr></thead><tbody>")
+    for row in rows:
+        yield (f'<tr data-event="{row.id}" data-kind="{escape(row.kind)}"><td class=t>{t.time(row.wall)}</td>'
+               f"<td class=t>{clock_text(row.session_s)}</td><td>{escape(words.describe(t, row))}</td></tr>")
+    yield "</tbody></table></body></html>\n"
 
 
 def summary(t: Translator, report: dict) -> str:
@@ -123,7 +135,7 @@ def timeline_svg(report: dict, end_s: float, t: Translator | None = None) -> str
     height = AXIS + len(LANES) * (LANE + GAP) + GAP
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
            f'aria-label="{escape(t("report.timeline"))}" data-end-s="{end_s:g}">']
-    step = next(s for s in (300, 900, 1800, 3600, 7200) if span / s <= 9)
+    step = next((s for s in (300, 900, 1800, 3600, 7200) if span / s <= 9), 3600 * math.ceil(span / 9 / 3600))
     for at in range(0, int(span) + 1, step):
         x = LEFT + at * scale
         out.append(f'<line class="grid" x1="{x:.1f}" y1="{AXIS - 6}" x2="{x:.1f}" y2="{height}"/>'
@@ -157,15 +169,6 @@ def _point(item: dict, name: str, y: float, scale: float, colour: str) -> str:
             f'<path d="M{x:.1f} {y + 3} l6 {LANE - 6} h-12 z" fill="{colour}"/></g>')
 
 
-def _table(t: Translator, rows: list[Row]) -> str:
-    body = "".join(
-        f'<tr data-event="{row.id}" data-kind="{escape(row.kind)}"><td class=t>{t.time(row.wall)}</td>'
-        f"<td class=t>{clock_text(row.session_s)}</td><td>{escape(words.describe(t, row))}</td></tr>"
-        for row in rows)
-    return (f"<table class=events><thead><tr><th>{t('report.time')}</th><th>{t('report.session_time')}</th>"
-            f"<th>{t('report.event')}</th></tr></thead><tbody>{body}</tbody></table>")
-
-
 def _facts(facts: list[tuple[str, str]]) -> str:
     return "<dl>" + "".join(f"<dt>{k}</dt><dd>{escape(str(v))}</dd>" for k, v in facts if v) + "</dl>"
 
@@ -189,10 +192,6 @@ def _span_length(t: Translator, span: dict) -> str:
 
 def _stop(span: dict) -> float:
     return span["end_s"] if span["end_s"] is not None else span["start_s"]
-
-
-def _end_s(rows: list[Row]) -> float:
-    return max([r.session_s for r in rows if r.session_s is not None] + [0.0])
 
 
 def _fit(text: str, width: float) -> str:

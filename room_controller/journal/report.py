@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import time
+from typing import Iterable, Iterator
 
 from room_controller.journal import vitals_report
 from room_controller.journal.store import Row
@@ -27,15 +29,22 @@ POINTS = {"note": "notes", "reminder_shown": "reminders", "manual_change": "adju
           "dose_warning": "problems"}
 
 
-def build(session: dict, rows: list[Row]) -> dict:
+def build(session: dict, rows: Iterable[Row], events: bool = True) -> dict:
+    """The report in one pass over `rows` (a list, or the journal read as it goes); with `events`, the raw
+    events too (a streamed report writes them itself: `json_chunks`)."""
     report: dict = {"session": {k: v for k, v in session.items() if k != "profile"},
                     "phases": [], "presets": [], "tracks": [], "notes": [], "reminders": [], "adjustments": [],
                     "pauses": [], "recoveries": [], "problems": []}
     open_spans: dict[str, dict] = {}
-    end_s = 0.0
+    end_s, dose, vitals_rows, raw = 0.0, None, [], []
     for row in rows:
         at = row.session_s or 0.0
         end_s = max(end_s, at)
+        dose = _dose_after(dose, row)
+        if row.kind in vitals_report.KINDS:
+            vitals_rows.append(row)
+        if events:
+            raw.append(row.as_dict())
         for name, closers, _, _ in SPANS.values():
             if row.kind in closers and name in open_spans:
                 open_spans.pop(name)["end_s"] = at
@@ -62,10 +71,21 @@ def build(session: dict, rows: list[Row]) -> dict:
     for reminder in report["reminders"]:
         reminder.setdefault("acknowledged_s", None)
     report["presets_used"] = presets_used(report["presets"])
-    report["dose"] = sound_dose(rows)
-    report.update(vitals_report.section(rows))   # readings and the stored pulse
-    report["events"] = [r.as_dict() for r in rows]
+    report["dose"] = dose
+    report["end_s"] = end_s
+    report.update(vitals_report.section(vitals_rows))   # readings and the stored pulse
+    if events:
+        report["events"] = raw
     return report
+
+
+def json_chunks(report: dict, rows: Iterable[Row]) -> Iterator[str]:
+    """The JSON report with its raw events written one by one as `rows` are read."""
+    head = json.dumps(report)
+    yield head[:-1] + ', "events": ['
+    for i, row in enumerate(rows):
+        yield ("," if i else "") + json.dumps(row.as_dict())
+    yield "]}"
 
 
 def presets_used(spans: list[dict]) -> list[dict]:
@@ -78,16 +98,14 @@ def presets_used(spans: list[dict]) -> list[dict]:
     return list(used.values())
 
 
-def sound_dose(rows: list[Row]) -> dict | None:
+def _dose_after(dose: dict | None, row: Row) -> dict | None:
     """The session's sound dose as the music last said it: the session's end carries the final figure,
     a running or crashed session the last step reached. None when the room never said (no music, or an
     older record); `{"percent": None}` when the room is not calibrated."""
-    dose = None
-    for row in rows:
-        if row.kind in ("dose_step", "dose_warning") and row.data.get("dose") is not None:
-            dose = {"percent": row.data["dose"], "final": False}
-        elif row.kind == "session_stopped" and "dose" in row.data:
-            dose = {"percent": row.data["dose"], "final": True}
+    if row.kind in ("dose_step", "dose_warning") and row.data.get("dose") is not None:
+        return {"percent": row.data["dose"], "final": False}
+    if row.kind == "session_stopped" and "dose" in row.data:
+        return {"percent": row.data["dose"], "final": True}
     return dose
 
 
@@ -99,13 +117,21 @@ def playing_at(report: dict, session_s: float) -> dict | None:
     return None
 
 
-def to_csv(rows: list[Row]) -> str:
+def csv_chunks(rows: Iterable[Row]) -> Iterator[str]:
+    """The raw record as CSV, a line at a time as `rows` are read."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["time", "session_time", "event", "details"])
     for row in rows:
         writer.writerow([wall_text(row.wall), clock_text(row.session_s), row.kind, details(row.data)])
-    return out.getvalue()
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+    yield out.getvalue()
+
+
+def to_csv(rows: Iterable[Row]) -> str:
+    return "".join(csv_chunks(rows))
 
 
 def details(data: dict) -> str:

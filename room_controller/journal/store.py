@@ -21,7 +21,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from room_controller.core.errors import Refused
 from room_controller.journal.standing import Standing
@@ -243,14 +243,21 @@ class Reader:
         return row[0], json.loads(row[1]), checkpoint
 
     def events(self, session_id: int, kinds: Iterable[str] | None = None) -> list[Row]:
+        return list(self.each_event(session_id, kinds))
+
+    def each_event(self, session_id: int, kinds: Iterable[str] | None = None) -> Iterator[Row]:
+        """The session's events in order, read as they are used: a report of any length in little memory."""
         sql = "SELECT id, session_id, wall, mono, session_s, kind, data FROM events WHERE session_id=?"
         args: list[Any] = [session_id]
         if kinds is not None:
             kinds = list(kinds)
             sql += f" AND kind IN ({','.join('?' * len(kinds))})"
             args += kinds
-        rows = self._db.execute(sql + " ORDER BY id", args).fetchall()
-        return [Row(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6])) for r in rows]
+        for r in self._db.execute(sql + " ORDER BY id", args):
+            yield Row(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]))
+
+    def count(self, session_id: int) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM events WHERE session_id=?", (session_id,)).fetchone()[0]
 
     def session(self, session_id: int) -> dict | None:
         row = self._db.execute("SELECT id, profile_id, profile_name, label, started_wall, ended_wall, profile "

@@ -18,6 +18,7 @@ from room_controller.vitals import record
 from room_controller.vitals.model import UNITS
 
 HEIGHT, LANE = 96, 26
+KINDS = record.KINDS   # the events this section is built from (report.build keeps only these for it)
 CSS = ("table.vitals td.over { font-weight: bold; color: #e0763f; } table.vitals td.n { text-align: right; "
        "font-variant-numeric: tabular-nums; } svg.vitals polyline { stroke: currentColor; }")
 

@@ -8,7 +8,7 @@ goes through `room.loop.call`, i.e. it runs on the core thread that owns the sta
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Literal, get_args
+from typing import Any, Callable, Iterator, Literal, get_args
 
 from pydantic import Field, model_validator
 
@@ -104,9 +104,10 @@ class Preview(Body):
 
 @dataclass(frozen=True)
 class Reply:
-    """A response that is not a JSON object made here: pre-serialised JSON, or a CSV file."""
+    """A response that is not a JSON object made here: pre-serialised JSON, a CSV file, or a report streamed
+    as it is read from the journal."""
 
-    body: bytes
+    body: bytes | Iterator[bytes]
     mimetype: str = "application/json"
 
 
@@ -211,17 +212,37 @@ def session_report(room: Room, session_id: int, format: str = "json", lang: str 
         language = i18n.check_tag(lang) if lang else room.config.room.language
     except ValueError as exc:
         raise Invalid(f"lang: {exc}") from None
-    with room.journal.reader() as reader:
+    reader = room.journal.reader()   # closed when the answer has been written: it is read as it is sent
+    try:
         session = reader.session(session_id)
         if session is None:
             raise NotFound(f"there is no session {session_id}")
-        rows = reader.events(session_id)
-    if format == "csv":
-        return Reply(report.to_csv(rows).encode(), "text/csv")
-    if format == "html":
-        return Reply(html.render(report.build(session, rows), rows, room.config.room.name, language).encode(),
-                     "text/html")
-    return report.build(session, rows)
+        if format == "csv":
+            return Reply(_sent(reader, report.csv_chunks(reader.each_event(session_id))), "text/csv")
+        built = report.build(session, reader.each_event(session_id), events=False)
+        if format == "html":
+            page = html.chunks(built, reader.each_event(session_id), reader.count(session_id),
+                               room.config.room.name, language)
+            return Reply(_sent(reader, page), "text/html")
+        return Reply(_sent(reader, report.json_chunks(built, reader.each_event(session_id))))
+    except BaseException:
+        reader.close()
+        raise
+
+
+def _sent(reader: Any, text: Iterator[str]) -> Iterator[bytes]:
+    """`text` as it is written to the client, then the journal connection it reads from closed. The first
+    part is made now, so a report that cannot be made is an error answer, not a broken stream."""
+    first = next(text, "")
+
+    def rest() -> Iterator[bytes]:
+        try:
+            yield first.encode()
+            for part in text:
+                yield part.encode()
+        finally:
+            reader.close()
+    return rest()
 
 
 def patch_session_record(room: Room, body: SessionPatch, session_id: int) -> dict:

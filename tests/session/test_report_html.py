@@ -185,3 +185,17 @@ def test_the_report_speaks_the_rooms_language_unless_asked_for_another(session_d
     r = requests.get(f"{url}&lang=xx-nowhere", headers=AUTH)
     assert r.status_code == 422 and r.json()["error"]["message"].startswith("lang: ")
     assert app.room.snapshot()["room"]["language"] == "en"
+
+
+def test_a_session_left_running_for_a_day_still_has_a_timeline(tmp_path, broker, room_id):
+    clock = ManualClock()
+    config, catalogue = load(tmp_path, broker, room_id, LIGHTS, **PLACES)
+    app = App(config, catalogue, clock=clock, audio=False).start()
+    try:
+        session_id = app.loop.call(app.room.session.start, "ketamine-1h")["session"]
+        clock.advance(26 * 3600)   # nobody pressed stop
+        r = requests.get(f"http://127.0.0.1:{app.web.port}/api/sessions/{session_id}/report?format=html",
+                         headers=AUTH)
+        assert r.status_code == 200 and "<svg" in r.text and r.text.rstrip().endswith("</html>")
+    finally:
+        app.stop()
