@@ -114,6 +114,7 @@ def test_an_unbounded_extend_on_the_mqtt_command_topic_is_ignored_without_a_trac
                                                                                      caplog):
     caplog.set_level(logging.WARNING)
     assert requests.post(f"{served.base}/api/session", headers=AUTH, json={"profile": "psilocybin-8h"}).ok
+    served.app.loop.settle()   # the answer comes before the batch's snapshot is published
     before = served.app.room.snapshot()["session"]["phases"]
     sender = Capture(broker, "nothing/#")
     try:
