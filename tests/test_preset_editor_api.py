@@ -141,7 +141,7 @@ presets:
         "label": "Calm, red", "lights": {"brightness": 10.0, "color": (255, 48, 0),
                                          "per_light": {"floor": {"on": False}}}}
     select = json.loads(cap.wait_for(lambda m: "/select/" in m.topic).payload)   # Home Assistant's list too
-    assert select["options"] == ["none", "calm", "check-in", "emergency", "reading"]
+    assert select["options"] == ["No preset", "calm", "check-in", "reading"]   # emergency: its own button
 
     assert requests.post(f"{base}/presets/calm", headers=BEARER).status_code == 200
     assert cap.wait_for(lambda m: m.topic.endswith("/set")).payload == \
