@@ -86,8 +86,11 @@ def test_the_therapists_volume_holds_across_phases_and_a_restart_until_the_phase
     app = App(*room_files).start()                                                  # the service restarts
     try:
         base = f"http://127.0.0.1:{app.web.port}"
-        wait_for(lambda: audio(app)["playlist"] == "onset.m3u")
-        state = requests.get(f"{base}/api/state", headers=AUTH).json()["audio"]
+        def room_audio() -> dict:   # the room's snapshot, which follows the music's a batch later
+            return requests.get(f"{base}/api/state", headers=AUTH).json()["audio"]
+
+        wait_for(lambda: room_audio()["playlist"] == "onset.m3u")
+        state = room_audio()
         assert (state["target_volume"], state["requested_volume"], state["volume_source"]) == (20, 20, "therapist")
         r = requests.patch(f"{base}/api/audio", headers=AUTH, json={"follow_phase": True})
         assert r.status_code == 200
