@@ -6,6 +6,7 @@ refuses to play noise over a session. In Chromium: the same steps on the tablet.
 from __future__ import annotations
 
 import math
+import re
 import time
 
 import pytest
@@ -13,13 +14,15 @@ import requests
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
+from selenium.webdriver.support.select import Select
 
+from room_controller import i18n
 from room_controller.app import App
 from room_controller.audio import calibration, loudness
 from room_controller.config import load_room
 from tests.session.test_profile_editor_api import ADMIN_PIN
 from tests.test_preset_editor_api import room_file
-from tests.web.conftest import AUTH, PIN, TOKEN
+from tests.web.conftest import AUTH, PIN, TABLET, TOKEN, browser, chrome, device  # noqa: F401 - fixtures
 from tests.web.panel import Panel
 
 COMMENT = "# the clinic's own words about this room\n"
@@ -89,3 +92,44 @@ def test_the_calibration_predicts_the_reading_it_came_from(reading, volume, norm
     played = loudness.TARGET_LUFS + 20 * math.log10(loudness.gain(loudness.TARGET_LUFS, normalise_to))
     predicted = dba + (played - loudness.TARGET_LUFS) + 60 * math.log10(volume / 100)
     assert predicted == pytest.approx(reading, abs=0.06)   # the saved figure has one decimal
+
+
+def test_the_calibration_step_on_the_tablet_in_german(served, browser):
+    """The clinic tools in German (every word of the profile list, the presets and the calibration step), the
+    reference played and the reading saved from the tablet."""
+    app, api, path = served
+    device(browser, *TABLET, touch=True)
+    panel = Panel(browser, api.removesuffix("/api")).open_logged_in()
+    panel.tap("tools-open")
+    Select(panel.find("language")).select_by_value("de")
+    panel.wait(lambda: panel.shown("admin-login"))
+    panel.find("admin-pin").send_keys(ADMIN_PIN)
+    panel.find("admin-login").submit()
+    panel.wait(lambda: panel.find("calibration-play"), what="the calibration step")
+    words = visible_words(browser, "#tools-body")
+    english = {w for text in i18n.catalogue("en").values() for w in re.findall(r"[A-Za-z]{4,}", text)}
+    german = {w for text in i18n.catalogue("de").values() for w in re.findall(r"[A-Za-zÄÖÜäöüß]{4,}", text)}
+    names = {"Ketamine", "about", "hour", "Psilocybin", "hours", "MDMA", "Preparation", "Integration", "Reading",
+             "Calm", "Check", "Emergency", "session", "light"}   # the clinic's own profile and preset names
+    assert words & (english - german - names) == set()
+    assert "Nicht kalibriert" in panel.text("calibration-status")
+
+    panel.tap("calibration-play")
+    panel.wait(lambda: "Lautstärke 50" in panel.text("calibration-playing"), 20, "the reference playing")
+    wait_for(lambda: app.room.snapshot()["audio"]["track"] == "reference", "the reference in the room's music")
+    panel.find("calibration-reading").send_keys("64")
+    panel.press("Kalibrierung speichern")
+    panel.wait(lambda: panel.text("calibration-status").startswith("Gespeichert: 82,1 dBA"), what="the saved calibration")
+    assert yaml.safe_load(path.read_text())["audio"]["calibration_dba"] == 82.1
+    assert browser.execute_script("return document.scrollingElement.scrollWidth") <= TABLET[0]
+    browser.execute_script("localStorage.removeItem('panel-language')")
+
+
+def visible_words(driver, selector: str) -> set[str]:
+    text = driver.execute_script("""
+        const shown = (n) => n.checkVisibility ? n.checkVisibility() : n.offsetParent !== null;
+        return [...document.querySelectorAll(arguments[0] + " *")].filter((n) => shown(n) && n.children.length === 0)
+            .map((n) => n.textContent + " " + (n.getAttribute("aria-label") ?? "") + " " + (n.placeholder ?? ""))
+            .join(" ");
+    """, selector)
+    return set(re.findall(r"[A-Za-zÄÖÜäöüß]{4,}", text))

@@ -77,7 +77,7 @@ def test_past_sessions_open_their_report_and_take_a_label(served, browser):
     browser.find_element(By.CSS_SELECTOR, "#past summary").click()
     item = f'[data-session="{session_id}"]'
     panel.wait(lambda: browser.find_element(By.CSS_SELECTOR, f"{item} a").get_attribute("href")
-               == f"{base}/api/sessions/{session_id}/report?format=html", what="the past session")
+               == f"{base}/api/sessions/{session_id}/report?format=html&lang=en", what="the past session")
     label = browser.find_element(By.CSS_SELECTOR, f"{item} input")
     label.clear()
     label.send_keys("K-1 integration\n")

@@ -3,6 +3,7 @@
 // changes the draft and a problem shows right after its field (or the nearest enclosing one there is).
 
 import { el } from "./dom.js";
+import { t } from "./i18n.js";
 
 const NUMBERS = new Set(["brightness", "kelvin", "volume"]);
 const inputId = (path) => `f-${path.replace(/[^a-z0-9]+/gi, "-")}`;
@@ -28,9 +29,10 @@ export function choice(draft, label, path, value, options, onchange = () => {}) 
 export function lightRow(draft, title, path, setting = {}) {
   return el("div", { class: "light-row" },
     el("span", {}, title),
-    field(draft, "Brightness %", `${path}.brightness`, setting.brightness, { inputmode: "decimal" }),
-    field(draft, "Warmth K", `${path}.kelvin`, setting.kelvin, { inputmode: "numeric" }),
-    choice(draft, "On/off", `${path}.on`, setting.on, [["", "as the room"], ["true", "on"], ["false", "off"]]));
+    field(draft, t("editor.brightness"), `${path}.brightness`, setting.brightness, { inputmode: "decimal" }),
+    field(draft, t("editor.kelvin"), `${path}.kelvin`, setting.kelvin, { inputmode: "numeric" }),
+    choice(draft, t("editor.on_off"), `${path}.on`, setting.on,
+           [["", t("editor.as_room")], ["true", t("editor.on")], ["false", t("editor.off")]]));
 }
 
 export function setAt(draft, path, text) {
@@ -74,7 +76,7 @@ export function showProblems(form, error = null) {
     input.setAttribute("aria-invalid", "true");
     input.after(el("p", { class: "field-error", "data-for": problem.path }, problem.message));
   }
-  summary.textContent = error.fields?.length ? rest.join(" · ") || "Please correct the fields marked." : error.message;
+  summary.textContent = error.fields?.length ? rest.join(" · ") || t("editor.correct_fields") : error.message;
 }
 
 /** The input for this path, or for the nearest enclosing path the form has (a per-light detail, say). */

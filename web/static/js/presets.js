@@ -5,13 +5,15 @@
 import { api } from "./api.js";
 import { $, el, toast } from "./dom.js";
 import { field, hex, lightRow, showProblems } from "./form.js";
+import { presetLabel, t } from "./i18n.js";
 
 let draft = null;      // the preset being edited, as the room file says it
 let name = null;       // null: a new preset, whose name is in the draft's form
 let room = null;
 let back = () => {};
 
-const MUSIC = [["", "as it is"], ["play", "a playlist"], ["silence", "silence"], ["stop", "stop"]];
+const MUSIC = [["", "presets.music_keep"], ["play", "presets.music_play"], ["silence", "presets.music_silence"],
+               ["stop", "presets.music_stop"]];
 
 /** The list for the tools' first screen; `onBack` shows that screen again. */
 export async function presetList(facts, onBack) {
@@ -19,15 +21,20 @@ export async function presetList(facts, onBack) {
   back = onBack;
   const presets = await api("GET", "/api/admin/presets");
   return el("section", { class: "tools-presets" },
-    el("h3", {}, "Room presets"),
-    el("ul", { class: "profiles" }, presets.map((p) => el("li", {},
-      el("span", {}, p.active ? `${p.label} (on now)` : p.label),
-      el("div", { class: "row" },
-        el("button", { type: "button", "aria-label": `Edit preset ${p.label}`, onclick: () => edit(p.name) }, "Edit"),
-        p.builtin ? null : el("button", { type: "button", class: "danger", "aria-label": `Delete preset ${p.label}`,
-                                          onclick: () => remove(p) }, "Delete"))))),
+    el("h3", {}, t("presets.title")),
+    el("ul", { class: "profiles" }, presets.map((p) => listed(p, presetLabel(p.name, p.label)))),
     el("button", { type: "button", onclick: () => { draft = { label: "", lights: { transition: "5s" } }; name = null; show(false); } },
-       "New preset"));
+       t("presets.new")));
+}
+
+function listed(p, label) {
+  return el("li", {},
+    el("span", {}, p.active ? t("presets.on_now", { label }) : label),
+    el("div", { class: "row" },
+      el("button", { type: "button", "aria-label": t("presets.edit_aria", { label }), onclick: () => edit(p.name) },
+         t("common.edit")),
+      p.builtin ? null : el("button", { type: "button", class: "danger", "aria-label": t("presets.delete_aria", { label }),
+                                        onclick: () => remove(p) }, t("common.delete"))));
 }
 
 async function edit(presetName) {
@@ -38,10 +45,10 @@ async function edit(presetName) {
 }
 
 async function remove(preset) {
-  if (!confirm(`Delete the preset ${preset.label}? The room file's old version is kept in backups.`)) return;
+  if (!confirm(t("presets.delete_confirm", { label: preset.label }))) return;
   try {
     await api("DELETE", `/api/admin/presets/${encodeURIComponent(preset.name)}`);
-    toast(`${preset.label} deleted`);
+    toast(t("tools.deleted", { name: preset.label }));
     back();
   } catch (error) { toast(error.message); }
 }
@@ -62,38 +69,38 @@ function show(active) {
   const lights = draft.lights ?? {};
   const music = typeof draft.music === "object" && draft.music ? draft.music : null;
   $("tools-body").replaceChildren(el("form", { id: "preset-form", novalidate: true, onsubmit: save },
-    el("h3", {}, name ? `Editing the preset ${draft.label || name}` : "New preset"),
-    active ? el("p", { class: "hint" }, "This preset is on: it holds as it began until it is released; a save applies the next time.") : null,
+    el("h3", {}, name ? t("presets.editing", { label: draft.label || name }) : t("presets.new")),
+    active ? el("p", { class: "hint" }, t("presets.active_hint")) : null,
     el("fieldset", { class: "phase-edit" },
-      el("legend", {}, "Preset"),
-      name ? null : field(draft, "Name (letters, digits, - and _)", "name", draft.name),
-      field(draft, "Label on the panel", "label", draft.label),
-      field(draft, "Brightness %", "lights.brightness", lights.brightness, { inputmode: "decimal" }),
-      field(draft, "Warmth K", "lights.kelvin", lights.kelvin, { inputmode: "numeric" }),
-      field(draft, "Colour (#rrggbb, instead of warmth)", "lights.color", hex(lights.color)),
-      field(draft, "Fade", "lights.transition", lights.transition),
+      el("legend", {}, t("presets.legend")),
+      name ? null : field(draft, t("presets.name"), "name", draft.name),
+      field(draft, t("presets.label"), "label", draft.label),
+      field(draft, t("editor.brightness"), "lights.brightness", lights.brightness, { inputmode: "decimal" }),
+      field(draft, t("editor.kelvin"), "lights.kelvin", lights.kelvin, { inputmode: "numeric" }),
+      field(draft, t("presets.colour"), "lights.color", hex(lights.color)),
+      field(draft, t("editor.fade"), "lights.transition", lights.transition),
       el("details", { class: "wide", open: Boolean(lights.per_light || lights.per_group) },
-        el("summary", {}, "Each light and group"),
+        el("summary", {}, t("presets.each")),
         room.lights.map((light) => lightRow(draft, light.name, `lights.per_light.${light.id}`, lights.per_light?.[light.id])),
-        room.groups.map((group) => lightRow(draft, `Group ${group}`, `lights.per_group.${group}`, lights.per_group?.[group]))),
+        room.groups.map((group) => lightRow(draft, t("presets.group", { name: group }), `lights.per_group.${group}`, lights.per_group?.[group]))),
       el("div", { class: "field" },
-        el("label", { for: "f-music-mode" }, "Music"),
+        el("label", { for: "f-music-mode" }, t("card.music")),
         el("select", { id: "f-music-mode", "data-path": "music", onchange: () => setMusic(active) },
-          MUSIC.map(([v, text]) => el("option", { value: v, selected: musicMode() === v }, text)))),
-      music ? field(draft, "Playlist", "music.playlist", music.playlist) : null,
-      music ? field(draft, "Volume %", "music.volume", music.volume, { inputmode: "numeric" }) : null,
-      el("div", { class: "row wide" }, el("button", { type: "button", onclick: preview }, "Preview in the room"))),
+          MUSIC.map(([v, key]) => el("option", { value: v, selected: musicMode() === v }, t(key))))),
+      music ? field(draft, t("presets.playlist"), "music.playlist", music.playlist) : null,
+      music ? field(draft, t("editor.volume"), "music.volume", music.volume, { inputmode: "numeric" }) : null,
+      el("div", { class: "row wide" }, el("button", { type: "button", onclick: preview }, t("editor.preview")))),
     el("p", { id: "form-errors", class: "field-error", role: "alert" }),
     el("div", { class: "row" },
-      el("button", { type: "button", onclick: back }, "Back"),
-      el("button", { type: "submit", class: "primary" }, "Save"))));
+      el("button", { type: "button", onclick: back }, t("common.back")),
+      el("button", { type: "submit", class: "primary" }, t("common.save")))));
 }
 
 async function preview() {
-  if (!draft.lights) { toast("This preset sets no light."); return; }
+  if (!draft.lights) { toast(t("presets.no_light")); return; }
   try {
     await api("PUT", "/api/admin/preview", { lights: draft.lights });
-    toast("Showing the preset's lights in the room until you close the tools");
+    toast(t("presets.showing"));
   } catch (error) { toast(error.message); }
 }
 
@@ -102,11 +109,12 @@ async function save(event) {
   const form = $("preset-form");
   const { name: typed, ...preset } = draft;
   const target = name ?? typed;
-  if (!target) { showProblems(form, { fields: [{ path: "name", message: "Give the new preset a name." }] }); return; }
+  if (!target) { showProblems(form, { fields: [{ path: "name", message: t("presets.need_name") }] }); return; }
   showProblems(form);
   try {
     const result = await api("PUT", `/api/admin/presets/${encodeURIComponent(target)}`, { preset });
-    toast(result.active ? `Saved ${preset.label || target}: it applies the next time it is tapped` : `Saved ${preset.label || target}`);
+    toast(result.active ? t("presets.saved_active", { label: preset.label || target })
+                        : t("common.saved", { name: preset.label || target }));
     back();
   } catch (error) {
     showProblems(form, error);

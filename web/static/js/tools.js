@@ -8,6 +8,7 @@ import { api, useAdminCsrf } from "./api.js";
 import { $, el, toast } from "./dom.js";
 import { choice, field, lightRow, showProblems } from "./form.js";
 import { chooseLanguage, chosenLanguage, knownLanguages, t, useLanguage } from "./i18n.js";
+import { calibrationSection } from "./calibration.js";
 import { presetList } from "./presets.js";
 
 let draft = null;      // the profile being edited, as its file says it
@@ -21,6 +22,7 @@ export function wireTools() {
     chooseLanguage(event.target.value);
     if (await useLanguage(document.documentElement.dataset.roomLanguage)) document.dispatchEvent(new Event("language"));
     languageChoice();
+    if ($("admin-login").hidden && !$("profile-form") && !$("preset-form")) showList();   // no edit in hand is lost
   });
   $("tools").addEventListener("close", () => api("DELETE", "/api/admin/preview").catch(() => {}));
   $("admin-login").addEventListener("submit", async (event) => {
@@ -63,17 +65,18 @@ async function showList() {
   $("admin-login").hidden = true;
   $("tools-message").textContent = "";
   room ??= await api("GET", "/api/admin/room");
-  const [profiles, presets] = await Promise.all([api("GET", "/api/admin/profiles"), presetList(room, showList)]);
+  const [profiles, presets, calibration] = await Promise.all([api("GET", "/api/admin/profiles"), presetList(room, showList),
+                                                             calibrationSection()]);
   $("tools-body").replaceChildren(
-    el("h3", {}, "Session profiles"),
+    el("h3", {}, t("tools.profiles")),
     el("ul", { class: "profiles" }, profiles.map((p) => el("li", {},
       el("span", {}, p.name),
       el("div", { class: "row" },
-        el("button", { type: "button", "aria-label": `Edit ${p.name}`, onclick: () => edit(p.id) }, "Edit"),
-        el("button", { type: "button", "aria-label": `Copy ${p.name}`, onclick: () => copy(p) }, "Copy"),
-        el("button", { type: "button", class: "danger", "aria-label": `Delete ${p.name}`, onclick: () => remove(p) }, "Delete"))))),
-    el("button", { type: "button", class: "primary", onclick: () => startNew() }, "New profile"),
-    presets);
+        el("button", { type: "button", "aria-label": t("tools.edit_aria", { name: p.name }), onclick: () => edit(p.id) }, t("common.edit")),
+        el("button", { type: "button", "aria-label": t("tools.copy_aria", { name: p.name }), onclick: () => copy(p) }, t("common.copy")),
+        el("button", { type: "button", class: "danger", "aria-label": t("tools.delete_aria", { name: p.name }), onclick: () => remove(p) }, t("common.delete")))))),
+    el("button", { type: "button", class: "primary", onclick: () => startNew() }, t("tools.new_profile")),
+    presets, calibration);
 }
 
 async function edit(id) {
@@ -84,26 +87,26 @@ async function edit(id) {
 }
 
 function startNew() {
-  draft = { id: "", name: "", phases: [{ name: "Arrival", duration: "30m", lights: { brightness: 40, kelvin: 2700, transition: "1m" } }] };
+  draft = { id: "", name: "", phases: [{ name: t("editor.first_phase"), duration: "30m", lights: { brightness: 40, kelvin: 2700, transition: "1m" } }] };
   isNew = true;
   showEditor(false);
 }
 
 async function copy(profile) {
-  const id = prompt("Id of the copy (letters, digits, - and _)", `${profile.id}-copy`);
+  const id = prompt(t("tools.copy_id"), `${profile.id}-copy`);
   if (!id) return;
   try {
-    await api("POST", `/api/admin/profiles/${encodeURIComponent(profile.id)}/copy`, { id, name: `${profile.name} (copy)` });
-    toast(`Copied as ${id}`);
+    await api("POST", `/api/admin/profiles/${encodeURIComponent(profile.id)}/copy`, { id, name: t("tools.copy_name", { name: profile.name }) });
+    toast(t("tools.copied", { id }));
     showList();
   } catch (error) { toast(error.message); }
 }
 
 async function remove(profile) {
-  if (!confirm(`Delete ${profile.name}? Its file is kept in backups.`)) return;
+  if (!confirm(t("tools.delete_confirm", { name: profile.name }))) return;
   try {
     await api("DELETE", `/api/admin/profiles/${encodeURIComponent(profile.id)}`);
-    toast(`${profile.name} deleted`);
+    toast(t("tools.deleted", { name: profile.name }));
     showList();
   } catch (error) { toast(error.message); }
 }
@@ -113,11 +116,12 @@ async function remove(profile) {
 function reminders(at, list, rerender) {
   return el("div", { class: "reminders" },
     list.map((reminder, j) => el("div", { class: "reminder-row" },
-      field(draft, "Reminder", `${at}[${j}].text`, reminder.text),
-      field(draft, "At (once)", `${at}[${j}].at`, reminder.at),
-      field(draft, "Every (repeating)", `${at}[${j}].every`, reminder.every),
-      el("button", { type: "button", "aria-label": `Remove reminder ${j + 1}`, onclick: () => { list.splice(j, 1); rerender(); } }, "Remove"))),
-    el("button", { type: "button", onclick: () => { list.push({ text: "" }); rerender(); } }, "Add reminder"));
+      field(draft, t("editor.reminder"), `${at}[${j}].text`, reminder.text),
+      field(draft, t("editor.at"), `${at}[${j}].at`, reminder.at),
+      field(draft, t("editor.every"), `${at}[${j}].every`, reminder.every),
+      el("button", { type: "button", "aria-label": t("editor.remove_reminder_aria", { index: j + 1 }), onclick: () => { list.splice(j, 1); rerender(); } },
+        t("common.remove")))),
+    el("button", { type: "button", onclick: () => { list.push({ text: "" }); rerender(); } }, t("editor.add_reminder")));
 }
 
 function showEditor(inUse) {
@@ -127,47 +131,48 @@ function showEditor(inUse) {
     const music = typeof phase.music === "object" && phase.music ? phase.music : {};
     phase.reminders ??= [];
     return el("fieldset", { class: "phase-edit" },
-      el("legend", {}, `Phase ${i + 1}`),
-      field(draft, "Name", `${at}.name`, phase.name),
-      field(draft, "Length (e.g. 20m, 1h30m, open)", `${at}.duration`, phase.duration),
-      field(draft, "Brightness %", `${at}.lights.brightness`, phase.lights?.brightness, { inputmode: "decimal" }),
-      field(draft, "Warmth K", `${at}.lights.kelvin`, phase.lights?.kelvin, { inputmode: "numeric" }),
-      field(draft, "Fade", `${at}.lights.transition`, phase.lights?.transition),
-      field(draft, "Playlist (empty: silence)", `${at}.music.playlist`, music.playlist),
-      field(draft, "Volume %", `${at}.music.volume`, music.volume, { inputmode: "numeric" }),
-      el("details", { class: "wide" }, el("summary", {}, "Each light"),
+      el("legend", {}, t("editor.phase", { index: i + 1 })),
+      field(draft, t("editor.name"), `${at}.name`, phase.name),
+      field(draft, t("editor.length"), `${at}.duration`, phase.duration),
+      field(draft, t("editor.brightness"), `${at}.lights.brightness`, phase.lights?.brightness, { inputmode: "decimal" }),
+      field(draft, t("editor.kelvin"), `${at}.lights.kelvin`, phase.lights?.kelvin, { inputmode: "numeric" }),
+      field(draft, t("editor.fade"), `${at}.lights.transition`, phase.lights?.transition),
+      field(draft, t("editor.playlist_or_silence"), `${at}.music.playlist`, music.playlist),
+      field(draft, t("editor.volume"), `${at}.music.volume`, music.volume, { inputmode: "numeric" }),
+      el("details", { class: "wide" }, el("summary", {}, t("light.each")),
         room.lights.map((light) => lightRow(draft, light.name, `${at}.lights.per_light.${light.id}`,
                                             phase.lights?.per_light?.[light.id]))),
       el("details", { class: "wide", open: phase.reminders.length > 0 },
-        el("summary", {}, `Reminders (${phase.reminders.length})`), reminders(`${at}.reminders`, phase.reminders, again)),
+        el("summary", {}, t("editor.reminders_count", { count: phase.reminders.length })), reminders(`${at}.reminders`, phase.reminders, again)),
       el("div", { class: "row" },
-        el("button", { type: "button", onclick: () => preview(i) }, "Preview in the room"),
-        draft.phases.length > 1 ? el("button", { type: "button", onclick: () => { draft.phases.splice(i, 1); again(); } }, "Remove phase") : null));
+        el("button", { type: "button", onclick: () => preview(i) }, t("editor.preview")),
+        draft.phases.length > 1 ? el("button", { type: "button", onclick: () => { draft.phases.splice(i, 1); again(); } }, t("editor.remove_phase")) : null));
   });
   draft.reminders ??= [];
   $("tools-body").replaceChildren(el("form", { id: "profile-form", novalidate: true, onsubmit: save },
-    el("h3", {}, isNew ? "New profile" : `Editing ${draft.name}`),
-    inUse ? el("p", { class: "hint" }, "A session with this profile is running: it keeps its version; a save applies to the next session.") : null,
-    isNew ? field(draft, "Id", "id", draft.id) : null,
-    field(draft, "Name", "name", draft.name),
-    field(draft, "Description", "description", draft.description),
-    choice(draft, "Kind", "kind", draft.kind ?? "other", room.kinds.map((kind) => [kind, kind])),
+    el("h3", {}, isNew ? t("tools.new_profile") : t("editor.editing", { name: draft.name })),
+    inUse ? el("p", { class: "hint" }, t("editor.in_use")) : null,
+    isNew ? field(draft, t("editor.id"), "id", draft.id) : null,
+    field(draft, t("editor.name"), "name", draft.name),
+    field(draft, t("editor.description"), "description", draft.description),
+    choice(draft, t("editor.kind"), "kind", draft.kind ?? "other", room.kinds.map((kind) => [kind, kind])),
     phases,
-    el("fieldset", { class: "phase-edit" }, el("legend", {}, "Reminders at session times"),
+    el("fieldset", { class: "phase-edit" }, el("legend", {}, t("editor.session_reminders")),
       reminders("reminders", draft.reminders, again)),
     el("p", { id: "form-errors", class: "field-error", role: "alert" }),
     el("div", { class: "row" },
-      el("button", { type: "button", onclick: () => { draft.phases.push({ name: "New phase", duration: "20m" }); again(); } }, "Add phase"),
-      el("button", { type: "button", onclick: showList }, "Back"),
-      el("button", { type: "submit", class: "primary" }, "Save"))));
+      el("button", { type: "button", onclick: () => { draft.phases.push({ name: t("editor.new_phase"), duration: "20m" }); again(); } },
+        t("editor.add_phase")),
+      el("button", { type: "button", onclick: showList }, t("common.back")),
+      el("button", { type: "submit", class: "primary" }, t("common.save")))));
 }
 
 async function preview(index) {
   const lights = draft.phases[index].lights;
-  if (!lights) { toast("This phase sets no light."); return; }
+  if (!lights) { toast(t("editor.no_light")); return; }
   try {
     await api("PUT", "/api/admin/preview", { lights });
-    toast(`Showing ${draft.phases[index].name} in the room until you close the tools`);
+    toast(t("editor.showing", { name: draft.phases[index].name }));
   } catch (error) { toast(error.message); }
 }
 
@@ -181,7 +186,7 @@ async function save(event) {
     const result = isNew
       ? await api("POST", "/api/admin/profiles", { profile: draft })
       : await api("PUT", `/api/admin/profiles/${encodeURIComponent(draft.id)}`, { profile: draft });
-    toast(result.in_use ? `Saved ${draft.name}: the running session keeps its version` : `Saved ${draft.name}`);
+    toast(t(result.in_use ? "editor.saved_in_use" : "common.saved", { name: draft.name }));
     document.dispatchEvent(new Event("profiles-changed"));
     showList();
   } catch (error) {
