@@ -89,3 +89,18 @@ def test_a_room_language_must_have_a_catalogue():
     with pytest.raises(ValueError, match="not a language tag"):
         i18n.check_tag("klingon!")
     assert i18n.translator("xx").tag == "en"   # a tablet's odd request falls back to English
+
+
+def test_the_reports_vitals_are_in_the_rooms_language():
+    """The vitals table and strip of the report take their words from the catalogue, limits and first entries
+    included; the JSON export's one-line text stays English."""
+    from room_controller.journal import vitals_report
+
+    reading = {"event": 7, "at_s": 600, "systolic": 171, "diastolic": 95, "pulse": 80, "original": {"systolic": 161},
+               "crossed": [{"value_name": "systolic", "value": 171, "side": "above", "limit": 160,
+                            "instruction": "Ärztin rufen"}]}
+    page = vitals_report.html({"vitals": [reading], "pulse": []}, 3600, i18n.translator("de"), (800, 120, 20))
+    for words in ("<h2>Vitalwerte</h2>", "Systolisch (mmHg)", "Systolisch 171 liegt über 160: Ärztin rufen",
+                  "korrigiert; zuerst eingegeben: systolisch 161", "RR 171/95, Puls 80 — Grenzwert überschritten"):
+        assert words in page
+    assert vitals_report.summary(reading) == "BP 171/95, pulse 80 — beyond a limit"
