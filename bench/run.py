@@ -1,6 +1,6 @@
 """Every figure of "How it holds up", with one command: a table beside the targets, and bench/results/run.json.
 
-    python bench/run.py [--quick] [--only nodered,calm,button,fades,footprint,growth,recovery,outage,load]
+    python bench/run.py [--quick] [--only nodered,calm,fades,footprint,growth,scale,soak,recovery,outage,load]
 
 Everything runs on loopback: a private mosquitto, `room-controller serve` as its own process (as on a room
 computer), a separate MQTT subscriber standing in for the devices, and client processes for the panels.
@@ -94,8 +94,10 @@ def tone(path: Path, seconds: float) -> None:
         out.writeframes(bytes(frames))
 
 
-def write_room(tmp: Path, broker: Broker, port: int, light_configs: list[dict], shipped: bool = False) -> Path:
-    """The room: a one-phase session with music of its own, or (`shipped`) the shipped profiles and playlists."""
+def write_room(tmp: Path, broker: Broker, port: int, light_configs: list[dict], shipped: bool = False,
+               web: dict | None = None) -> Path:
+    """The room: a one-phase session with music of its own, or (`shipped`) the shipped profiles and playlists;
+    `web`: settings of the web server besides the defaults."""
     (tmp / "profiles").mkdir(exist_ok=True)
     (tmp / "music").mkdir(exist_ok=True)
     tone(tmp / "music" / "a.wav", 60)
@@ -106,7 +108,7 @@ def write_room(tmp: Path, broker: Broker, port: int, light_configs: list[dict], 
     (tmp / "profiles" / "bench.yaml").write_text(yaml.safe_dump({"id": "bench", "name": "Bench", "phases": [phase]}))
     config = {"room": {"id": "bench", "name": "Bench"}, "lights": light_configs, "data_dir": str(tmp / "data"),
               "mqtt": {"host": broker.host, "port": broker.port},
-              "web": {"host": "127.0.0.1", "port": port, "api_token": TOKEN, "pin": PIN},
+              "web": {"host": "127.0.0.1", "port": port, "api_token": TOKEN, "pin": PIN, **(web or {})},
               "audio": {"vlc_args": ["--aout=dummy"]},
               "profiles_dir": str(ROOT / "deploy" / "profiles" if shipped else tmp / "profiles"),
               "playlists_dir": str(ROOT / "playlists" if shipped else tmp / "music")}
@@ -116,7 +118,8 @@ def write_room(tmp: Path, broker: Broker, port: int, light_configs: list[dict], 
 
 
 class Service:
-    """`room-controller serve` as its own process."""
+    """`room-controller serve` as its own process, started as the systemd unit starts it (no --log-level:
+    INFO), its log in a file beside the room's config (where journald would keep it)."""
 
     def __init__(self, config: Path, port: int) -> None:
         self.config, self.base = config, f"http://127.0.0.1:{port}"
@@ -125,11 +128,19 @@ class Service:
     def start(self) -> float:
         """Start and return when the API answers; the time it took."""
         t0 = time.monotonic()
-        self.proc = subprocess.Popen([sys.executable, "-m", "room_controller", "--log-level", "WARNING", "serve",
-                                      "--config", str(self.config)], cwd=ROOT,
-                                     env={**os.environ, "PYTHONPATH": str(ROOT)})
+        self.spawn()
         self.wait_up()
         return time.monotonic() - t0
+
+    def spawn(self) -> None:
+        with open(self.config.parent / "serve.log", "ab") as log:
+            self.proc = subprocess.Popen(room_controller("serve", "--config", str(self.config)), cwd=ROOT,
+                                         env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=log)
+
+    def check(self) -> None:
+        """The unit's ExecStartPre: `room-controller check` on the room's file; the unit stops if it fails."""
+        subprocess.run(room_controller("check", str(self.config)), cwd=ROOT, check=True, capture_output=True,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)})
 
     def wait_up(self, timeout: float = 20) -> None:
         deadline = time.monotonic() + timeout
@@ -163,6 +174,10 @@ class Service:
             self.proc.wait(15)
 
 
+def room_controller(*args: str) -> list[str]:
+    return [sys.executable, "-m", "room_controller", *args]
+
+
 def usage(pid: int) -> tuple[float, float, float]:
     """A process's RSS (MB), its peak (MB) and CPU seconds so far, from /proc."""
     status = Path(f"/proc/{pid}/status").read_text()
@@ -173,11 +188,11 @@ def usage(pid: int) -> tuple[float, float, float]:
     return rss / 1024, peak / 1024, cpu
 
 
-def serve_room(tmp: Path, broker: Broker) -> tuple[Service, list[str]]:
-    """A room of 12 mixed lights served by its own process; its lights' command topics."""
-    configs, topics = lights(12)
+def serve_room(tmp: Path, broker: Broker, count: int = 12, web: dict | None = None) -> tuple[Service, list[str]]:
+    """A room of `count` mixed lights served by its own process; its lights' command topics."""
+    configs, topics = lights(count)
     port = free_port()
-    service = Service(write_room(tmp, broker, port, configs), port)
+    service = Service(write_room(tmp, broker, port, configs, web=web), port)
     service.start()
     return service, topics
 
@@ -250,14 +265,15 @@ def panel_session(base: str) -> requests.Session:
 def follow_events(base: str, streams: int, stop, logins: bool = False) -> None:
     """A process of its own holding `streams` open event streams (panels following the room live), with the
     api_token or (`logins`) each with a PIN login of its own."""
-    def one() -> None:
-        http = panel_session(base) if logins else requests.Session()
+    sessions = [panel_session(base) if logins else requests.Session() for _ in range(streams)]   # one by one
+
+    def one(http: requests.Session) -> None:
         with http.get(f"{base}/api/events", headers=None if logins else AUTH, stream=True, timeout=30) as r:
             r.raise_for_status()
             for _ in r.iter_content(chunk_size=None):
                 if stop.is_set():
                     return
-    threads = [threading.Thread(target=one, daemon=True) for _ in range(streams)]
+    threads = [threading.Thread(target=one, args=(http,), daemon=True) for http in sessions]
     for t in threads:
         t.start()
     stop.wait()
@@ -471,7 +487,8 @@ def own_rss() -> float:
 
 
 def recovery(res: Results, tmp: Path, broker: Broker, kills: int) -> None:
-    """SIGKILL during a session with music and calm on; started again RestartSec later, as systemd does."""
+    """SIGKILL during a session with music and calm on; started again as systemd does: RestartSec, then the
+    unit's ExecStartPre (`room-controller check`), then `serve`."""
     service, topics = serve_room(tmp, broker)
     devices = Devices(broker, topics, "bench-recovery-devices")
     to_lights, to_music, to_up = [], [], []
@@ -486,9 +503,8 @@ def recovery(res: Results, tmp: Path, broker: Broker, kills: int) -> None:
             k0 = time.perf_counter()
             service.kill()
             time.sleep(RESTART_SEC)
-            service.proc = subprocess.Popen([sys.executable, "-m", "room_controller", "--log-level", "WARNING",
-                                             "serve", "--config", str(service.config)], cwd=ROOT,
-                                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+            service.check()   # ExecStartPre, then ExecStart, as deploy/room-controller.service does
+            service.spawn()
             service.wait_up()
             to_up.append(time.monotonic() - killed)
             to_lights.append(devices.arrived(10) - k0)
@@ -503,7 +519,7 @@ def recovery(res: Results, tmp: Path, broker: Broker, kills: int) -> None:
                             "api_up_s": [round(x, 2) for x in to_up],
                             "lights_s": [round(x, 2) for x in to_lights],
                             "music_s": [round(x, 2) for x in to_music]}
-    res.add(f"SIGKILL -> 12 lights re-asserted, calm held (incl. RestartSec=1), worst of {kills}",
+    res.add(f"SIGKILL -> 12 lights re-asserted, calm held (RestartSec=1, ExecStartPre check, serve), worst of {kills}",
             f"{max(to_lights):.2f} s (median {statistics.median(to_lights):.2f})", "< 3 s", max(to_lights) < 3)
     res.add("SIGKILL -> music playing again", f"{max(to_music):.2f} s (median {statistics.median(to_music):.2f})",
             "< 3 s", worst < 3)
@@ -535,18 +551,20 @@ def outage(res: Results, tmp: Path, broker: Broker, down: float) -> None:
     res.add(f"broker down {down:g} s mid-fade, back -> every light told again", f"{right:.2f} s", "< 2 s", right < 2)
 
 
-SECTIONS = ("nodered", "calm", "fades", "footprint", "growth", "recovery", "outage", "load")
+SECTIONS = ("nodered", "calm", "fades", "footprint", "growth", "scale", "soak", "recovery", "outage", "load")
 
 
 def main() -> None:
-    import load as http_load   # bench/load.py and bench/peer.py import this module's helpers: not at the top
+    import load as http_load  # bench/load.py and bench/peer.py import this module's helpers: not at the top
     import peer
+    import scale
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small counts: check that the bench runs")
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated: {', '.join(SECTIONS)}")
     parser.add_argument("--event-streams", type=int, default=8, help="open event streams (panels) during the presses")
     parser.add_argument("--state-readers", type=int, default=0,
                         help="client processes polling /api/state during the presses, besides the 8 event streams")
+    parser.add_argument("--soak-minutes", type=float, default=12, help="real minutes of the RSS soak")
     args = parser.parse_args()
     only = set(args.only.split(","))
     q = args.quick
@@ -563,6 +581,8 @@ def main() -> None:
                     ("fades", lambda d: fades(res, d, broker, 50, 1 if q else 10)),
                     ("footprint", lambda d: footprint(res, d, broker, 5 if q else 60)),
                     ("growth", lambda d: growth(res, d, broker, 1.5 if q else 8)),
+                    ("scale", lambda d: scale.scale(res, d, broker, 10 if q else 100, 3 if q else 20)),
+                    ("soak", lambda d: scale.soak(res, d, broker, 1 if q else args.soak_minutes)),
                     ("recovery", lambda d: recovery(res, d, broker, 2 if q else 5)),
                     ("outage", lambda d: outage(res, d, broker, 3 if q else 30)),
                     ("load", lambda d: http_load.run(res, d, broker, list(http_load.LOADS), 20 if q else 200))):

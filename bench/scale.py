@@ -1,0 +1,161 @@
+"""How the room grows (issue 16): calm and idle CPU with more lights and panels, and RSS over a real soak.
+
+    python bench/run.py --only scale,soak [--quick] [--soak-minutes 12]
+
+Both run against `room-controller serve` as its own process (log level INFO, as the systemd unit runs it;
+VLC's dummy audio output), with a separate MQTT subscriber standing in for the devices and the panels in a
+client process of their own, each panel a PIN login of its own following the room's event stream.
+
+- scale: 12, 50 and 200 lights (every family in turn) times 1, 8 and 50 open panels. Per cell: the
+  service's CPU over a quiet stretch with the panels open (no session, nothing fading), then calm presses
+  from one more panel (cookie and CSRF header), each to the last of all the lights' commands, released
+  between presses. Fifty panels need a web server sized for them (`SCALE_WEB`: 64 threads, 50 streams,
+  128 connections per address since every panel here comes from 127.0.0.1); the other cells run with the
+  same settings, so only the load differs.
+- soak: 12 lights, a session with music playing, 8 panels following, and the room kept busier than a
+  session keeps it (a calm press and its release, a light adjustment and a volume change every few
+  seconds, a note every 30 s), for `--soak-minutes` of real time. RSS is sampled every 15 s; after a
+  warm-up of a fifth of the run, the least-squares slope gives the growth per hour, and the RSS after
+  8 hours is the last sample plus that slope over the hours left.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import statistics
+import time
+from pathlib import Path
+
+from run import Devices, Results, follow_events, panel_session, percentiles, serve_room, usage, wait_for
+
+from room_controller.broker import Broker
+
+SCALE_WEB = {"threads": 64, "max_event_streams": 50, "max_connections_per_client": 128}
+LIGHTS = (12, 50, 200)
+PANELS = (1, 8, 50)
+PAUSE = 0.05
+
+
+class Room:
+    """`serve` with `count` lights and `panels` panels following it; `press` is one more panel."""
+
+    def __init__(self, tmp: Path, broker: Broker, count: int, panels: int, name: str) -> None:
+        self.service, self.topics = serve_room(tmp, broker, count, SCALE_WEB)
+        self.devices = Devices(broker, self.topics, name)
+        self.stop = multiprocessing.Event()
+        self.followers = multiprocessing.Process(target=follow_events,
+                                                 args=(self.service.base, panels, self.stop, True), daemon=True)
+        wait_for(lambda: self.service.state().get("mqtt") == "connected", 10)
+        self.panel = panel_session(self.service.base)
+        # every light at a known setting: one never told or heard from is commanded without a fade
+        self.call("PATCH", "/api/lights", {"brightness": 40, "kelvin": 3000, "transition": 0})
+        self.followers.start()
+        time.sleep(3 + panels / 10)   # the panels logged in and following, the first fade long over
+
+    def call(self, method: str, path: str, body: dict | None = None) -> None:
+        r = self.panel.request(method, f"{self.service.base}{path}", json=body, timeout=10)
+        assert r.status_code < 300, (method, path, r.status_code, r.text)
+
+    def presses(self, count: int) -> dict:
+        """Calm from the panel to the last of every light's command, released in between; the first 3 warm up."""
+        lit = []
+        for i in range(-3, count):
+            self.devices.expect(self.topics)
+            t0 = time.perf_counter()
+            self.call("POST", "/api/presets/calm")
+            arrived = self.devices.arrived(10)
+            if i >= 0:
+                lit.append((arrived - t0) * 1000)
+            self.call("DELETE", "/api/presets/active")
+            time.sleep(PAUSE)
+        return percentiles(lit)
+
+    def cpu(self, seconds: float) -> float:
+        """The service's CPU over `seconds`, in % of one core."""
+        _, _, before = usage(self.service.proc.pid)
+        time.sleep(seconds)
+        _, _, after = usage(self.service.proc.pid)
+        return 100 * (after - before) / seconds
+
+    def close(self) -> None:
+        self.stop.set()
+        if self.followers.pid is not None:
+            self.followers.join(5)
+        self.devices.close()
+        self.service.stop()
+
+
+def scale(res: Results, tmp: Path, broker: Broker, presses: int, idle: float) -> None:
+    cells = {}
+    for count in LIGHTS:
+        for panels in PANELS:
+            folder = tmp / f"{count}-{panels}"
+            folder.mkdir()
+            room = Room(folder, broker, count, panels, f"bench-scale-{count}-{panels}")
+            try:
+                cpu = room.cpu(idle)
+                lit = room.presses(presses)
+            finally:
+                room.close()
+            cells[f"{count} lights, {panels} panels"] = {"idle_cpu_pct": round(cpu, 2), "calm": lit}
+            print(f"    {count} lights, {panels} panels: idle CPU {cpu:.2f} %, calm p50 / p99 {lit['p50_ms']} / "
+                  f"{lit['p99_ms']} ms", flush=True)
+    res.data["scale"] = {"web": SCALE_WEB, "presses": presses, "idle_s": idle, "cells": cells}
+    print(scale_table(cells))
+    for key, cell in cells.items():
+        res.add(f"{key}: calm -> last light command p50 / p99 ({presses} presses); idle CPU over {idle:g} s",
+                f"{cell['calm']['p50_ms']} / {cell['calm']['p99_ms']} ms; {cell['idle_cpu_pct']:.2f} % of a core")
+
+
+def scale_table(cells: dict) -> str:
+    """The README's growth table: lights down, panels across, calm p50 / p99 and idle CPU in each cell."""
+    lines = ["| lights \\ open panels | " + " | ".join(str(p) for p in PANELS) + " |",
+             "|---|" + "---|" * len(PANELS)]
+    for count in LIGHTS:
+        row = []
+        for panels in PANELS:
+            cell = cells[f"{count} lights, {panels} panels"]
+            row.append(f"{cell['calm']['p50_ms']:.1f} / {cell['calm']['p99_ms']:.1f} ms; {cell['idle_cpu_pct']:.2f} %")
+        lines.append(f"| {count} | " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def soak(res: Results, tmp: Path, broker: Broker, minutes: float) -> None:
+    room = Room(tmp, broker, 12, 8, "bench-soak-devices")
+    samples: list[tuple[float, float]] = []
+    try:
+        room.call("POST", "/api/session", {"profile": "bench"})
+        wait_for(lambda: room.service.state()["audio"]["playing"], 10)
+        start = time.monotonic()
+        end, tick, n = start + minutes * 60, 0.0, 0
+        while time.monotonic() < end:
+            if time.monotonic() >= tick:
+                samples.append((time.monotonic() - start, usage(room.service.proc.pid)[0]))
+                tick = time.monotonic() + 15
+            room.call("POST", "/api/presets/calm")
+            time.sleep(1)
+            room.call("DELETE", "/api/presets/active")
+            room.call("PATCH", "/api/lights", {"brightness": 30 + n % 40, "kelvin": 2700, "transition": "3s"})
+            room.call("PATCH", "/api/audio", {"volume": 20 + n % 20})
+            if n % 10 == 0:
+                room.call("POST", "/api/notes", {"text": f"soak note {n}"})
+            n += 1
+            time.sleep(2)
+        samples.append((time.monotonic() - start, usage(room.service.proc.pid)[0]))
+        playing = room.service.state()["audio"]["playing"]
+        peak = usage(room.service.proc.pid)[1]
+    finally:
+        room.close()
+    assert playing, "the music stopped during the soak"
+    kept = [s for s in samples if s[0] >= minutes * 60 / 5]
+    slope = statistics.linear_regression([t for t, _ in kept], [m for _, m in kept]).slope * 3600   # MB per hour
+    last_s, last = samples[-1]
+    at_8h = last + slope * max(0.0, 8 - last_s / 3600)
+    res.data["soak"] = {"minutes": minutes, "cycles": n, "samples": [(round(t), round(m, 1)) for t, m in samples],
+                        "slope_mb_per_h": round(slope, 2), "rss_end_mb": round(last, 1), "peak_mb": round(peak, 1),
+                        "rss_8h_mb": round(at_8h, 1)}
+    res.add(f"serve, 8 panels, music playing, {minutes:g} min of real time ({n} cycles of calm, release, light "
+            f"and volume changes; a note every 10th): RSS after warm-up -> end, growth",
+            f"{kept[0][1]:.1f} -> {last:.1f} MB (peak {peak:.1f}); {slope:+.2f} MB/h")
+    res.add("... RSS after 8 hours at that rate", f"{at_8h:.1f} MB", "< 100 MB", at_8h < 100)
+
