@@ -56,7 +56,16 @@ class Capture:
         return [self.next(timeout) for _ in range(count)]
 
     def wait_for(self, predicate, timeout: float = 5.0) -> Seen:
-        deadline = time.monotonic() + timeout
+        return self._through(predicate, timeout)[1]
+
+    def before(self, predicate, timeout: float = 5.0) -> list[Seen]:
+        """What arrived before the first message that matches `predicate`. A publisher's messages arrive in the
+        order it sent them, so a later message of the room's (its state, say) proves what it did not send in
+        between, without waiting for silence."""
+        return self._through(predicate, timeout)[0]
+
+    def _through(self, predicate, timeout: float) -> tuple[list[Seen], Seen]:
+        deadline, passed = time.monotonic() + timeout, []
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -66,7 +75,8 @@ class Capture:
             except queue.Empty:
                 raise AssertionError("no matching message arrived") from None
             if predicate(seen):
-                return seen
+                return passed, seen
+            passed.append(seen)
 
     def drain(self, settle: float = 0.2) -> list[Seen]:
         out = []

@@ -38,6 +38,7 @@ def test_health_needs_no_auth(served):
     assert r.json()["mqtt"] == "connected"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method,path", [("GET", "/api/state"), ("POST", "/api/presets/calm"),
                                          ("DELETE", "/api/presets/active"), ("PATCH", "/api/lights")])
 @pytest.mark.parametrize("header", [None, "Bearer wrong-token-000000000", "Basic abc", f"Bearer {TOKEN}x"])
@@ -91,6 +92,7 @@ def test_patch_lights_and_one_light(served, broker):
     ({"kelvin": 2700, "color": "#FF0000"}, 422, "not both"),
     ({"color": "orange"}, 422, "#RRGGBB"),
 ])
+@pytest.mark.slow
 def test_bad_light_requests_are_refused_with_the_reason(served, body, status, fragment):
     app, base = served
     r = requests.patch(f"{base}/api/lights", headers=AUTH, json=body)

@@ -150,6 +150,7 @@ def test_check_knows_the_clinic_overviews_file(tmp_path, capsys):
     assert capsys.readouterr().out.splitlines()[-1] == f"{bad}:2: web.prot: unknown key 'prot'; did you mean 'port'?"
 
 
+@pytest.mark.slow
 def test_check_validates_device_profiles_too(tmp_path):
     (tmp_path / "odd.yaml").write_text(textwrap.dedent("""\
         name: odd

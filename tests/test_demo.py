@@ -12,9 +12,12 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 import requests
 
 from tests.broker import Capture, free_port
+
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -37,6 +37,7 @@ def test_the_unit_passes_systemd_analyze_verify(tmp_path):
     assert result.stderr.strip() == ""
 
 
+@pytest.mark.slow
 def test_serve_notifies_ready_feeds_the_watchdog_and_says_stopping(tmp_path, broker, room_id):
     address = str(tmp_path / "notify.sock")
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)

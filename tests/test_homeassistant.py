@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from room_controller import __version__
 from room_controller.app import App
 from room_controller.clock import ManualClock
@@ -16,6 +18,8 @@ from tests.broker import Capture
 from tests.homeassistant import templates
 from tests.rooms import load
 from tests.test_room_wire import ZIGBEE, wait_until
+
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 PLACES = {"profiles_dir": str(ROOT / "deploy" / "profiles"), "playlists_dir": str(ROOT / "playlists")}

@@ -14,6 +14,8 @@ from room_controller.broker import Broker
 from tests.broker import Capture
 from tests.rooms import load
 
+pytestmark = pytest.mark.slow
+
 USERS = {"room-a": "secret-a-0123", "room-b": "secret-b-0123", "clinic": "secret-c-0123"}
 ACL = """\
 user room-a

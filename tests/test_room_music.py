@@ -44,6 +44,7 @@ def audio(app) -> dict:
     return app.room.music.snapshot()
 
 
+@pytest.mark.slow
 def test_phases_and_presets_choose_the_music(served):
     app, base = served
     assert requests.get(f"{base}/api/health").json()["audio"] == "ok"
@@ -67,6 +68,7 @@ def test_phases_and_presets_choose_the_music(served):
     assert played and all(isinstance(name, str) and name for name in played)
 
 
+@pytest.mark.slow
 def test_the_therapists_volume_holds_across_phases_and_a_restart_until_the_phase_is_followed(room_files):
     app = App(*room_files).start()
     try:
@@ -106,6 +108,7 @@ def test_the_therapists_volume_holds_across_phases_and_a_restart_until_the_phase
     ({"follow_phase": False}, "follow_phase"),
     ({}, "give volume, playing and/or follow_phase"),
 ])
+@pytest.mark.slow
 def test_a_contradictory_audio_request_is_refused_and_changes_nothing(served, body, message):
     _, base = served
     r = requests.patch(f"{base}/api/audio", headers=AUTH, json=body)

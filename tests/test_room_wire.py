@@ -186,6 +186,7 @@ def test_device_offline_is_shown_and_its_state_followed(make_room, broker):
     dev.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("payload", [b"not json", b'{"state":"ON","brightness":"x"}', b"\xff" * 10,
                                      b'{"state":"ON"' * 20000, b"[]"])
 def test_bad_device_payloads_are_ignored_and_the_room_carries_on(make_room, broker, payload):
@@ -254,6 +255,7 @@ def test_switching_on_and_off_is_held_to_once_a_second(make_room, broker):
     cap.close()
 
 
+@pytest.mark.slow
 def test_ikea_bulb_never_heard_from_gets_calm_within_its_colour_limit_and_again_after(make_room, broker):
     lights = [{"id": "bedside", "profile": "zigbee2mqtt", "device": "Bedside", "quirks": {"fade_one_property": True}}]
     app = make_room(lights)

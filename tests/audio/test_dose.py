@@ -28,6 +28,7 @@ def sine(path, dbfs: float, seconds: float = 20.0, freq: float = 1000.0, rate: i
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dbfs", [-23.0, -33.0])
 def test_loudness_is_what_ebu_tech_3341_says(tmp_path, dbfs):
     """EBU Tech 3341 (2016) table 1, cases 1 and 2: a 1 kHz stereo sine at -23 (-33) dBFS is -23.0 (-33.0)
@@ -48,6 +49,7 @@ def test_the_calibration_reading_goes_through_the_cubic_volume():
         loudness.calibration_dba(70.0, 0)
 
 
+@pytest.mark.slow
 def test_the_dose_counts_the_tracks_loudness_the_volume_and_the_calibration(room, events, tmp_path):
     clock, make = room
     sine(tmp_path / "ref.wav", -20.0, freq=1000.0)        # as loud as the calibration reference
@@ -91,6 +93,7 @@ def test_without_calibration_there_is_no_number_and_nothing_is_measured(room, tm
     assert loudness.known(tmp_path / "c.wav") == (False, None)
 
 
+@pytest.mark.slow
 def test_normalisation_brings_a_loud_track_down_to_a_quiet_ones_level(tmp_path, events, audio_path, recording):
     write_tone(tmp_path / "a.wav", 440, 4.0, amplitude=0.5)     # about -6.7 LUFS
     write_tone(tmp_path / "b.wav", 660, 4.0, amplitude=0.125)   # 12 dB quieter, still above the target

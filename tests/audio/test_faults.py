@@ -9,11 +9,15 @@ import signal
 import subprocess
 import time
 
+import pytest
+
 from room_controller.audio.music import Music
 from room_controller.audio.settings import AudioSettings, MusicPlay
 from room_controller.clock import SystemClock
 
 from .conftest import levels, write_m3u, write_tone
+
+pytestmark = pytest.mark.slow
 
 
 def test_a_track_deleted_while_the_one_before_plays_is_skipped(tmp_path, events, audio_path, recording):

@@ -23,6 +23,7 @@ def start_music(tmp_path, events, vlc_args, **settings) -> Music:
     return music
 
 
+@pytest.mark.slow
 def test_crossfade_is_equal_power_and_leaves_no_gap(tmp_path, events, audio_path, recording):
     write_tone(tmp_path / "a.wav", 440, 5.0)
     write_tone(tmp_path / "b.wav", 660, 5.0)
@@ -69,6 +70,7 @@ def tone_with_a_volume_change(tmp_path, events, audio_path, recording, first: fl
     return volume, levels(recording.stop(), 440)
 
 
+@pytest.mark.slow
 def test_volume_never_exceeds_max_volume(tmp_path, events, audio_path, recording):
     volume, a = tone_with_a_volume_change(tmp_path, events, audio_path, recording, 90, 100,
                                           max_volume=50, max_rise_per_s=100)
@@ -78,6 +80,7 @@ def test_volume_never_exceeds_max_volume(tmp_path, events, audio_path, recording
     assert max(a) >= allowed * 0.9
 
 
+@pytest.mark.slow
 def test_a_ramp_rises_no_faster_than_allowed(tmp_path, events, audio_path, recording):
     _, a = tone_with_a_volume_change(tmp_path, events, audio_path, recording, 30, 70,
                                      max_volume=100, max_rise_per_s=20)
@@ -93,6 +96,7 @@ def test_a_ramp_rises_no_faster_than_allowed(tmp_path, events, audio_path, recor
     assert max(rises) >= 20 * 0.6                          # it did ramp, at about the allowed rate
 
 
+@pytest.mark.slow
 def test_bad_tracks_are_skipped_without_a_gap(tmp_path, events, audio_path, recording):
     write_tone(tmp_path / "a.wav", 440, 4.0)
     write_tone(tmp_path / "b.wav", 660, 4.0)
@@ -115,6 +119,7 @@ def test_bad_tracks_are_skipped_without_a_gap(tmp_path, events, audio_path, reco
     assert min(power) > 0.5   # never below -3 dB: no gap where the bad files were
 
 
+@pytest.mark.slow
 def test_a_missing_output_device_is_reported_in_health(tmp_path, events):
     music = Music(AudioSettings(vlc_args=["--aout=alsa", "--alsa-audio-device=no-such-device"]), tmp_path,
                   SystemClock(), events.notify)

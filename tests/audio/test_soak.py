@@ -5,11 +5,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from room_controller.audio.music import Music
 from room_controller.audio.settings import AudioSettings, MusicPlay
 from room_controller.clock import SystemClock
 
 from .conftest import write_m3u, write_tone
+
+pytestmark = pytest.mark.slow
 
 TRACKS = 200
 

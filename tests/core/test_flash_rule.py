@@ -198,4 +198,4 @@ class RoomOnTestClock(RuleBasedStateMachine):
 RoomOnTestClock.TestCase.settings = settings(
     max_examples=int(os.environ.get("ROOM_FUZZ_EXAMPLES", "25")), stateful_step_count=25, deadline=None,
     suppress_health_check=[HealthCheck.too_slow])
-test_the_flash_rule_holds_for_every_source = RoomOnTestClock.TestCase
+test_the_flash_rule_holds_for_every_source = pytest.mark.slow(RoomOnTestClock.TestCase)

@@ -141,6 +141,7 @@ def test_only_a_proxy_on_this_computer_is_trusted(address):
     assert WebSettings(trusted_proxy="127.0.0.1").trusted_proxy == "127.0.0.1"
 
 
+@pytest.mark.slow
 def test_the_room_ca_is_made_once_and_its_key_kept_from_others(tmp_path):
     """Tablets trust the CA: an update (install.sh again) must never replace it."""
     make = [str(ROOT / "deploy" / "tls" / "make-ca.sh"), str(tmp_path), "Therapy room test CA", "room-1.local",

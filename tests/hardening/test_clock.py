@@ -3,6 +3,7 @@ room was off is unknown, and one request sets the session time. A synchronised c
 
 from __future__ import annotations
 
+import pytest
 import requests
 
 from room_controller.clock import ManualClock, kernel_synchronised
@@ -20,6 +21,7 @@ def start_and_reboot(tmp_path, broker, room_id, synchronised: bool | None):
     return serve(tmp_path, broker, room_id, after)
 
 
+@pytest.mark.slow
 def test_an_unsynchronised_reboot_resumes_at_the_checkpoint_and_says_so(tmp_path, broker, room_id):
     room = start_and_reboot(tmp_path, broker, room_id, synchronised=False)
     try:
@@ -41,6 +43,7 @@ def test_an_unsynchronised_reboot_resumes_at_the_checkpoint_and_says_so(tmp_path
         room.app.stop()
 
 
+@pytest.mark.slow
 def test_a_synchronised_reboot_counts_the_time_the_room_was_off(tmp_path, broker, room_id):
     room = start_and_reboot(tmp_path, broker, room_id, synchronised=True)
     try:

@@ -49,6 +49,7 @@ def password_broker(tmp_path):
     broker.stop()
 
 
+@pytest.mark.slow
 def test_a_wrong_broker_password_shows_in_health_the_banner_and_the_log(tmp_path, password_broker, room_id, caplog):
     caplog.set_level(logging.WARNING)
     config, catalogue = load(tmp_path, password_broker, room_id, [],

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import stat
 
+import pytest
 import requests
 import yaml
 
@@ -57,6 +58,7 @@ def test_standing_takes_the_newest_whole_slot(tmp_path):
     assert os.path.getsize(tmp_path / "standing") == 2 * SLOT
 
 
+@pytest.mark.slow
 def test_calm_on_when_killed_on_a_full_disk_is_on_after_the_restart(tmp_path, broker, room_id, small_disk):
     port = free_port()
     config = write_room(tmp_path, broker, room_id, [{"id": "ceiling", "profile": "zigbee2mqtt", "device": "C"}],

@@ -14,6 +14,8 @@ from room_controller import i18n
 from tests.web.conftest import AUTH, browser, chrome, device, served  # noqa: F401  (fixtures)
 from tests.web.panel import Panel
 
+pytestmark = pytest.mark.slow
+
 PORTRAIT = (768, 1024)
 
 

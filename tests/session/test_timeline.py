@@ -11,6 +11,7 @@ from room_controller.session import timeline as tl
 durations = st.lists(st.one_of(st.none(), st.floats(1, 4 * 3600)), min_size=1, max_size=10).map(tuple)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(durations=durations, times=st.lists(st.floats(0, 20 * 3600), min_size=2, max_size=30))
 def test_phase_at_is_total_and_monotonic(durations, times):
@@ -28,6 +29,7 @@ def test_phase_at_is_total_and_monotonic(durations, times):
             assert p.remaining is None
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(durations=durations,
        moves=st.lists(st.tuples(st.sampled_from(["next", "previous", "extend", "wait"]), st.floats(0, 3600)),

@@ -43,6 +43,7 @@ def start(config, catalogue, clock=None, web=False) -> App:
     return app
 
 
+@pytest.mark.slow
 def test_a_broker_restart_mid_fade_resumes_the_fade_where_it_should_be(tmp_path, own_broker, room_id, caplog):
     clock = ManualClock()
     app = start(*load(tmp_path, own_broker, room_id, LIGHTS), clock=clock)
@@ -156,6 +157,7 @@ def test_a_full_journal_disk_never_stops_calm_and_never_acknowledges_a_lost_note
         app.stop()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("step", [3600.0, -3600.0])
 def test_the_wall_clock_stepped_an_hour_across_a_restart_moves_no_phase(tmp_path, broker, room_id, step):
     """NTP corrects the clock of a computer with no RTC while the service restarts: session time comes from

@@ -30,6 +30,7 @@ REAL = {"name": ["calm", "emergency", "check-in"], "light_id": ["ceiling", "floo
         "session_id": [1, 2], "event_id": [1, 5, 9], "reminder_id": [1, 2]}
 
 
+@pytest.mark.slow
 def test_no_request_crashes_the_api_or_changes_the_room_when_refused(served):
     schema = schemathesis.openapi.from_url(f"{served.base}/api/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]

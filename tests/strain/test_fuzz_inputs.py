@@ -76,6 +76,7 @@ def strict_json(data) -> str:
     return json.dumps(data, allow_nan=False)
 
 
+@pytest.mark.slow
 @settings(max_examples=scaled(1500), deadline=None, database=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(index=st.integers(0, 1000), which=st.integers(0, 10), payload=PAYLOADS)
@@ -94,6 +95,7 @@ def test_a_device_report_is_decoded_or_refused_and_stays_in_range(index, which, 
     strict_json(light.as_dict())
 
 
+@pytest.mark.slow
 @settings(max_examples=scaled(800), deadline=None, database=None, derandomize=True)
 @given(payload=PAYLOADS | JSON.map(lambda v: {"preset": v}).map(as_bytes)
        | JSON.map(lambda v: {"extend": v}).map(as_bytes) | JSON.map(lambda v: {"session": v}).map(as_bytes))
@@ -139,6 +141,7 @@ def room(tmp_path, broker, room_id):
     app.stop()
 
 
+@pytest.mark.slow
 def test_random_payloads_through_the_broker_leave_a_room_that_answers(room, broker, room_id, caplog):
     """Every topic the room follows gets fuzzed payloads; then calm from the command topic still works."""
     followed = room.room.subscriptions
@@ -208,6 +211,7 @@ ROOM = yaml.safe_load((ROOT / "deploy" / "room.example.yaml").read_text())
 PROFILE = yaml.safe_load((ROOT / "deploy" / "profiles" / "psilocybin-8h.yaml").read_text())
 
 
+@pytest.mark.slow
 @settings(max_examples=scaled(300), deadline=None, database=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=mutations(ROOM) | st.text(max_size=300))
@@ -220,6 +224,7 @@ def test_a_room_file_is_loaded_or_refused_with_its_problems(tmp_path_factory, da
         assert exc.problems and all(p.line >= 1 for p in exc.problems)
 
 
+@pytest.mark.slow
 @settings(max_examples=scaled(300), deadline=None, database=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=mutations(PROFILE) | st.text(max_size=300))
@@ -261,6 +266,7 @@ STATES = (st.builds(LightState, on=st.booleans(), brightness=st.floats(0, 100),
                       rgb=st.tuples(*[st.integers(0, 255)] * 3)))
 
 
+@pytest.mark.slow
 @settings(max_examples=scaled(150), deadline=None, database=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=mutations({**DEVICE_PROFILE, "name": "clinic-lamp"}), state=STATES, payload=PAYLOADS)

@@ -105,6 +105,7 @@ def quick_deadline(tmp_path, broker, room_id):
     app.stop()
 
 
+@pytest.mark.slow
 def test_calm_gets_through_200_slow_connections_and_each_is_closed_at_its_deadline(quick_deadline, lamp,
                                                                                    caplog):
     """A partial request each, a header line now and then (slowloris): the server keeps accepting, calm
@@ -165,6 +166,7 @@ def test_a_request_that_trickles_in_is_closed_at_its_deadline(quick_deadline):
     assert requests.get(f"{quick_deadline}/api/health", timeout=10).status_code == 200
 
 
+@pytest.mark.slow
 def test_calm_gets_through_300_held_event_streams(served, lamp, caplog):
     """300 streams asked for with one login from one address: that login gets its share of streams, the
     rest of its first connections a 503, the connections past the address's limit no answer at all; calm
@@ -235,6 +237,7 @@ def body_routes(base: str) -> list[tuple[str, str]]:
     return routes
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("body", [b"[" * 60_000, nested(MAX_JSON_DEPTH + 1), b'{"pin": ' + b"[" * 5000])
 def test_deeply_nested_json_is_a_clear_400_on_every_route_with_a_body(served, lamp, caplog, body):
     """Also on the login, which needs no credentials; the room is untouched and nothing is logged as an

@@ -11,6 +11,8 @@ import subprocess
 import threading
 import time
 
+import pytest
+
 from room_controller.clock import ManualClock
 from room_controller.core.intake import Intake
 from room_controller.core.loop import Loop
@@ -46,6 +48,7 @@ def rows(app) -> int:
         return reader._db.execute("SELECT COUNT(*) FROM events").fetchone()[0]   # noqa: SLF001
 
 
+@pytest.mark.slow
 def test_floods_of_presses_commands_and_flaps_cost_the_journal_a_summary_and_calm_gets_through(
         tmp_path, own_broker, room_id):
     buttons = [{"topic": BUTTON, "match": {"action": "on"}, "do": {"preset": "emergency"}},

@@ -40,6 +40,7 @@ def panel_login(base: str) -> requests.Session:
     return panel
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("who", ["nobody", "wrong token", "token of another room", "panel without csrf",
                                  "panel with a wrong csrf"])
 def test_every_mutating_route_refuses_without_valid_credentials(served, who):
@@ -74,6 +75,7 @@ def test_the_pin_limit_holds_against_parallel_guesses(served):
     assert guess(PIN) == 429                          # the right one waits its turn too
 
 
+@pytest.mark.slow
 def test_secrets_reach_no_log_state_journal_or_broker(served, broker, room_id, caplog):
     caplog.set_level(logging.DEBUG)
     state_topic = Capture(broker, f"therapy-room/{room_id}/#")

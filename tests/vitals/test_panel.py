@@ -3,12 +3,15 @@ crossed shown at once with the protocol's words, marked as seen, and a typo corr
 
 from __future__ import annotations
 
+import pytest
 import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from tests.web.conftest import AUTH, TABLET, browser, chrome, device, served  # noqa: F401 - fixtures
 from tests.web.panel import Panel
+
+pytestmark = pytest.mark.slow
 
 
 def type_reading(panel: Panel, **values) -> None:

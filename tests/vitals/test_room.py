@@ -63,6 +63,7 @@ def wait(condition, what: str):
         time.sleep(0.01)
 
 
+@pytest.mark.slow
 def test_readings_limits_schedule_correction_and_report(room, broker):
     app, clock, base = room
     watch = Capture(broker, "therapy-room/#", "homeassistant/#")
@@ -136,6 +137,7 @@ class Strap:
         self.client.disconnect()
 
 
+@pytest.mark.slow
 def test_the_live_pulse_is_paced_stored_bounded_marked_stale_and_bad_payloads_ignored(room, broker, caplog):
     app, clock, base = room
     requests.post(f"{base}/api/session", headers=AUTH, json={"profile": "ketamine-1h"}).raise_for_status()

@@ -133,6 +133,7 @@ def test_any_payload_is_a_believable_pulse_or_a_pulse_error(payload, path):
     assert math.isfinite(bpm) and pulse.LOWEST <= bpm <= pulse.HIGHEST
 
 
+@pytest.mark.slow
 @given(st.lists(st.tuples(st.floats(0.1, 5), st.floats(40, 200)), max_size=300))
 def test_the_stored_pulse_is_bounded_and_loses_no_extreme(samples):
     window, now, rows, seen = pulse.Window(), 0.0, [], []
