@@ -65,5 +65,5 @@ def test_edit_a_preset_see_the_mistake_preview_save_and_tap_it(served, browser, 
     cap.drain(0.5)
     panel.press("Reading")
     assert sorted((m.topic, m.payload) for m in cap.take(2)) == LIGHTS_ON_THE_WIRE
-    assert app.room.snapshot()["preset"] == "reading"
+    panel.wait(lambda: app.room.snapshot()["preset"] == "reading", what="the room's state to say so")
     cap.close()
