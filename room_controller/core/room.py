@@ -176,7 +176,7 @@ class Room:
             "audio": music,
             "mqtt": "connected" if self.mqtt_connected else "disconnected",
             "problems": sorted(self.problems.values()),
-            "problem_keys": sorted(self.problems, key=self.problems.get),   # `problems`' keys, in its order
+            "problem_keys": sorted(self.problems, key=lambda key: self.problems[key]),   # `problems`' keys, in its order
             "vitals": self.vitals.snapshot(),
         }
 

@@ -19,9 +19,10 @@ import logging
 import os
 import sqlite3
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from room_controller.core.errors import Refused
 from room_controller.journal.standing import Standing
@@ -208,14 +209,15 @@ class Journal:
             raise JournalError(self.problem) from exc
         if self.problem and self.problem.startswith("the journal cannot be written"):
             self.problem = None
+        assert cursor.lastrowid is not None   # an INSERT's row
         return cursor.lastrowid
 
-    def reader(self) -> "Reader":
+    def reader(self) -> Reader:
         """A connection of its own for another thread (reports): WAL lets it read while the loop writes."""
         return Reader(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False))
 
     @property
-    def read(self) -> "Reader":
+    def read(self) -> Reader:
         return Reader(self._db)
 
 
@@ -226,7 +228,7 @@ class Reader:
     def close(self) -> None:
         self._db.close()
 
-    def __enter__(self) -> "Reader":
+    def __enter__(self) -> Reader:
         return self
 
     def __exit__(self, *exc) -> None:

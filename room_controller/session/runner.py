@@ -18,14 +18,15 @@ import logging
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
-from room_controller.core.errors import Conflict, NotFound
 from room_controller import units
+from room_controller.core.errors import Conflict, NotFound
 from room_controller.journal.store import Checkpoint, Journal, JournalError, Row
 from room_controller.lighting.state import LightChange
 from room_controller.session import timeline as tl
 from room_controller.session.profiles import SessionProfile
 
 if TYPE_CHECKING:
+    from room_controller.core.loop import Timer
     from room_controller.core.room import Room
 
 log = logging.getLogger(__name__)
@@ -66,12 +67,12 @@ class Session:
 
 
 class SessionRunner:
-    def __init__(self, room: "Room", journal: Journal, profiles: dict[str, SessionProfile]) -> None:
+    def __init__(self, room: Room, journal: Journal, profiles: dict[str, SessionProfile]) -> None:
         self.room = room
         self.journal = journal
         self.profiles = profiles
         self.session: Session | None = None
-        self._timer = None
+        self._timer: Timer | None = None
         self._reminder_ids = 0
 
     @property
@@ -334,7 +335,8 @@ class SessionRunner:
             elif row.kind == "reminder_acknowledged":
                 acknowledged.add(row.data["reminder"])
         now = self.clock.monotonic()
-        elapsed, paused, gap, doubt = 0.0, False, 0.0, None
+        elapsed, paused, doubt = 0.0, False, None
+        gap: float | None = 0.0
         if checkpoint is not None:
             paused = checkpoint.paused
             gap, doubt = self._gap(checkpoint, now)

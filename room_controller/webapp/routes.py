@@ -7,8 +7,9 @@ goes through `room.loop.call`, i.e. it runs on the core thread that owns the sta
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Literal, get_args
+from typing import Any, Literal, get_args
 
 from pydantic import Field, model_validator
 
@@ -17,12 +18,13 @@ from room_controller.audio import calibration
 from room_controller.config import BUILTIN_PRESETS, LightScene, LightSetting, RoomConfig
 from room_controller.core.errors import Conflict, Invalid, NotFound
 from room_controller.core.room import Room
-from room_controller.journal import html, report
 from room_controller.fields import Duration, Identifier, Percent
+from room_controller.journal import html, report
 from room_controller.session import editor, records
-from room_controller.vitals import api as vitals
-from room_controller.vitals.model import Entry as VitalsEntry, Values as VitalsValues
 from room_controller.session.profiles import SessionProfile
+from room_controller.vitals import api as vitals
+from room_controller.vitals.model import Entry as VitalsEntry
+from room_controller.vitals.model import Values as VitalsValues
 from room_controller.yamlfile import Model
 
 
@@ -38,7 +40,7 @@ class LightsPatch(LightSetting):
                                                                  "the phase's scene again (alone, without a setting)")
 
     @model_validator(mode="after")
-    def _something(self) -> "LightsPatch":
+    def _something(self) -> LightsPatch:
         if self.follow_phase and not (self.change().empty and self.transition is None):
             raise ValueError("follow_phase goes alone: it drops adjustments, it does not make one")
         if not self.follow_phase and self.change().empty:
@@ -76,7 +78,7 @@ class AudioPatch(Body):
                                                "the phase's (after the preset, while one holds)")
 
     @model_validator(mode="after")
-    def _something(self) -> "AudioPatch":
+    def _something(self) -> AudioPatch:
         if self.volume is None and self.playing is None and self.follow_phase is None:
             raise ValueError("give volume, playing and/or follow_phase")
         if self.volume is not None and self.follow_phase:
@@ -117,7 +119,7 @@ class Route:
     path: str
     handler: Callable[..., Any]
     summary: str
-    body: type[Body] | None = None
+    body: type[Model] | None = None   # Body's models, or a model of its own kind (vitals, calibration)
     auth: bool = True
     admin: bool = False     # the clinic tools: the admin login (or the api_token), not the therapist's
     status: int = 200

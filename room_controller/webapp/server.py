@@ -22,8 +22,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import TypeVar
 
 from waitress import wasyncore
 from waitress.adjustments import Adjustments
@@ -37,6 +38,7 @@ from waitress.utilities import BadRequest
 from room_controller.config import WebSettings
 
 log = logging.getLogger(__name__)
+C = TypeVar("C")   # a connection, whatever victim() is handed
 
 MAX_HEADER = 16 * 1024      # request line and headers: a panel's cookie and CSRF header fit many times over
 MAX_CHUNK_LINE = 1024       # a chunk-size line (hex size and extensions); waitress's own comment says 1024
@@ -50,6 +52,8 @@ Lanes = Callable[[str, str], "str | None"]   # (method, path) -> "calm", "login"
 class Parser(HTTPRequestParser):
     """waitress's parser with a bound on a chunk-size line and on the trailer, which it re-copies on
     every read until its line ends (waitress/receiver.py, ChunkedReceiver.received)."""
+
+    completed: bool   # waitress's (untyped) parser sets it
 
     def received(self, data: bytes) -> int:
         consumed = super().received(data)
@@ -72,7 +76,7 @@ class Channel(HTTPChannel):
     probation = False   # accepted while its client was at its limit: it may only ask for calm or log in
     held = False        # on probation, it asked for something else: left unanswered until its deadline
 
-    def __init__(self, server: "Server", sock, addr, adj, map=None) -> None:
+    def __init__(self, server: Server, sock, addr, adj, map=None) -> None:
         super().__init__(server, sock, addr, adj, map=map)
         self.client = str(addr[0]) if isinstance(addr, tuple) else str(addr)
         server.clients.setdefault(self.client, set()).add(self)
@@ -123,7 +127,7 @@ class Conn:
     spoke: bool = True      # False: accepted, nothing read yet
 
 
-def victim(conns: Iterable[tuple[object, Conn]]) -> object | None:
+def victim(conns: Iterable[tuple[C, Conn]]) -> C | None:
     """The connection to close to make room: the one reading a request the longest, else the longest idle
     after a request, else the oldest that has sent nothing yet (its request may be on its way: calm); never
     a busy one. None when all are busy."""
@@ -140,13 +144,16 @@ class Server(TcpWSGIServer):
     """waitress's TCP server with calm's own thread pool, limits that close the least useful connection
     instead of pausing the listener, and the request deadline."""
 
+    next_channel_cleanup: float   # waitress's (untyped) server sets it
     channel_class = Channel
 
-    def __init__(self, app, *, settings: WebSettings, lanes: Lanes, calm: ThreadedTaskDispatcher, **kw) -> None:
+    def __init__(self, app, *, settings: WebSettings, lanes: Lanes, calm: ThreadedTaskDispatcher, early=None,
+                 **kw) -> None:
         self.clients: dict[str, set[Channel]] = {}
         self.settings = settings
         self.lanes = lanes
         self.calm = calm
+        self.early = early
         self.closed_for_room = 0    # connections closed to make room since the last warning
         self.held = 0               # requests of connections on probation left unanswered, since then
         self.newest: Channel | None = None
@@ -162,6 +169,8 @@ class Server(TcpWSGIServer):
         request = channel.requests[0]
         lane = self.lanes(request.command, request.path) if request.error is None else None
         if lane == "calm":
+            if self.early is not None:
+                self._start_early(channel, request)
             self.calm.add_task(channel)
         elif channel.probation and lane != "login":
             channel.requests.clear()
@@ -169,6 +178,15 @@ class Server(TcpWSGIServer):
             self.held += 1
         else:
             self.task_dispatcher.add_task(channel)
+
+    def _start_early(self, channel: Channel, request) -> None:
+        """Calm's work begins now, on this thread, if the app says the request may have it (http.EarlyCalm)."""
+        try:
+            addr, port = channel.addr[:2] if isinstance(channel.addr, tuple) else (channel.addr, None)
+            # the peer as waitress gives it to the app (environ REMOTE_ADDR, REMOTE_PORT), to find it again
+            self.early.start((str(addr), str(port)), request.command, request.path, request.headers)
+        except Exception:   # never the I/O thread's end: the view does the work the usual way
+            log.exception("calm's early start failed; the request goes the usual way")
 
     # -- accepting -------------------------------------------------------------------------------------------
 
@@ -261,8 +279,8 @@ class WebServer:
         calm.set_thread_count(settings.calm_threads)
         lanes = extensions.get("route_lane") or _no_lane
         # one listener per address the host name gives (as waitress's create_server), sharing map and pools
-        servers = [Server(app, settings=settings, lanes=lanes, calm=calm, map=self._map, dispatcher=pool,
-                          adj=adj, sockinfo=sockinfo) for sockinfo in adj.listen]
+        servers = [Server(app, settings=settings, lanes=lanes, calm=calm, early=extensions.get("calm_early"),
+                          map=self._map, dispatcher=pool, adj=adj, sockinfo=sockinfo) for sockinfo in adj.listen]
         self._server = servers[0]
         self._thread: threading.Thread | None = None
         self._streams = extensions.get("event_streams")  # open panels' streams end before the server stops
