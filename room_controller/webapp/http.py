@@ -29,6 +29,7 @@ from room_controller.webapp.events import EventStreams
 from room_controller.webapp.openapi import ROW_ID_MAX, openapi
 from room_controller.webapp.routes import ROUTES, Body, Reply, Route
 from room_controller.webapp.security import SECURITY_HEADERS, security_journal
+from room_controller.yamlfile import Model
 
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
@@ -196,7 +197,7 @@ def _refusal(denied: Denied):
     return response, status
 
 
-def _body(model: type[Body]):
+def _body(model: type[Model]):
     """The request's JSON body validated by `model`, or the error response."""
     if not request.is_json:
         return error(415, "unsupported_media_type", "send a JSON body with Content-Type: application/json")
