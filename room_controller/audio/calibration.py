@@ -98,8 +98,9 @@ def save(room: "Room", body: Reading) -> dict:
                             room.config.audio.normalise_to)
     with roomfile.LOCK:
         _write(Path(room.config_file), value)
+    _music(room).calibrate(value)
     stop(room)
-    return {"calibration_dba": value, "file": room.config_file.name, "applies": "next start"}
+    return {"calibration_dba": value, "file": room.config_file.name, "applies": "now"}
 
 
 def _write(path: Path, value: float) -> None:

@@ -177,6 +177,10 @@ class Music:
         """Crossfade to the next track (a silent stretch ends at once)."""
         self._send("next")
 
+    def calibrate(self, dba: float) -> None:
+        """A new calibration (the clinic tools' step) counts from now on, not from the next start."""
+        self._send("calibrate", float(dba))
+
     def reset_dose(self, percent: float = 0.0) -> None:
         """A new session starts at 0 %; after a restart the core may hand back what its journal says."""
         self._send("dose", float(percent))
@@ -277,6 +281,9 @@ class Music:
             self._end_pause(now)
         elif kind == "next":
             self._next(now)
+        elif kind == "calibrate":
+            self._settings = self._settings.model_copy(update={"calibration_dba": args[0]})
+            self._measure([d.track.path for d in self._decks if d.track is not None])
         elif kind == "dose":
             self._dose, self._warned = args[0], {w for w in self._settings.dose_warnings if w <= args[0]}
         elif kind == "loudness":

@@ -67,6 +67,7 @@ def test_play_the_reference_and_save_the_reading(served):
     assert len(list((path.parent / "backups").iterdir())) == 1
     assert load_room(path)[0].audio.calibration_dba == 82.1
     wait_for(lambda: app.room.snapshot()["audio"]["track"] is None, "the reference to stop")
+    wait_for(lambda: app.music.snapshot()["dose"]["calibrated"], "the dose to count with it now, not after a restart")
 
 
 def test_no_noise_over_a_session_or_a_preset_and_a_reading_out_of_range_is_refused(served):
