@@ -11,6 +11,9 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from room_controller.broker import Broker, free_port  # noqa: F401 - tests import them from here
+from room_controller.lighting.state import MqttMessage
+
+MARK = "test/mark"   # subscribe a Capture to it to use sent_until_now
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,13 @@ class Capture:
                 out.append(self.messages.get(timeout=settle))
             except queue.Empty:
                 return out
+
+    def sent_until_now(self, app) -> list[Seen]:
+        """What arrived from `app` up to now: its core finishes what is due, then a mark goes out through the
+        room's own MQTT client and arrives after all it sent before (one client's messages keep their order)."""
+        app.loop.settle()
+        assert app.link.publish(MqttMessage(MARK, "mark", qos=1))
+        return self.before(lambda m: m.topic == MARK)
 
     def publish(self, topic: str, payload: str | bytes, retain: bool = False, qos: int = 0) -> None:
         self.client.publish(topic, payload, qos=qos, retain=retain).wait_for_publish(5)

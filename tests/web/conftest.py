@@ -22,6 +22,14 @@ LIGHTS = [{"id": "ceiling", "profile": "zigbee2mqtt", "device": "Ceiling lamp", 
           {"id": "floor", "profile": "tasmota", "device": "floorlamp", "name": "Floor lamp"}]
 PLACES = {"profiles_dir": str(ROOT / "deploy" / "profiles"), "playlists_dir": str(ROOT / "playlists")}
 TABLET = (1280, 800)   # a 10-inch tablet in landscape, in CSS pixels
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Every test here drives a real Chromium: seconds each, so all are `slow` (out of the quick loop)."""
+    for item in items:
+        if item.path.is_relative_to(HERE):
+            item.add_marker(pytest.mark.slow)
 
 
 @dataclass

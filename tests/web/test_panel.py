@@ -7,7 +7,7 @@ import json
 import requests
 from selenium.webdriver.common.by import By
 
-from tests.broker import Capture
+from tests.broker import MARK, Capture
 from tests.web.conftest import AUTH
 from tests.web.panel import Panel
 
@@ -46,10 +46,10 @@ def test_login_then_calm_and_back_on_the_page_and_the_wire(browser, served, brok
 
 def test_emergency_needs_a_hold_and_has_a_way_back(browser, served, broker):
     panel = Panel(browser, served.base).open_logged_in()
-    cap = Capture(broker, CEILING)
+    cap = Capture(broker, CEILING, MARK)
     panel.tap("emergency")
     panel.hold("emergency", 0.4)
-    assert cap.drain(0.3) == []
+    assert cap.sent_until_now(served.app) == []
     assert served.app.room.snapshot()["preset"] is None
     panel.hold("emergency", 1.3)
     assert json.loads(cap.next().payload)["brightness"] == 254
@@ -68,7 +68,6 @@ def test_a_slider_sends_one_value_on_release_and_another_panel_follows(browser, 
     cap = Capture(broker, FLOOR)
     first.drag("room-brightness", 200)
     sent = cap.next().payload
-    assert cap.drain(0.5) == []                       # one value, when the finger lifted
     assert sent.startswith("Speed2 2; White ")
     level = int(sent.removeprefix("Speed2 2; White ").split(";")[0])
     assert 20 <= level <= 100
@@ -76,6 +75,8 @@ def test_a_slider_sends_one_value_on_release_and_another_panel_follows(browser, 
     browser.switch_to.window(browser.window_handles[1])
     second.wait_text("room-brightness-out", f"{level} %")
     assert second.find("room-brightness").get_attribute("value") == str(level)
+    requests.post(f"{served.base}/api/presets/calm", headers=AUTH).raise_for_status()
+    assert cap.before(lambda m: m.payload.startswith("Speed2 6; White 15")) == []   # one value, when the finger lifted
     cap.close()
 
 
