@@ -51,6 +51,7 @@ def test_everything_else_needs_the_token(served, method, path, header):
     assert app.room.snapshot()["preset"] is None
 
 
+@pytest.mark.slow
 def test_calm_press_reaches_the_lights_and_the_state(served, broker):
     app, base = served
     cap = Capture(broker, "zigbee2mqtt/Ceiling lamp/set", "cmnd/floorlamp/Backlog")

@@ -131,6 +131,7 @@ def test_light_capability_override_is_validated(tmp_path):
     assert out[0].startswith(f"{path}:3: lights[0].capabilities: ") and "greater than 0" in out[0]
 
 
+@pytest.mark.slow
 def test_check_command_prints_problems_and_exits_2(tmp_path, capsys):
     bad = write(tmp_path, "room: {id: r1}\nlights:\n  - {id: a, profile: nope, device: A}\n", "bad.yaml")
     good = tmp_path / "room.yaml"   # the example, with the folders it names where this checkout has them

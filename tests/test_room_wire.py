@@ -60,6 +60,7 @@ def test_status_is_retained_online_with_an_offline_will(make_room, broker, room_
     cap.close()
 
 
+@pytest.mark.slow
 def test_calm_preset_sends_each_family_its_own_command(make_room, broker):
     app = make_room()  # the mixed room: one light of every family
     cap = Capture(broker, "zigbee2mqtt/#", "cmnd/#", "wled/#", "shellies/#", "shellyplusdimmer-1/#", "esp/#", "odd/#")
@@ -153,6 +154,7 @@ def test_new_target_cancels_a_running_fade_and_starts_from_where_the_light_is(ma
     cap.close()
 
 
+@pytest.mark.slow
 def test_lights_are_reasserted_once_after_a_broker_restart(make_room, own_broker, room_id):
     app = make_room(ZIGBEE, broker_=own_broker)
     app.loop.call(app.room.activate_preset, "emergency")
@@ -167,6 +169,7 @@ def test_lights_are_reasserted_once_after_a_broker_restart(make_room, own_broker
     cap.close()
 
 
+@pytest.mark.slow
 def test_device_offline_is_shown_and_its_state_followed(make_room, broker):
     app = make_room(ZIGBEE)
     dev = Capture(broker, "zigbee2mqtt/Ceiling lamp/set")
@@ -222,6 +225,7 @@ def test_retained_state_summary(make_room, broker, room_id):
     cap.close()
 
 
+@pytest.mark.slow
 def test_service_starts_without_a_broker_and_catches_up(tmp_path, own_broker, room_id):
     own_broker.stop()
     config, catalogue = load(tmp_path, own_broker, room_id, ZIGBEE)

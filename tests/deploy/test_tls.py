@@ -21,6 +21,8 @@ from room_controller.config import WebSettings
 from tests.broker import free_port
 from tests.deploy.serving import PIN, room_file, start, stop, wait_until
 
+pytestmark = pytest.mark.slow   # a real TLS handshake, openssl and Caddy: seconds each
+
 ROOT = Path(__file__).resolve().parents[2]
 needs_caddy = pytest.mark.skipif(shutil.which("caddy") is None,
                                  reason="caddy is not installed (deploy/setup.sh --test installs it)")
@@ -141,7 +143,6 @@ def test_only_a_proxy_on_this_computer_is_trusted(address):
     assert WebSettings(trusted_proxy="127.0.0.1").trusted_proxy == "127.0.0.1"
 
 
-@pytest.mark.slow
 def test_the_room_ca_is_made_once_and_its_key_kept_from_others(tmp_path):
     """Tablets trust the CA: an update (install.sh again) must never replace it."""
     make = [str(ROOT / "deploy" / "tls" / "make-ca.sh"), str(tmp_path), "Therapy room test CA", "room-1.local",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 import time
 
+import pytest
 import requests
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -62,6 +63,7 @@ def test_backup_retention_and_tidying_run_on_their_schedule(served):
         keeping.stop()
 
 
+@pytest.mark.slow
 def test_a_failing_job_is_a_problem_until_it_succeeds(served):
     app = served.app
     app.housekeeping.stop()

@@ -11,6 +11,7 @@ from tests.rooms import load
 from tests.session.test_session_api import LIGHTS, PLACES
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("calibration", [80.0, None])
 def test_the_session_end_carries_its_dose(tmp_path, broker, room_id, calibration):
     audio = {"vlc_args": ["--aout=dummy"], "max_volume": 80, "calibration_dba": calibration}

@@ -131,6 +131,7 @@ def test_the_html_report_shows_every_event_and_a_timeline_that_matches_the_journ
     assert "<h1>Session report · K-3</h1>" in r.text and f"<dd>#{session_id}</dd>" in r.text
 
 
+@pytest.mark.slow
 def test_the_summary_says_phases_presets_music_notes_reminders_and_the_dose(session_done):
     app, base, session_id = session_done
     page = requests.get(f"{base}/api/sessions/{session_id}/report?format=html", headers=AUTH).text
@@ -176,6 +177,7 @@ def test_notes_are_corrected_with_the_original_kept_and_the_label_is_the_clinics
     assert requests.get(f"{base}/api/sessions/{session_id}/report?format=pdf", headers=AUTH).status_code == 422
 
 
+@pytest.mark.slow
 def test_the_report_speaks_the_rooms_language_unless_asked_for_another(session_done):
     app, base, session_id = session_done
     url = f"{base}/api/sessions/{session_id}/report?format=html"
@@ -187,6 +189,7 @@ def test_the_report_speaks_the_rooms_language_unless_asked_for_another(session_d
     assert app.room.snapshot()["room"]["language"] == "en"
 
 
+@pytest.mark.slow
 def test_a_session_left_running_for_a_day_still_has_a_timeline(tmp_path, broker, room_id):
     clock = ManualClock()
     config, catalogue = load(tmp_path, broker, room_id, LIGHTS, **PLACES)

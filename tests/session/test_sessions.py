@@ -102,6 +102,7 @@ def test_an_eight_hour_session_keeps_time_on_a_test_clock(room, broker, wall_ste
     cap.close()
 
 
+@pytest.mark.slow
 def test_controls(room, broker):
     clock = ManualClock()
     app = room(clock)

@@ -69,6 +69,7 @@ def test_an_open_phase_cannot_be_extended():
         tl.extend(tl.Timeline((None,)), 0, 60)
 
 
+@pytest.mark.slow
 @given(events=st.lists(st.tuples(st.booleans(), st.floats(0, 1000)), max_size=30))
 def test_session_clock_counts_real_time_less_pauses(events):
     clock, now, expected = tl.SessionClock(0.0, 0.0), 0.0, 0.0

@@ -115,6 +115,7 @@ BUTTONS = [ButtonMapping.model_validate(m) for m in (
     {"topic": "stat/button1/POWER", "do": {"session": "pause"}})]
 
 
+@pytest.mark.slow
 @settings(max_examples=scaled(500), deadline=None, database=None, derandomize=True)
 @given(topic=st.sampled_from([b.topic for b in BUTTONS] + ["other"]), payload=PAYLOADS)
 def test_a_button_message_is_a_press_or_refused(topic, payload):

@@ -123,6 +123,7 @@ def test_calm_gets_through_200_slow_connections_and_each_is_closed_at_its_deadli
     assert not errors(caplog)
 
 
+@pytest.mark.slow
 def test_over_the_overall_limit_the_longest_waiting_connection_is_closed(tmp_path, broker, room_id, lamp):
     app = serve(tmp_path, broker, room_id, max_connections=16)
     base = f"http://127.0.0.1:{app.web.port}"
@@ -151,6 +152,7 @@ def test_the_rooms_tls_proxy_is_not_held_to_one_clients_limit(tmp_path, broker, 
         app.stop()
 
 
+@pytest.mark.slow
 def test_a_request_that_trickles_in_is_closed_at_its_deadline(quick_deadline):
     """However often a header line comes, the request must be whole within web.request_timeout."""
     with connections(quick_deadline, 1, request(quick_deadline, "GET /api/state HTTP/1.1")) as (sock,):
@@ -204,6 +206,7 @@ def status(sock: socket.socket) -> int | None:
     return int(data.split(b" ", 2)[1]) if b"\r\n" in data else None
 
 
+@pytest.mark.slow
 def test_an_unterminated_chunk_size_line_is_refused_and_calm_gets_through(served, lamp, caplog):
     head = request(served.base, "POST /api/notes HTTP/1.1") + (b"Content-Type: application/json\r\n"
                                                                 b"Transfer-Encoding: chunked\r\n\r\n")
@@ -254,6 +257,7 @@ def test_deeply_nested_json_is_a_clear_400_on_every_route_with_a_body(served, la
     calm_from_a_new_client(served.base, lamp)
 
 
+@pytest.mark.slow
 def test_json_as_deep_as_allowed_still_reaches_validation(served):
     r = requests.post(f"{served.base}/api/login", data=nested(MAX_JSON_DEPTH - 1), timeout=10,
                       headers={"Content-Type": "application/json"})

@@ -39,6 +39,7 @@ def test_a_profiles_limits_go_over_the_rooms():
     assert crossed(None, {"pulse": 200}) == []
 
 
+@pytest.mark.slow
 @given(values)
 def test_crossings_are_exactly_the_values_beyond_their_bounds(data):
     found = {c.value_name for c in crossed(MDMA, data)}
