@@ -10,7 +10,7 @@ import pytest
 from room_controller.app import App
 from room_controller.clock import ManualClock
 from room_controller.lighting.state import LightChange
-from tests.broker import Capture
+from tests.broker import MARK, Capture
 from tests.rooms import load
 
 ZIGBEE = [{"id": "ceiling", "profile": "zigbee2mqtt", "device": "Ceiling lamp", "name": "Ceiling lamp"}]
@@ -46,7 +46,7 @@ def zigbee_on_test_clock(make_room, broker):
     """One Zigbee bulb on a test clock, and a capture of what the bulb is told."""
     clock = ManualClock()
     app = make_room(ZIGBEE, clock=clock)
-    return clock, app, Capture(broker, "zigbee2mqtt/Ceiling lamp/set")
+    return clock, app, Capture(broker, "zigbee2mqtt/Ceiling lamp/set", MARK)
 
 
 def test_status_is_retained_online_with_an_offline_will(make_room, broker, room_id):
@@ -120,7 +120,7 @@ def test_long_fade_on_a_software_device_runs_on_the_test_clock(make_room, broker
     clock = ManualClock()
     lights = [{"id": "odd", "profile": "template-per-topic", "device": "odd"}]
     app = make_room(lights, clock=clock)
-    cap = Capture(broker, "odd/brightness/set")
+    cap = Capture(broker, "odd/brightness/set", MARK)
     app.loop.call(app.room.adjust_lights, None, LightChange(brightness=60), 0.0)
     assert cap.next().payload == "153"
     start = clock.monotonic()
@@ -132,7 +132,7 @@ def test_long_fade_on_a_software_device_runs_on_the_test_clock(make_room, broker
         times.append(clock.monotonic() - start)
     assert values == sorted(values, reverse=True) and values[-1] == 26  # 10 % on the device's 0-255 scale
     assert times[-1] == pytest.approx(600)
-    assert cap.drain(0.2) == []
+    assert cap.sent_until_now(app) == []
     cap.close()
 
 
@@ -140,7 +140,7 @@ def test_new_target_cancels_a_running_fade_and_starts_from_where_the_light_is(ma
     clock = ManualClock()
     lights = [{"id": "floor", "profile": "tasmota", "device": "floorlamp"}]
     app = make_room(lights, clock=clock)
-    cap = Capture(broker, "cmnd/floorlamp/Backlog")
+    cap = Capture(broker, "cmnd/floorlamp/Backlog", MARK)
     app.loop.call(app.room.adjust_lights, None, LightChange(brightness=80, kelvin=4000), 0.0)
     cap.next()
     app.loop.call(app.room.adjust_lights, None, LightChange(brightness=20, kelvin=2200), 120.0)
@@ -150,7 +150,7 @@ def test_new_target_cancels_a_running_fade_and_starts_from_where_the_light_is(ma
     app.loop.call(app.room.activate_preset, "calm")   # a quarter of the way: from 65 %
     assert cap.next().payload == "Speed2 6; White 15; Speed2 5; CT 455"
     clock.advance(200)
-    assert cap.drain(0.2) == []   # the cancelled fade sends nothing more
+    assert cap.sent_until_now(app) == []   # the cancelled fade sends nothing more
     cap.close()
 
 
@@ -253,7 +253,7 @@ def test_switching_on_and_off_is_held_to_once_a_second(make_room, broker):
     assert cap.next().payload == '{"state":"OFF","transition":0}'
     app.loop.call(app.room.activate_preset, "emergency")   # on again at once: that would be a flash
     clock.advance(0.5)
-    assert cap.drain(0.2) == []
+    assert cap.sent_until_now(app) == []
     clock.advance(0.5)
     assert cap.next().payload == '{"state":"ON","brightness":254,"color_temp":250,"transition":0}'
     cap.close()

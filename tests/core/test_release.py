@@ -15,7 +15,7 @@ from room_controller.clock import ManualClock
 from room_controller.config import load_room
 from room_controller.lighting.state import LightChange
 from room_controller.yamlfile import ConfigError
-from tests.broker import Capture
+from tests.broker import MARK, Capture
 from tests.conftest import ROOT
 from tests.rooms import write_room
 from tests.test_room_wire import ZIGBEE, make_room, wait_until  # noqa: F401 - make_room is a fixture
@@ -28,7 +28,7 @@ PLACES = {"profiles_dir": str(ROOT / "deploy" / "profiles"), "playlists_dir": st
 def room_on_test_clock(make_room, broker, **sections):
     clock = ManualClock()
     app = make_room(ZIGBEE, clock=clock, **sections)
-    return clock, app, Capture(broker, SET)
+    return clock, app, Capture(broker, SET, MARK)
 
 
 def test_release_commands_a_light_that_never_reported_to_the_idle_scene(make_room, broker):
@@ -137,10 +137,10 @@ def test_api_abrupt_changes_beyond_three_a_second_wait_and_the_last_one_wins(mak
         app.loop.call(app.room.adjust_lights, None, LightChange(brightness=level), 0.0)
         clock.advance(0.005)
     assert [json.loads(m.payload)["brightness"] for m in cap.take(3)] == [254, 3, 152]
-    assert cap.drain(0.2) == []                                         # the rest wait for the window
+    assert cap.sent_until_now(app) == []                               # the rest wait for the window
     clock.advance(1.0)
     assert json.loads(cap.next().payload)["brightness"] == 254         # only the last one: 100 %
-    assert cap.drain(0.2) == []
+    assert cap.sent_until_now(app) == []
     cap.close()
 
 
