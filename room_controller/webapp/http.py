@@ -25,6 +25,7 @@ from pydantic import Field, ValidationError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_cookie
 from werkzeug.routing import IntegerConverter, RoutingException
+from werkzeug.sansio.utils import get_host
 
 from room_controller.config import WebSettings
 from room_controller.core.errors import Refused
@@ -188,7 +189,7 @@ class EarlyCalm:
         """On the server's I/O thread (webapp.server): `headers` as waitress keeps them (HOST, COOKIE...)."""
         host, origin = headers.get("HOST"), headers.get("ORIGIN")
         if self._settings.trusted_proxy is not None or not host_allowed(host, self._settings) or \
-                (origin and origin != f"http://{host}"):
+                (origin and origin != f"http://{get_host('http', host, None)}"):   # as werkzeug's host_url
             return
         cookie = parse_cookie(headers.get("COOKIE", "")).get(self._auth.cookie_name)
         if self._auth.check(method, headers.get("AUTHORIZATION"), cookie, headers.get("X_CSRF_TOKEN")) is not None:
