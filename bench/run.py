@@ -1,6 +1,6 @@
 """Every figure of "How it holds up", with one command: a table beside the targets, and bench/results/run.json.
 
-    python bench/run.py [--quick] [--only nodered,calm,fades,footprint,growth,scale,soak,recovery,outage,load]
+    python bench/run.py [--quick] [--only nodered,calm,polling,fades,footprint,growth,scale,soak,recovery,outage,load]
 
 Everything runs on loopback: a private mosquitto, `room-controller serve` as its own process (as on a room
 computer), a separate MQTT subscriber standing in for the devices, and client processes for the panels.
@@ -304,9 +304,9 @@ def wait_for(predicate, timeout: float, step: float = 0.01) -> float:
 
 # -- the sections ----------------------------------------------------------------------------------------------
 
-def presses(res: Results, tmp: Path, broker: Broker, count: int, streams: int, readers: int) -> None:
+def presses(res: Results, tmp: Path, broker: Broker, count: int, streams: int, readers: int, tag: str = "") -> None:
     """Calm from the API and from the MQTT command topic, 12 mixed lights, open event streams, clients
-    polling the state, a long fade."""
+    polling the state, a long fade; `tag` names a variant in the results."""
     service, topics = serve_room(tmp, broker)
     stop = multiprocessing.Event()
     clients = [multiprocessing.Process(target=follow_events, args=(service.base, streams, stop), daemon=True)]
@@ -354,8 +354,9 @@ def presses(res: Results, tmp: Path, broker: Broker, count: int, streams: int, r
     for kind, label in (("calm", "calm press (API) -> last of 12 light commands"),
                         ("button", "button (MQTT command) -> last of 12 light commands")):
         p = percentiles(samples[kind])
-        res.data[kind] = {**p, "lights": 12, "event_streams": streams, "state_readers": readers, "fade_running": "1h"}
-        res.add(f"{label}, p50 / p99 / max ({p['n']} presses)",
+        res.data[kind + tag] = {**p, "lights": 12, "event_streams": streams, "state_readers": readers,
+                                "fade_running": "1h"}
+        res.add(f"{label}{tag and f', {tag}'}, p50 / p99 / max ({p['n']} presses)",
                 f"{p['p50_ms']} / {p['p99_ms']} / {p['max_ms']} ms", "p99 < 20 ms", p["p99_ms"] < 20)
 
 
@@ -551,7 +552,7 @@ def outage(res: Results, tmp: Path, broker: Broker, down: float) -> None:
     res.add(f"broker down {down:g} s mid-fade, back -> every light told again", f"{right:.2f} s", "< 2 s", right < 2)
 
 
-SECTIONS = ("nodered", "calm", "fades", "footprint", "growth", "scale", "soak", "recovery", "outage", "load")
+SECTIONS = ("nodered", "calm", "polling", "fades", "footprint", "growth", "scale", "soak", "recovery", "outage", "load")
 
 
 def main() -> None:
@@ -563,7 +564,7 @@ def main() -> None:
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated: {', '.join(SECTIONS)}")
     parser.add_argument("--event-streams", type=int, default=8, help="open event streams (panels) during the presses")
     parser.add_argument("--state-readers", type=int, default=0,
-                        help="client processes polling /api/state during the presses, besides the 8 event streams")
+                        help="client processes polling /api/state during the calm section's presses")
     parser.add_argument("--soak-minutes", type=float, default=12, help="real minutes of the RSS soak")
     args = parser.parse_args()
     only = set(args.only.split(","))
@@ -578,6 +579,7 @@ def main() -> None:
                     ("nodered", lambda d: peer.side_by_side(res, d, broker, 30 if q else 300, args.event_streams)),
                     ("calm", lambda d: presses(res, d, broker, 30 if q else 500, args.event_streams,
                                                      args.state_readers)),
+                    ("polling", lambda d: presses(res, d, broker, 30 if q else 500, 0, 4, "4 clients polling")),
                     ("fades", lambda d: fades(res, d, broker, 50, 1 if q else 10)),
                     ("footprint", lambda d: footprint(res, d, broker, 5 if q else 60)),
                     ("growth", lambda d: growth(res, d, broker, 1.5 if q else 8)),
