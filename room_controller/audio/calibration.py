@@ -51,13 +51,13 @@ def calibration_dba(reading: float, volume: float, normalise_to: float | None) -
     return round(loudness.calibration_dba(reading, volume) - 20 * math.log10(turned_down), 1)
 
 
-def state(room: "Room") -> dict:
+def state(room: Room) -> dict:
     audio = room.config.audio
     return {"calibration_dba": audio.calibration_dba, "max_volume": audio.max_volume,
             "file": room.config_file.name if room.config_file else None}
 
 
-def play(room: "Room", body: Play) -> dict:
+def play(room: Room, body: Play) -> dict:
     """The reference in the room at `body.volume` (at most max_volume, which the answer says)."""
     _music(room)
     room.loop.call(_free, room)
@@ -70,7 +70,7 @@ def play(room: "Room", body: Play) -> dict:
     return {"playing": True, "volume": volume}
 
 
-def _free(room: "Room") -> None:
+def _free(room: Room) -> None:
     """On the core loop: the room must be at rest, with no session and no preset's music to replace."""
     if room.session.session is not None:
         raise Conflict("a session is running: calibrate when the room is free (the reference is loud noise)")
@@ -78,19 +78,19 @@ def _free(room: "Room") -> None:
         raise Conflict(f"the preset {room.preset.name} holds the room's music: release it first")
 
 
-def _hold(room: "Room", reference: MusicPlay) -> None:
+def _hold(room: Room, reference: MusicPlay) -> None:
     _free(room)   # again: the reference took a moment to make
     room.music.hold(reference, "calibration reference")
 
 
-def stop(room: "Room") -> dict:
+def stop(room: Room) -> dict:
     """The reference off: the music goes back to what the room played before (at rest: nothing)."""
     if room.preset is None:   # a preset tapped meanwhile has the music now; its release brings it back
         room.loop.call(_music(room).release, "calibration done")
     return {"playing": False}
 
 
-def save(room: "Room", body: Reading) -> dict:
+def save(room: Room, body: Reading) -> dict:
     """The reading as the room file's `audio.calibration_dba`; the reference stops."""
     if room.config_file is None:
         raise Conflict("this room was started without a room file, so its calibration cannot be saved")
@@ -122,7 +122,7 @@ def _write(path: Path, value: float) -> None:
     savefile.replace(tmp, path)
 
 
-def _music(room: "Room"):
+def _music(room: Room):
     if room.music is None:
         raise Conflict("this room has no music output to play the reference on")
     return room.music

@@ -12,8 +12,8 @@ drawn at about that width, so its labels stay their size.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
 from html import escape
-from typing import Iterable, Iterator
 
 from room_controller.i18n import Translator, translator
 from room_controller.journal import vitals_report, words

@@ -12,7 +12,7 @@ import csv
 import io
 import json
 import time
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from room_controller.journal import vitals_report
 from room_controller.journal.store import Row
