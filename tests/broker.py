@@ -89,6 +89,13 @@ class Capture:
             except queue.Empty:
                 return out
 
+    def retained(self, mark: str) -> list[Seen]:
+        """The retained messages the broker holds for this capture's subscription: it sends them on subscribing,
+        so all arrive before a message this capture publishes after on `mark` (a topic it is subscribed to that
+        nothing else uses)."""
+        self.publish(mark, "mark", qos=1)
+        return self.before(lambda m: m.topic == mark)
+
     def sent_until_now(self, app) -> list[Seen]:
         """What arrived from `app` up to now: its core finishes what is due, then a mark goes out through the
         room's own MQTT client and arrives after all it sent before (one client's messages keep their order)."""

@@ -14,7 +14,7 @@ import pytest
 from room_controller import __version__
 from room_controller.app import App
 from room_controller.clock import ManualClock
-from tests.broker import Capture
+from tests.broker import MARK, Capture
 from tests.homeassistant import templates
 from tests.rooms import load
 from tests.test_room_wire import ZIGBEE, wait_until
@@ -114,8 +114,12 @@ def run(tmp_path, broker, room_id, discovery: bool, lights=ZIGBEE, clock=None, a
     return app
 
 
+MARK_BELOW, CONFIG_MARK = "homeassistant/test/mark", "homeassistant/test/mark/here/config"   # Capture.retained's
+
+
 def configs(messages) -> dict[str, dict | str]:
-    return {m.topic: json.loads(m.payload) if m.payload else "" for m in messages}
+    return {m.topic: json.loads(m.payload) if m.payload else "" for m in messages
+            if not m.topic.startswith(MARK_BELOW)}   # another capture's mark
 
 
 def test_discovery_payloads_are_exact_and_retained(tmp_path, own_broker, room_id):
@@ -125,20 +129,22 @@ def test_discovery_payloads_are_exact_and_retained(tmp_path, own_broker, room_id
     wait_until(lambda: set(configs(first.all)) == set(expected(room_id)))   # all sent (retained or live)
     first.close()
     late = Capture(broker, "homeassistant/#")          # a Home Assistant that starts later reads them retained
-    got = late.drain(0.5)
+    got = late.retained(MARK_BELOW)
     assert {(m.qos, m.retain) for m in got} == {(1, True)}
     assert configs(got) == expected(room_id)
     # Home Assistant restarts and announces itself: the room sends its entities again
     late.publish("homeassistant/status", "online")
-    again = late.drain(0.5)
-    assert configs(m for m in again if m.topic != "homeassistant/status") == expected(room_id)
+    again: list = []
+    while set(configs(again)) != set(expected(room_id)):
+        again += [m for m in [late.next()] if m.topic != "homeassistant/status"]
+    assert configs(again) == expected(room_id)
     app.stop()
     late.close()
 
 
 def test_the_room_light_and_the_panel_link_when_asked_for(tmp_path, own_broker, room_id):
     app = run(tmp_path, own_broker, room_id, discovery=True, room_light=True, panel_url="http://room-3.lan:8080/")
-    got = configs(Capture(own_broker, "homeassistant/#").drain(0.5))
+    got = configs(Capture(own_broker, "homeassistant/#").retained(MARK_BELOW))
     node, prefix = f"therapy-room_{room_id}", f"therapy-room/{room_id}"
     light = got.pop(f"homeassistant/light/{node}/lights/config")
     assert set(got) == set(expected(room_id))
@@ -177,20 +183,20 @@ def test_a_new_room_id_removes_the_old_entities_and_turning_off_removes_all(tmp_
     broker = own_broker   # discovery topics are not per room: a broker of this test's own
     old_id, new_id = f"{room_id}-old", f"{room_id}-new"
     run(tmp_path, broker, old_id, discovery=True).stop()
-    watch = Capture(broker, "homeassistant/+/+/+/config")
-    assert set(configs(watch.drain(0.3))) == set(expected(old_id))
+    watch = Capture(broker, "homeassistant/+/+/+/config", MARK)
+    assert set(configs(watch.retained(CONFIG_MARK))) == set(expected(old_id))
     app = run(tmp_path, broker, new_id, discovery=True)   # same data_dir: the room was renamed
-    got = configs(watch.drain(0.5))
+    got = configs(watch.sent_until_now(app))
     assert got == {**{topic: "" for topic in expected(old_id)}, **expected(new_id)}
     app.stop()
     after = Capture(broker, "homeassistant/+/+/+/config")
-    assert set(configs(after.drain(0.3))) == set(expected(new_id))   # the old ones are gone from the broker
+    assert set(configs(after.retained(CONFIG_MARK))) == set(expected(new_id))   # the old ones are gone
     after.close()
     app = run(tmp_path, broker, new_id, discovery=False)
-    assert configs(watch.drain(0.5)) == {topic: "" for topic in expected(new_id)}
+    assert configs(watch.sent_until_now(app)) == {topic: "" for topic in expected(new_id)}
     app.stop()
     empty = Capture(broker, "homeassistant/#")
-    assert empty.drain(0.3) == []
+    assert empty.retained(MARK_BELOW) == []
     empty.close()
     watch.close()
 
