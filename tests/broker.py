@@ -96,12 +96,13 @@ class Capture:
         self.publish(mark, "mark", qos=1)
         return self.before(lambda m: m.topic == mark)
 
-    def sent_until_now(self, app) -> list[Seen]:
+    def sent_until_now(self, app, mark: str = MARK) -> list[Seen]:
         """What arrived from `app` up to now: its core finishes what is due, then a mark goes out through the
-        room's own MQTT client and arrives after all it sent before (one client's messages keep their order)."""
+        room's own MQTT client and arrives after all it sent before (one client's messages keep their order).
+        `mark`: a topic this capture hears and the room may publish (a broker's ACL may allow only its own)."""
         app.loop.settle()
-        assert app.link.publish(MqttMessage(MARK, "mark", qos=1))
-        return self.before(lambda m: m.topic == MARK)
+        assert app.link.publish(MqttMessage(mark, "mark", qos=1))
+        return self.before(lambda m: m.topic == mark)
 
     def publish(self, topic: str, payload: str | bytes, retain: bool = False, qos: int = 0) -> None:
         self.client.publish(topic, payload, qos=qos, retain=retain).wait_for_publish(5)
