@@ -63,10 +63,11 @@ def test_status_is_retained_online_with_an_offline_will(make_room, broker, room_
 @pytest.mark.slow
 def test_calm_preset_sends_each_family_its_own_command(make_room, broker):
     app = make_room()  # the mixed room: one light of every family
-    cap = Capture(broker, "zigbee2mqtt/#", "cmnd/#", "wled/#", "shellies/#", "shellyplusdimmer-1/#", "esp/#", "odd/#")
-    cap.drain(0.3)  # the start-up state queries
+    cap = Capture(broker, "zigbee2mqtt/#", "cmnd/#", "wled/#", "shellies/#", "shellyplusdimmer-1/#", "esp/#", "odd/#",
+                  MARK)
+    cap.sent_until_now(app)  # the start-up state queries
     app.loop.call(app.room.activate_preset, "calm")
-    got = {(m.topic, m.payload, m.qos, m.retain) for m in cap.drain(0.5)}
+    got = {(m.topic, m.payload, m.qos, m.retain) for m in cap.sent_until_now(app)}
     assert got == {
         ("zigbee2mqtt/Ceiling lamp/set", '{"state":"ON","brightness":38,"color_temp":455,"transition":3}', 0, False),
         ("cmnd/floorlamp/Backlog", "Speed2 6; White 15; Speed2 5; CT 455", 0, False),
@@ -159,9 +160,9 @@ def test_lights_are_reasserted_once_after_a_broker_restart(make_room, own_broker
     app = make_room(ZIGBEE, broker_=own_broker)
     app.loop.call(app.room.activate_preset, "emergency")
     own_broker.restart()
-    cap = Capture(own_broker, "zigbee2mqtt/Ceiling lamp/set", f"therapy-room/{room_id}/status")
+    cap = Capture(own_broker, "zigbee2mqtt/Ceiling lamp/set", f"therapy-room/{room_id}/status", MARK)
     wait_until(lambda: app.room.mqtt_connected, 10)
-    got = cap.drain(0.5)
+    got = cap.sent_until_now(app)
     sets = [m for m in got if m.topic.endswith("/set")]
     assert [(m.payload, m.qos, m.retain) for m in sets] == [
         ('{"state":"ON","brightness":254,"color_temp":250,"transition":1}', 0, False)]
