@@ -204,6 +204,7 @@ def test_session_controls_from_a_button_on_the_command_topic(room, broker, room_
     app = room()
     button = Capture(broker, "nothing/#")
     app.loop.call(app.room.session.start, "ketamine-1h")
+    app.loop.settle()   # the snapshot is published after the batch that started the session
     topic = f"therapy-room/{room_id}/command"
     button.publish(topic, '{"session": "pause"}')
     deadline = time.monotonic() + 5

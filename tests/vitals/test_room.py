@@ -64,9 +64,10 @@ def wait(condition, what: str):
 
 
 @pytest.mark.slow
-def test_readings_limits_schedule_correction_and_report(room, broker):
+def test_readings_limits_schedule_correction_and_report(room, broker, room_id):
     app, clock, base = room
-    watch = Capture(broker, "therapy-room/#", "homeassistant/#")
+    # this room's topics only: the suite's other rooms leave retained states on the shared broker
+    watch = Capture(broker, f"therapy-room/{room_id}/#", f"homeassistant/+/therapy-room_{room_id}/#")
     session = requests.post(f"{base}/api/session", headers=AUTH, json={"profile": "mdma-8h"}).json()["session"]
     app.loop.settle()
     assert [s["state"] for s in vitals(app)["schedule"]][:1] == ["due"]   # the baseline at arrival
