@@ -80,6 +80,7 @@ def test_the_phone_shows_the_whole_panel_without_sideways_scrolling(browser, ser
 def test_the_timeline_names_the_current_and_the_next_phase_in_full(browser, served, phone):
     device(browser, *PHONES[phone], touch=True)
     requests.post(f"{served.base}/api/session", headers=AUTH, json={"profile": "mdma-8h"}).raise_for_status()
+    served.app.loop.settle()   # the snapshot is published after the batch that answered
     panel = Panel(browser, served.base).open_logged_in()
     phases = [p["name"] for p in served.app.room.snapshot()["session"]["phases"]]
     for index in range(len(phases) - 1):
