@@ -22,7 +22,7 @@ from room_controller.clock import ManualClock
 from room_controller.lighting import bridge
 from room_controller.lighting.profiles import Catalogue
 from room_controller.lighting.state import LightChange
-from tests.broker import Capture
+from tests.broker import MARK, Capture
 from tests.rooms import load
 
 SAMPLE = (Path(__file__).parent / "z2m" / "bridge-devices.sample.json").read_bytes()
@@ -109,7 +109,7 @@ def _learned_events(app) -> list[dict]:
 
 
 def test_room_learns_from_the_retained_payload_journals_it_and_sends_in_the_bulbs_terms(room, broker):
-    cap = Capture(broker, "zigbee2mqtt/bulb/set")
+    cap = Capture(broker, "zigbee2mqtt/bulb/set", MARK)
     pub = Capture(broker, "zigbee2mqtt/bridge/devices")
     pub.publish("zigbee2mqtt/bridge/devices", SAMPLE, retain=True)
     _wait(lambda: _learned_events(room))
@@ -119,7 +119,7 @@ def test_room_learns_from_the_retained_payload_journals_it_and_sends_in_the_bulb
     assert event["lights"]["go"]["model"] == "7146060PH"
     go = room.room.lights["go"].device.profile.capabilities
     assert go.color is False and go.color_temp.min == 150        # the room file's `color: false` holds
-    cap.drain(0.3)
+    cap.sent_until_now(room)   # what learning the bulbs sent
     room.loop.call(room.room.adjust_lights, ["desk"], LightChange(brightness=40, kelvin=1800), 0.0)
     sent = json.loads(cap.next().payload)
     assert sent["color_temp"] == 454 and "color" not in sent     # clamped to the bulb, no colour to a white bulb

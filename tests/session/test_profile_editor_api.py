@@ -12,7 +12,7 @@ import requests
 import yaml
 
 from room_controller.app import App
-from tests.broker import Capture
+from tests.broker import MARK, Capture
 from tests.rooms import load
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,8 +119,8 @@ def test_a_save_is_atomic_keeps_a_backup_and_leaves_a_running_session_alone(serv
 def test_a_previewed_scene_shows_on_the_wire_and_ends_back_where_it_was(served, broker):
     app, base, _ = served
     bearer = {"Authorization": f"Bearer {TOKEN}"}
-    cap = Capture(broker, "zigbee2mqtt/Ceiling lamp/set")
-    cap.drain(0.3)
+    cap = Capture(broker, "zigbee2mqtt/Ceiling lamp/set", MARK)
+    cap.sent_until_now(app)
     r = requests.put(f"{base}/api/admin/preview", headers=bearer,
                      json={"lights": {"brightness": 8, "kelvin": 1900, "transition": "2s"}})
     assert r.json() == {"preview": True}
