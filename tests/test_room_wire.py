@@ -173,7 +173,7 @@ def test_lights_are_reasserted_once_after_a_broker_restart(make_room, own_broker
 @pytest.mark.slow
 def test_device_offline_is_shown_and_its_state_followed(make_room, broker):
     app = make_room(ZIGBEE)
-    dev = Capture(broker, "zigbee2mqtt/Ceiling lamp/set")
+    dev = Capture(broker, "zigbee2mqtt/Ceiling lamp/set", MARK)
     dev.publish("zigbee2mqtt/Ceiling lamp", '{"state":"ON","brightness":127,"color_temp":370}', retain=True)
     wait_until(lambda: (app.room.snapshot()["lights"][0]["state"] or {}).get("brightness") == 50.0)
     assert app.room.snapshot()["lights"][0]["state"] == {"on": True, "brightness": 50.0, "mode": "white", "kelvin": 2703}
@@ -181,7 +181,7 @@ def test_device_offline_is_shown_and_its_state_followed(make_room, broker):
     wait_until(lambda: app.room.snapshot()["lights"][0]["online"] is False)
     assert app.room.snapshot()["problems"] == ["Ceiling lamp is offline"]
     app.loop.call(app.room.adjust_lights, None, LightChange(brightness=30), 0.0)
-    dev.drain(0.3)
+    dev.sent_until_now(app)
     dev.publish("zigbee2mqtt/Ceiling lamp/availability", '{"state":"online"}', retain=True)
     back = dev.next()   # the bulb came back (perhaps at full power after a power cut): put it right
     assert json.loads(back.payload)["brightness"] == 76

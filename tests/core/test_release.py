@@ -159,8 +159,8 @@ def test_an_adjustment_that_holds_outlives_a_restart(make_room, broker):
     app.loop.call(app.room.session.start, "ketamine-1h")
     app.loop.call(app.room.adjust_lights, None, LightChange(brightness=60), 0.0)
     app.loop.call(app.room.adjust_lights, None, LightChange(kelvin=3000), 0.0)
+    cap.sent_until_now(app)                                             # what it sent before
     app.stop()                                                          # the service restarts mid-session
-    cap.drain(0.2)
     again = make_room(ZIGBEE, **PLACES)
     recovered = json.loads(cap.wait_for(lambda m: '"brightness"' in m.payload).payload)
     assert (recovered["brightness"], recovered["color_temp"]) == (152, 333)

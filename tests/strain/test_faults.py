@@ -21,7 +21,7 @@ import yaml
 from room_controller.app import App
 from room_controller.clock import ManualClock
 from room_controller.lighting.state import LightChange
-from tests.broker import Capture
+from tests.broker import MARK, Capture
 from tests.rooms import load
 
 AUTH = {"Authorization": "Bearer test-token-0123456789"}
@@ -48,10 +48,10 @@ def test_a_broker_restart_mid_fade_resumes_the_fade_where_it_should_be(tmp_path,
     clock = ManualClock()
     app = start(*load(tmp_path, own_broker, room_id, LIGHTS), clock=clock)
     try:
-        cap = Capture(own_broker, "zigbee2mqtt/Ceiling lamp/set", "odd/brightness/set")
+        cap = Capture(own_broker, "zigbee2mqtt/Ceiling lamp/set", "odd/brightness/set", MARK)
         app.loop.call(app.room.adjust_lights, None, LightChange(brightness=80, kelvin=4000), 0.0)
         clock.advance(2)
-        cap.drain(0.3)
+        cap.sent_until_now(app)
         app.loop.call(app.room.adjust_lights, None, LightChange(brightness=20, kelvin=2700), 600.0)   # 10 min
         clock.advance(120)
         own_broker.stop()
