@@ -45,7 +45,9 @@ def test_a_track_deleted_while_the_one_before_plays_is_skipped(tmp_path, events,
     assert skipped[0]["reason"].startswith("file not found"), skipped
     a, c = levels(samples, 440), levels(samples, 660)
     assert max(a) > 0.4 and max(c) > 0.4      # both were heard, at full level
-    assert max(levels(samples, 550)) < 0.05   # and nothing of the deleted one
+    # and nothing of the deleted one: 3 s of it would be some 60 windows at full level; a click or the crossfade's
+    # edges on a loaded machine can leak into a window or two at 550 Hz (it is not a whole number of cycles in one)
+    assert len([x for x in levels(samples, 550) if x > 0.05]) <= 2
 
 
 def test_an_audio_device_that_hangs_is_reported_and_the_music_comes_back(tmp_path, events):
