@@ -202,6 +202,7 @@ def test_bad_device_payloads_are_ignored_and_the_room_carries_on(make_room, brok
     dev.close()
 
 
+@pytest.mark.slow
 def test_command_topic_activates_and_releases_presets(make_room, broker, room_id):
     app = make_room(ZIGBEE)
     dev = Capture(broker, "zigbee2mqtt/Ceiling lamp/set")

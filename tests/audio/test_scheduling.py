@@ -30,6 +30,7 @@ def test_the_next_track_crossfades_in_before_the_end(room):
     assert tracks(music) == ["b"]
 
 
+@pytest.mark.slow
 def test_a_silent_stretch_fades_out_waits_and_fades_in(room, events):
     clock, make = room
     music = make()
@@ -85,6 +86,7 @@ def test_a_phase_change_under_a_preset_waits_for_the_release(room):
     assert tracks(music) == ["a"] and music.snapshot()["playlist"] == "quiet.m3u"
 
 
+@pytest.mark.slow
 def test_next_during_a_crossfade_hurries_the_leaving_track(room):
     clock, make = room
     music = make()

@@ -65,6 +65,7 @@ def test_a_music_or_lights_payload_is_a_valid_command_or_refused(key, value):
 NAMES = st.from_regex(r"[a-z][a-z0-9-]{0,10}", fullmatch=True)
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None, database=None, derandomize=True)
 @given(extra=st.lists(NAMES, max_size=5, unique=True))
 def test_no_option_of_the_preset_select_sends_emergency(extra):

@@ -101,6 +101,7 @@ def spans(rows, opens, closes, name):
     return out
 
 
+@pytest.mark.slow
 def test_the_html_report_shows_every_event_and_a_timeline_that_matches_the_journal(session_done):
     app, base, session_id = session_done
     r = requests.get(f"{base}/api/sessions/{session_id}/report?format=html", headers=AUTH)
@@ -150,6 +151,7 @@ def test_the_summary_says_phases_presets_music_notes_reminders_and_the_dose(sess
     assert report["dose"] is None and "<p data-dose>Not recorded.</p>" in summary   # no music in this room
 
 
+@pytest.mark.slow
 def test_notes_are_corrected_with_the_original_kept_and_the_label_is_the_clinics(session_done):
     app, base, session_id = session_done
     note = next(row for row in journal(app, session_id) if row.kind == "note")

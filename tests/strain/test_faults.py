@@ -112,6 +112,7 @@ def fill(folder: Path) -> Path:
     return filler
 
 
+@pytest.mark.slow
 def test_a_full_journal_disk_never_stops_calm_and_never_acknowledges_a_lost_note(tmp_path, broker, room_id,
                                                                                 small_disk):
     profiles = tmp_path / "profiles"

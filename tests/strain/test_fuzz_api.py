@@ -71,6 +71,7 @@ def _fuzz(served, http, operation, mode, seen):
         assert mode is GenerationMode.NEGATIVE   # an operation with nothing to send has no invalid form
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", ["/api/sessions/9223372036854775808/report",
                                   "/api/reminders/99999999999999999999/ack"])
 def test_a_path_id_beyond_sqlites_integers_is_not_found(served, path):
