@@ -13,7 +13,7 @@ import requests
 
 from room_controller.app import App
 from room_controller.config import load_room
-from tests.broker import Capture
+from tests.broker import MARK, Capture
 from tests.rooms import write_room
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,8 +99,9 @@ def test_the_editor_lists_the_presets_and_refuses_mistakes_per_field_writing_not
 def test_a_save_rewrites_only_the_presets_keeps_a_backup_and_the_room_uses_it_at_once(served, broker):
     app, base, path = served
     before = path.read_text()
-    cap = Capture(broker, "zigbee2mqtt/Ceiling lamp/set", f"homeassistant/select/therapy-room_{app.config.room.id}/#")
-    cap.wait_for(lambda m: "/select/" in m.topic and m.retain)   # the list as the room started with it
+    cap = Capture(broker, "zigbee2mqtt/Ceiling lamp/set", f"homeassistant/select/therapy-room_{app.config.room.id}/#",
+                  MARK)
+    cap.sent_until_now(app)   # the list as the room started with it, retained or (just started) live
     calm = {"label": "Calm, red", "lights": {"brightness": 10, "color": "#ff3000", "transition": "0s",
                                              "per_light": {"floor": {"on": False}}}}
     r = put(base, "calm", calm)
@@ -142,7 +143,7 @@ presets:
     assert reloaded.presets["calm"].model_dump(exclude_defaults=True) == {
         "label": "Calm, red", "lights": {"brightness": 10.0, "color": (255, 48, 0),
                                          "per_light": {"floor": {"on": False}}}}
-    select = json.loads(cap.wait_for(lambda m: "/select/" in m.topic and not m.retain).payload)   # sent again
+    select = json.loads(cap.wait_for(lambda m: "/select/" in m.topic).payload)   # Home Assistant's list, sent again
     assert select["options"] == ["No preset", "calm", "check-in", "reading"]   # emergency: its own button
 
     assert requests.post(f"{base}/presets/calm", headers=BEARER).status_code == 200
