@@ -73,9 +73,9 @@ class Light:
         return self.reported or self.commanded
 
     def position(self) -> LightState | None:
-        if self._fade is not None:
-            return self._fade.position(self.loop.clock.monotonic())
-        return self.commanded or self.reported
+        """Where the light is now: along its fade, or (a fade from where it was unknown) what it was last told."""
+        where = self._fade.position(self.loop.clock.monotonic()) if self._fade is not None else None
+        return where or self.commanded or self.reported
 
     # -- commands ----------------------------------------------------------------------------------------------
 

@@ -166,3 +166,17 @@ def test_an_adjustment_that_holds_outlives_a_restart(make_room, broker):
     assert (recovered["brightness"], recovered["color_temp"]) == (152, 333)
     assert again.room.snapshot()["follow_phase"]["lights"] is False
     cap.close()
+
+
+def test_a_light_first_told_during_a_long_fade_is_not_treated_as_unknown_again(make_room, broker):
+    """A fade from where a light was unknown: the next change starts from what it was told, so calm is a
+    fade from there (a stepped one on this Shelly), not a jump that the flash rule would have to hold."""
+    clock = ManualClock()
+    app = make_room([{"id": "shelf", "profile": "shelly-rgbw2", "device": "shellyrgbw2-1"}], clock=clock)
+    cap = Capture(broker, "shellies/shellyrgbw2-1/color/0/set")
+    app.loop.call(app.room.adjust_lights, None, LightChange(brightness=60, kelvin=3000), 3600.0)   # never heard from
+    told = json.loads(cap.next().payload)["gain"]
+    app.loop.call(app.room.activate_preset, "calm")
+    first = json.loads(cap.next().payload)["gain"]
+    assert told > first > 10                  # the first of calm's steps down from 60 %, not its 2 % at once
+    cap.close()
