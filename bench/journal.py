@@ -31,8 +31,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.run import Service, usage  # noqa: E402
 from room_controller.app import App  # noqa: E402
-from room_controller.broker import Broker  # noqa: E402
+from room_controller.broker import Broker, free_port  # noqa: E402
 from room_controller.config import load_room  # noqa: E402
 
 TOKEN = "bench-token-0123456789"
@@ -157,24 +158,16 @@ def reports(out: dict, events: int) -> None:
                            ((sid, time.time(), 1.0, float(i), CHATTER[i % len(CHATTER)],
                              json.dumps({"light": "ceiling"})) for i in range(events)))
         doc = yaml.safe_load(path.read_text())
-        doc["web"]["port"] = port = _free()
+        doc["web"]["port"] = port = free_port()
         path.write_text(yaml.safe_dump(doc))
-        proc = subprocess.Popen([sys.executable, "-m", "room_controller", "serve", "--config", str(path)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        service = Service(path, port)   # as the systemd unit starts it (bench/run.py)
+        service.start()
         try:
-            base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                try:
-                    requests.get(f"{base}/api/health", timeout=1)
-                    break
-                except requests.ConnectionError:
-                    time.sleep(0.1)
             got: dict = {}
 
             def fetch(fmt: str) -> None:
-                r = requests.get(f"{base}/api/sessions/{sid}/report", params={"format": fmt}, headers=AUTH,
-                                 timeout=300)
+                r = requests.get(f"{service.base}/api/sessions/{sid}/report", params={"format": fmt},
+                                 headers=AUTH, timeout=300)
                 got[fmt] = {"status": r.status_code, "mb": round(len(r.content) / 1e6, 1)}
 
             threads = [threading.Thread(target=fetch, args=(fmt,)) for fmt in ("html", "json", "csv")]
@@ -182,18 +175,11 @@ def reports(out: dict, events: int) -> None:
                 t.start()
             for t in threads:
                 t.join()
-            hwm = next(line for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines()
-                       if line.startswith("VmHWM"))
-            out["three_reports_peak_rss_mb"] = {"events": events, "peak_rss_mb": round(int(hwm.split()[1]) / 1024, 1),
+            assert service.proc is not None
+            out["three_reports_peak_rss_mb"] = {"events": events, "peak_rss_mb": round(usage(service.proc.pid)[1], 1),
                                                 "reports": got}
         finally:
-            proc.terminate()
-            proc.wait(10)
-
-
-def _free() -> int:
-    from room_controller.broker import free_port
-    return free_port()
+            service.stop()
 
 
 def main() -> None:
