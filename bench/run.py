@@ -557,10 +557,12 @@ def outage(res: Results, tmp: Path, broker: Broker, down: float) -> None:
     res.add(f"broker down {down:g} s mid-fade, back -> every light told again", f"{right:.2f} s", "< 2 s", right < 2)
 
 
-SECTIONS = ("nodered", "calm", "polling", "fades", "footprint", "growth", "scale", "soak", "recovery", "outage", "load")
+SECTIONS = ("nodered", "calm", "polling", "fades", "footprint", "growth", "scale", "soak", "recovery", "outage", "load",
+            "journal")
 
 
 def main() -> None:
+    import journal
     import load as http_load  # bench/load.py and bench/peer.py import this module's helpers: not at the top
     import peer
     import scale
@@ -592,7 +594,8 @@ def main() -> None:
                     ("soak", lambda d: scale.soak(res, d, broker, 1 if q else args.soak_minutes)),
                     ("recovery", lambda d: recovery(res, d, broker, 2 if q else 5)),
                     ("outage", lambda d: outage(res, d, broker, 3 if q else 30)),
-                    ("load", lambda d: http_load.run(res, d, broker, list(http_load.LOADS), 20 if q else 200))):
+                    ("load", lambda d: http_load.run(res, d, broker, list(http_load.LOADS), 20 if q else 200)),
+                    ("journal", lambda d: journal.run(res, q))):
                 if name in only:
                     print(f"{name}:", flush=True)
                     folder = Path(tmp) / name

@@ -2,7 +2,7 @@
 second, a clinic system repeating a command, a bulb's availability flapping, all on a real broker, while
 the panel's calm and a button's calm still reach the lights. Bounded: a few seconds, loopback only.
 Asserts the outcome (calm on the wire, the journal's growth, the core's queue), not timings; the figures are
-bench/run.py's."""
+bench/journal.py's."""
 
 from __future__ import annotations
 
