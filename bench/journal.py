@@ -33,8 +33,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.run import Service, usage  # noqa: E402
 from room_controller.app import App  # noqa: E402
-from room_controller.broker import Broker, free_port  # noqa: E402
 from room_controller.config import load_room  # noqa: E402
+from room_controller.infrastructure.broker import Broker, free_port  # noqa: E402
 
 TOKEN = "bench-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

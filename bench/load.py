@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from run import AUTH, ROOT, Devices, Results, percentiles, serve_room, table, wait_for  # noqa: E402
 
-from room_controller.broker import Broker  # noqa: E402
+from room_controller.infrastructure.broker import Broker  # noqa: E402
 
 LOADS = ("none", "slow", "streams", "chunk", "nested")
 TARGET_MS = 100.0

@@ -31,7 +31,7 @@ from pathlib import Path
 import requests
 from run import ROOT, TOKEN, Devices, Results, follow_events, panel_session, percentiles, serve_room, usage, wait_for  # noqa: E402
 
-from room_controller.broker import Broker, free_port  # noqa: E402
+from room_controller.infrastructure.broker import Broker, free_port  # noqa: E402
 
 NODERED = ROOT / "bench" / "nodered"
 PREFIX = "nodered/"

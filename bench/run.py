@@ -35,7 +35,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from room_controller.broker import Broker, free_port  # noqa: E402
+from room_controller.infrastructure.broker import Broker, free_port  # noqa: E402
 
 TOKEN = "bench-token-0123456789"
 PIN = "2468"   # the panel's login (the user's path: its cookie and CSRF header)
@@ -369,8 +369,8 @@ def fades(res: Results, tmp: Path, broker: Broker, count: int, minutes: float) -
     """50 lights fading for 10 minutes at once, in-process on the test clock: every step still goes through
     the real broker to the separate subscriber; CPU is the room's own threads' (core loop, MQTT)."""
     from room_controller.app import App
-    from room_controller.clock import ManualClock
     from room_controller.config import load_room
+    from room_controller.infrastructure.clock import ManualClock
     from room_controller.lighting.state import LightChange
 
     configs, topics = lights(count)
@@ -451,8 +451,8 @@ def footprint(res: Results, tmp: Path, broker: Broker, seconds: float) -> None:
 def growth(res: Results, tmp: Path, broker: Broker, hours: float) -> None:
     """An 8-hour session on the test clock, with presses, notes and adjustments all along: memory growth."""
     from room_controller.app import App
-    from room_controller.clock import ManualClock
     from room_controller.config import load_room
+    from room_controller.infrastructure.clock import ManualClock
     from room_controller.lighting.state import LightChange
 
     configs, _ = lights(12)

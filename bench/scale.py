@@ -28,7 +28,7 @@ from pathlib import Path
 
 from run import Devices, Results, follow_events, panel_session, percentiles, serve_room, usage, wait_for
 
-from room_controller.broker import Broker
+from room_controller.infrastructure.broker import Broker
 
 SCALE_WEB = {"threads": 64, "max_event_streams": 50, "max_connections_per_client": 128}
 LIGHTS = (12, 50, 200)

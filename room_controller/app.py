@@ -11,14 +11,14 @@ import logging
 from pathlib import Path
 
 from room_controller.audio.music import Music
-from room_controller.clock import Clock, SystemClock
 from room_controller.config import RoomConfig
 from room_controller.core.loop import Loop
 from room_controller.core.room import Room
-from room_controller.housekeeping import Housekeeping
+from room_controller.infrastructure.clock import Clock, SystemClock
+from room_controller.infrastructure.housekeeping import Housekeeping
+from room_controller.infrastructure.mqtt import MqttLink
 from room_controller.journal.store import Journal
 from room_controller.lighting.profiles import Catalogue
-from room_controller.mqtt import MqttLink
 from room_controller.session.profiles import SessionProfile, load_profiles
 from room_controller.webapp.http import create_app
 from room_controller.webapp.routes import Route

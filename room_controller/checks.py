@@ -8,8 +8,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from room_controller import yamlfile
-from room_controller.yamlfile import ConfigError, Problem
+from room_controller.files import yamlfile
+from room_controller.files.yamlfile import ConfigError, Problem
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def _check_file(path: Path) -> list[Problem]:
         Catalogue.load(path.parent)
         return []
     if "mqtt" in data or "web" in data:   # no `room:`: the clinic overview's broker and page
-        from room_controller.overview import load_clinic
+        from room_controller.integrations.overview import load_clinic
         load_clinic(path)
         return []
     return [doc.problem((), "not a file the room reads: expected a room configuration (with `room:`), "

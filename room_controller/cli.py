@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 from room_controller import __version__
-from room_controller.yamlfile import ConfigError
+from room_controller.files.yamlfile import ConfigError
 
 EXIT_INVALID = 2
 
@@ -53,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
 def _serve(path: Path) -> int:
     from room_controller.app import App
     from room_controller.config import load_room
+    from room_controller.infrastructure.systemd import Watchdog, notify
     from room_controller.session.profiles import load_profiles
-    from room_controller.systemd import Watchdog, notify
     try:
         config, catalogue = load_room(path)
         profiles = load_profiles(config)
@@ -81,7 +81,7 @@ def _serve(path: Path) -> int:
 
 
 def _overview(path: Path) -> int:
-    from room_controller.overview import Overview, load_clinic
+    from room_controller.integrations.overview import Overview, load_clinic
     try:
         config = load_clinic(path)
     except ConfigError as exc:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from room_controller.broker import Broker, free_port  # noqa: F401 - tests import them from here
+from room_controller.infrastructure.broker import Broker, free_port  # noqa: F401 - tests import them from here
 from room_controller.lighting.state import MqttMessage
 
 MARK = "test/mark"   # subscribe a Capture to it to use sent_until_now

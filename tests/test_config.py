@@ -11,7 +11,7 @@ import pytest
 
 from room_controller.cli import main
 from room_controller.config import load_room
-from room_controller.yamlfile import ConfigError
+from room_controller.files.yamlfile import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -65,9 +65,9 @@ def test_serve_notifies_ready_feeds_the_watchdog_and_says_stopping(tmp_path, bro
 
 
 def test_the_watchdog_is_fed_only_while_the_core_loop_answers(tmp_path, monkeypatch):
-    from room_controller.clock import SystemClock
     from room_controller.core.loop import Loop
-    from room_controller.systemd import Watchdog
+    from room_controller.infrastructure.clock import SystemClock
+    from room_controller.infrastructure.systemd import Watchdog
     address = str(tmp_path / "notify.sock")
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(address)

@@ -13,7 +13,7 @@ import pytest
 
 from room_controller import __version__
 from room_controller.app import App
-from room_controller.clock import ManualClock
+from room_controller.infrastructure.clock import ManualClock
 from tests.broker import MARK, Capture
 from tests.homeassistant import templates
 from tests.rooms import load

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from room_controller.app import App
-from room_controller.broker import Broker
+from room_controller.infrastructure.broker import Broker
 from tests.broker import Capture
 from tests.rooms import load
 

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from room_controller.app import App
-from room_controller.clock import ManualClock
+from room_controller.infrastructure.clock import ManualClock
 from room_controller.lighting.state import LightChange
 from tests.broker import MARK, Capture
 from tests.rooms import load

@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from room_controller import roomfile, savefile, yamlfile
 from room_controller.audio import loudness
 from room_controller.audio.settings import MusicPlay, Volume
 from room_controller.config import load_room
 from room_controller.core.errors import Conflict
-from room_controller.yamlfile import ConfigError, Model
+from room_controller.files import roomfile, savefile, yamlfile
+from room_controller.files.yamlfile import ConfigError, Model
 
 if TYPE_CHECKING:
     from room_controller.core.room import Room

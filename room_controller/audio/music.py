@@ -35,7 +35,7 @@ from room_controller.audio.ramps import Fade, Ramp
 from room_controller.audio.settings import AudioSettings, MusicPlay, MusicSpec, as_spec
 from room_controller.audio.vlc_player import BadTrack, Deck, OutputError, VlcOutput
 from room_controller.audio.volume import Volume
-from room_controller.clock import Clock
+from room_controller.infrastructure.clock import Clock
 
 log = logging.getLogger(__name__)
 

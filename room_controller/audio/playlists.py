@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from room_controller.files.yamlfile import Problem
 from room_controller.units import parse_duration
-from room_controller.yamlfile import Problem
 
 AUDIO_SUFFIXES = {".ogg", ".oga", ".opus", ".flac", ".mp3", ".wav", ".m4a", ".aac", ".wma", ".aiff"}
 PLAYLIST_SUFFIXES = {".m3u", ".m3u8", ".xspf"}

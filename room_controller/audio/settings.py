@@ -9,8 +9,8 @@ from typing import Annotated, Literal, cast
 
 from pydantic import BeforeValidator, Field
 
+from room_controller.files.yamlfile import Model
 from room_controller.units import parse_duration
-from room_controller.yamlfile import Model
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 Volume = Annotated[float, Field(ge=0, le=100)]

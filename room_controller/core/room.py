@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from room_controller.buttons import pressed
 from room_controller.config import LightScene, Preset, RoomConfig
 from room_controller.core.commands import CommandError, PresetCommand, parse_command
 from room_controller.core.errors import Conflict, NotFound
 from room_controller.core.intake import SUMMARY_WINDOW, Intake
 from room_controller.core.lights import Light
 from room_controller.core.loop import Loop, Timer
+from room_controller.integrations.buttons import pressed
 from room_controller.integrations.homeassistant import Discovery, reminder_event, state_extras
 from room_controller.journal.store import Journal, JournalError
 from room_controller.lighting import bridge
@@ -42,7 +42,7 @@ from room_controller.session.runner import SessionRunner
 from room_controller.vitals.desk import Desk as VitalsDesk
 
 if TYPE_CHECKING:
-    from room_controller.housekeeping import Housekeeping
+    from room_controller.infrastructure.housekeeping import Housekeeping
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import yaml
 
-from room_controller.broker import INSTALL_HINT, Broker, free_port
 from room_controller.demo.devices import DeviceHub, TasmotaLamp, WledStrip, ZigbeeBulb
-from room_controller.mqtt import MqttLink
+from room_controller.infrastructure.broker import INSTALL_HINT, Broker, free_port
+from room_controller.infrastructure.mqtt import MqttLink
 from room_controller.webapp.routes import Route
 
 ROOT = Path(__file__).resolve().parents[2]

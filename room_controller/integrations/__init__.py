@@ -1,1 +1,2 @@
-"""The room as a citizen of other systems the clinic runs (Home Assistant)."""
+"""The room as a citizen of other systems the clinic runs: Home Assistant, bedside buttons and remotes, and
+the clinic's overview of its rooms."""

@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from room_controller import yamlfile
-from room_controller.yamlfile import ConfigError, Model, Problem
+from room_controller.files import yamlfile
+from room_controller.files.yamlfile import ConfigError, Model, Problem
 
 # package data (a wheel ships it; in the repository a symlink to the top-level device_profiles/, the source)
 BUILTIN_DIR = Path(str(resources.files("room_controller") / "device_profiles"))

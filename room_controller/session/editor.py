@@ -14,11 +14,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from room_controller import savefile, units, yamlfile
+from room_controller import units
 from room_controller.config import RoomConfig
 from room_controller.core.errors import Conflict, Invalid, NotFound
+from room_controller.files import savefile, yamlfile
+from room_controller.files.yamlfile import ConfigError, Model
 from room_controller.session.profiles import SessionProfile, check_against_room
-from room_controller.yamlfile import ConfigError, Model
 
 DURATIONS = {"duration", "transition", "at", "every", "start"}
 LOCK = threading.Lock()   # one save at a time: a file and the room's profiles change together

@@ -12,14 +12,15 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from room_controller import units, yamlfile
+from room_controller import units
 from room_controller.audio import playlists
 from room_controller.audio.settings import MusicSpec
 from room_controller.config import LightScene, RoomConfig, suggest
 from room_controller.fields import Duration, Identifier
+from room_controller.files import yamlfile
+from room_controller.files.yamlfile import ConfigError, Model, Problem
 from room_controller.vitals.model import Limits as VitalsLimits
 from room_controller.vitals.model import Schedule as VitalsSchedule
-from room_controller.yamlfile import ConfigError, Model, Problem
 
 
 class Reminder(Model):

@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from room_controller.fields import Duration
-from room_controller.yamlfile import Model
+from room_controller.files.yamlfile import Model
 
 Measure = Literal["blood_pressure", "pulse", "temperature"]
 MEASURES: tuple[Measure, ...] = ("blood_pressure", "pulse", "temperature")

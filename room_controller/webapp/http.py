@@ -30,12 +30,12 @@ from werkzeug.sansio.utils import get_host
 from room_controller.config import WebSettings
 from room_controller.core.errors import Refused
 from room_controller.core.room import Room
+from room_controller.files.yamlfile import Model
 from room_controller.webapp.auth import CSRF_HEADER, SAFE_METHODS, Auth, Denied, PanelLogin, host_allowed
 from room_controller.webapp.events import EventStreams
 from room_controller.webapp.openapi import ROW_ID_MAX, openapi
 from room_controller.webapp.routes import ROUTES, Body, Reply, Route
 from room_controller.webapp.security import SECURITY_HEADERS, security_journal
-from room_controller.yamlfile import Model
 
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
@@ -135,7 +135,7 @@ def create_app(room: Room, settings: WebSettings, extra: tuple[Route, ...] = ())
 
 
 def create_overview_app(rooms, max_streams: int, threads: int) -> Flask:
-    """The clinic overview's page (overview.py): it only reads what the rooms publish, so it has no login."""
+    """The clinic overview's page (integrations/overview.py): it only reads what the rooms publish, so it has no login."""
     app = Flask("room_overview", static_folder=None)
     streams = EventStreams(rooms, max_streams, threads)
     app.extensions["event_streams"] = streams

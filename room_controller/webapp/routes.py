@@ -13,19 +13,20 @@ from typing import Any, Literal, get_args
 
 from pydantic import Field, model_validator
 
-from room_controller import i18n, roomfile
+from room_controller import i18n
 from room_controller.audio import calibration
 from room_controller.config import BUILTIN_PRESETS, LightScene, LightSetting, RoomConfig
 from room_controller.core.errors import Conflict, Invalid, NotFound
 from room_controller.core.room import Room
 from room_controller.fields import Duration, Identifier, Percent
+from room_controller.files import roomfile
+from room_controller.files.yamlfile import Model
 from room_controller.journal import html, report
 from room_controller.session import editor, records
 from room_controller.session.profiles import SessionProfile
 from room_controller.vitals import api as vitals
 from room_controller.vitals.model import Entry as VitalsEntry
 from room_controller.vitals.model import Values as VitalsValues
-from room_controller.yamlfile import Model
 
 
 class Body(Model):

@@ -21,7 +21,7 @@ import pytest
 
 from room_controller.audio.music import Music
 from room_controller.audio.settings import AudioSettings
-from room_controller.clock import ManualClock
+from room_controller.infrastructure.clock import ManualClock
 
 RATE = 16000            # samples a second, for the tone files and the JACK server (no resampling)
 WINDOW = 800            # 50 ms: 440 Hz and 660 Hz fit a whole number of cycles, so no leakage

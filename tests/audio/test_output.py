@@ -9,7 +9,7 @@ import pytest
 
 from room_controller.audio.music import Music
 from room_controller.audio.settings import AudioSettings, MusicPlay
-from room_controller.clock import SystemClock
+from room_controller.infrastructure.clock import SystemClock
 
 from .conftest import levels, rms_levels, write_m3u, write_tone
 

@@ -11,10 +11,10 @@ import json
 
 import pytest
 
-from room_controller.clock import ManualClock
 from room_controller.config import load_room
+from room_controller.files.yamlfile import ConfigError
+from room_controller.infrastructure.clock import ManualClock
 from room_controller.lighting.state import LightChange
-from room_controller.yamlfile import ConfigError
 from tests.broker import MARK, Capture
 from tests.conftest import ROOT
 from tests.rooms import write_room

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from room_controller.clock import ManualClock
 from room_controller.core.lights import Light
 from room_controller.core.loop import Loop
+from room_controller.infrastructure.clock import ManualClock
 from room_controller.lighting.encode import brightness_from_value, brightness_value
 from room_controller.lighting.profiles import Catalogue, Device
 from room_controller.lighting.state import LightState

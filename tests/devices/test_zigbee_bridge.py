@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from room_controller.app import App
-from room_controller.clock import ManualClock
+from room_controller.infrastructure.clock import ManualClock
 from room_controller.lighting import bridge
 from room_controller.lighting.profiles import Catalogue
 from room_controller.lighting.state import LightChange

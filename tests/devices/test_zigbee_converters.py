@@ -13,10 +13,10 @@ import random
 
 import pytest
 
-from room_controller.clock import ManualClock
 from room_controller.core.lights import Light
 from room_controller.core.loop import Loop
 from room_controller.demo.models import zigbee
+from room_controller.infrastructure.clock import ManualClock
 from room_controller.lighting import bridge
 from room_controller.lighting.profiles import Catalogue, Device
 from room_controller.lighting.state import LightState

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from room_controller.clock import ManualClock
+from room_controller.infrastructure.clock import ManualClock
 from tests.rooms import load
 from tests.strain.conftest import AUTH, LIGHTS, PIN, PLACES, TOKEN, Served
 from tests.strain.test_faults import start

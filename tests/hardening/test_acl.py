@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from room_controller.broker import Broker
+from room_controller.infrastructure.broker import Broker
 from tests.broker import Capture
 
 ACL = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto-room.acl"

@@ -15,8 +15,9 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from room_controller import units, yamlfile
+from room_controller import units
 from room_controller.checks import check_paths
+from room_controller.files import yamlfile
 from tests.broker import Capture
 from tests.hardening.conftest import AUTH, serve
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from room_controller.clock import ManualClock, kernel_synchronised
+from room_controller.infrastructure.clock import ManualClock, kernel_synchronised
 from tests.hardening.conftest import AUTH, serve
 
 

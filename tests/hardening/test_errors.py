@@ -12,8 +12,8 @@ import requests
 import yaml
 
 from room_controller.app import App
-from room_controller.broker import Broker
 from room_controller.checks import check_paths
+from room_controller.infrastructure.broker import Broker
 from tests.rooms import load
 
 

@@ -10,8 +10,8 @@ import pytest
 import requests
 import yaml
 
-from room_controller import roomfile
 from room_controller.config import load_room
+from room_controller.files import roomfile
 from room_controller.journal.standing import SLOT, Standing
 from tests.broker import free_port
 from tests.hardening.conftest import AUTH

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from room_controller.app import App
-from room_controller.clock import ManualClock
+from room_controller.infrastructure.clock import ManualClock
 from tests.broker import Capture
 from tests.homeassistant.hass import HASS, HomeAssistant
 from tests.rooms import load

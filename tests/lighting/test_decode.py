@@ -17,9 +17,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from room_controller.clock import ManualClock
 from room_controller.core.lights import Light
 from room_controller.core.loop import Loop
+from room_controller.infrastructure.clock import ManualClock
 from room_controller.lighting.decode import DecodeError, Report, decode, topics
 from room_controller.lighting.encode import encode
 from room_controller.lighting.profiles import Catalogue, Device

@@ -11,7 +11,7 @@ import requests
 from selenium.webdriver.support.ui import Select
 
 from room_controller.app import App
-from room_controller.clock import ManualClock
+from room_controller.infrastructure.clock import ManualClock
 from tests.broker import Broker
 from tests.rooms import load
 from tests.web.conftest import AUTH, LIGHTS, PIN, PLACES, ROOT, TABLET, TOKEN, device, serve, start_chrome

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from room_controller.app import App
-from room_controller.clock import ManualClock
+from room_controller.infrastructure.clock import ManualClock
 from tests.rooms import load
 from tests.session.test_session_api import LIGHTS, PLACES
 

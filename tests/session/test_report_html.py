@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from room_controller.app import App
-from room_controller.clock import ManualClock
+from room_controller.infrastructure.clock import ManualClock
 from tests.rooms import load
 from tests.session.test_session_api import AUTH, LIGHTS, PLACES
 

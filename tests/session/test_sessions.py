@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from room_controller.app import App
-from room_controller.clock import ManualClock
 from room_controller.core.errors import Conflict, NotFound
+from room_controller.infrastructure.clock import ManualClock
 from room_controller.lighting.state import LightChange
 from room_controller.session.profiles import load_profiles
 from tests.broker import Capture
@@ -178,7 +178,7 @@ def test_profiles_that_name_missing_lights_or_playlists_are_refused(tmp_path, br
         "  - name: Three\n    duration: 5m\n    reminders: [{at: 10m, text: late}]\n")
     config, _ = load(tmp_path, broker, room_id, LIGHTS, profiles_dir=str(profiles),
                      playlists_dir=str(ROOT / "playlists"))
-    from room_controller.yamlfile import ConfigError
+    from room_controller.files.yamlfile import ConfigError
     with pytest.raises(ConfigError) as info:
         load_profiles(config)
     text = [str(p) for p in info.value.problems]   # all four mistakes, in the order of their lines

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from room_controller.app import App
-from room_controller.clock import ManualClock
+from room_controller.infrastructure.clock import ManualClock
 from tests.rooms import load
 
 ROOT = Path(__file__).resolve().parents[2]

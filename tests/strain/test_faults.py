@@ -19,7 +19,7 @@ import requests
 import yaml
 
 from room_controller.app import App
-from room_controller.clock import ManualClock
+from room_controller.infrastructure.clock import ManualClock
 from room_controller.lighting.state import LightChange
 from tests.broker import MARK, Capture
 from tests.rooms import load

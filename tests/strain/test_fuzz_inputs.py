@@ -19,18 +19,18 @@ from hypothesis import strategies as st
 
 from room_controller import units
 from room_controller.app import App
-from room_controller.buttons import ButtonMapping, pressed
-from room_controller.clock import ManualClock
 from room_controller.config import load_room
 from room_controller.core.commands import CommandError, parse_command
 from room_controller.core.lights import Light
 from room_controller.core.loop import Loop
+from room_controller.files.yamlfile import ConfigError
+from room_controller.infrastructure.clock import ManualClock
+from room_controller.integrations.buttons import ButtonMapping, pressed
 from room_controller.lighting.decode import DecodeError, decode, topics
 from room_controller.lighting.encode import encode
 from room_controller.lighting.profiles import Catalogue, Device
 from room_controller.lighting.state import LightState
 from room_controller.session.profiles import check_against_room, load_profile
-from room_controller.yamlfile import ConfigError
 from tests.broker import MARK, Capture
 from tests.rooms import load
 

@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-from room_controller.clock import ManualClock
 from room_controller.core.intake import Intake
 from room_controller.core.loop import Loop
+from room_controller.infrastructure.clock import ManualClock
 from tests.broker import Capture
 from tests.conftest import ROOT
 from tests.rooms import load

@@ -14,7 +14,7 @@ import requests
 from paho.mqtt.enums import CallbackAPIVersion
 
 from room_controller.app import App
-from room_controller.clock import ManualClock
+from room_controller.infrastructure.clock import ManualClock
 from tests.broker import Capture
 from tests.rooms import load
 

@@ -9,7 +9,7 @@ import requests
 from selenium.webdriver.common.by import By
 
 from room_controller.cli import main
-from room_controller.overview import ClinicConfig, Overview
+from room_controller.integrations.overview import ClinicConfig, Overview
 from tests.web.conftest import AUTH, serve
 from tests.web.panel import Panel
 

@@ -18,12 +18,12 @@ from pathlib import Path
 
 from pydantic import Field
 
-from room_controller import yamlfile
 from room_controller.config import MqttSettings
-from room_controller.mqtt import MqttLink
+from room_controller.files import yamlfile
+from room_controller.files.yamlfile import ConfigError, Model
+from room_controller.infrastructure.mqtt import MqttLink
 from room_controller.webapp.http import create_overview_app
 from room_controller.webapp.server import WebServer
-from room_controller.yamlfile import ConfigError, Model
 
 log = logging.getLogger(__name__)
 

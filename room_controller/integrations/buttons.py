@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from room_controller.core.commands import Command, CommandError, parse_command
-from room_controller.yamlfile import Model
+from room_controller.files.yamlfile import Model
 
 Scalar = str | int | float | bool | None
 

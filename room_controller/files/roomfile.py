@@ -20,14 +20,15 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from room_controller import savefile, units, yamlfile
+from room_controller import units
 from room_controller.audio import playlists
 from room_controller.audio.settings import MusicPlay
 from room_controller.config import BUILTIN_PRESETS, Preset, RoomConfig, load_room, preset_problems
 from room_controller.core.errors import Conflict, Invalid, NotFound
 from room_controller.fields import Identifier
+from room_controller.files import savefile, yamlfile
+from room_controller.files.yamlfile import ConfigError, Model
 from room_controller.session.editor import as_data
-from room_controller.yamlfile import ConfigError, Model
 
 LOCK = threading.Lock()   # one save at a time: the file and the room's presets change together
 
