@@ -12,6 +12,10 @@ set -euo pipefail
 [ "$(id -u)" -eq 0 ] || { echo "run as root: sudo $0" >&2; exit 1; }
 src="$(cd "$(dirname "$0")/.." && pwd)"
 dest=/opt/room-controller
+# systemd starts the services. On a computer booted without it (a container, a chroot) everything is put in
+# place, nothing is started, and the end says how to start the three services by hand (sd_booted(3)'s test).
+systemd=""
+[ -d /run/systemd/system ] && systemd=yes
 
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
@@ -25,8 +29,12 @@ id room-controller >/dev/null 2>&1 || useradd --system --home-dir /var/lib/room-
 # at the tested versions; then the same wheel once more, so a rebuilt 0.1.0 replaces the installed one.
 build="$(mktemp -d)"
 trap 'rm -rf "$build"' EXIT
-rsync -a --exclude .git --exclude .venv --exclude data --exclude build --exclude node_modules "$src/" "$build/src/"
-[ -x "$dest/.venv/bin/python" ] || python3 -m venv "$dest/.venv"
+rsync -a --exclude .git --exclude ".venv*" --exclude data --exclude build --exclude node_modules "$src/" "$build/src/"
+# Debian's Python (python3-venv above), not whichever python3 is first on root's PATH (a pyenv under /root):
+# the service's user must reach the interpreter the venv links to. A venv on another one is made anew.
+python=/usr/bin/python3
+grep -qx "home = /usr/bin" "$dest/.venv/pyvenv.cfg" 2>/dev/null && "$dest/.venv/bin/python" -c "" ||
+  { rm -rf "$dest/.venv" && "$python" -m venv "$dest/.venv"; }
 "$dest/.venv/bin/python" -m pip install -q --upgrade pip
 "$dest/.venv/bin/python" -m pip wheel -q --no-deps -w "$build/dist" "$build/src"
 "$dest/.venv/bin/python" -m pip install -q -c "$src/constraints.txt" "$build"/dist/room_controller-*.whl
@@ -37,7 +45,7 @@ install -d -m 0770 -o root -g room-controller /etc/room-controller   # the prese
 install -d -m 0770 -o root -g room-controller /etc/room-controller/profiles   # the profile editor saves here
 install -d -m 0750 -o room-controller -g room-controller /var/lib/room-controller /var/lib/room-controller/playlists
 if [ -z "$(ls -A /var/lib/room-controller/playlists)" ]; then   # the demo playlists and their generated tracks
-  python3 "$build/src/playlists/make_demo.py" >/dev/null
+  "$python" "$build/src/playlists/make_demo.py" >/dev/null
   cp -r "$build/src/playlists/." /var/lib/room-controller/playlists/
   rm /var/lib/room-controller/playlists/make_demo.py
   chown -R room-controller:room-controller /var/lib/room-controller/playlists
@@ -65,7 +73,7 @@ if [ ! -f /etc/mosquitto/room.passwd ]; then
     /etc/room-controller/room.yaml
   echo "mosquitto user room-controller created; add device users with: mosquitto_passwd /etc/mosquitto/room.passwd NAME"
 fi
-systemctl restart mosquitto
+[ -z "$systemd" ] || systemctl restart mosquitto
 
 install -m 0644 "$src/deploy/room-controller.service" /etc/systemd/system/room-controller.service
 
@@ -83,14 +91,27 @@ chgrp caddy /etc/caddy/room-ca/room-ca.key
   cp /etc/caddy/Caddyfile /etc/caddy/Caddyfile.before-room-controller   # Debian's example, kept once
 install -m 0644 "$src/deploy/Caddyfile" /etc/caddy/Caddyfile
 install -d /etc/systemd/system/caddy.service.d
-printf '[Service]\nEnvironment="ROOM_SITES=%s" "ROOM_CA_DIR=/etc/caddy/room-ca" "ROOM_UPSTREAM=127.0.0.1:8080"\n' \
-  "$sites" > /etc/systemd/system/caddy.service.d/room-controller.conf
+# Caddy's variables, quoted as both systemd's Environment= and a shell command line read them
+caddy_env="\"ROOM_SITES=$sites\" \"ROOM_CA_DIR=/etc/caddy/room-ca\" \"ROOM_UPSTREAM=127.0.0.1:8080\""
+printf '[Service]\nEnvironment=%s\n' "$caddy_env" > /etc/systemd/system/caddy.service.d/room-controller.conf
 
-systemctl daemon-reload
-systemctl enable caddy room-controller
-systemctl restart caddy room-controller
 grep -q '^ *trusted_proxy: 127.0.0.1' /etc/room-controller/room.yaml || echo "note: /etc/room-controller/room.yaml" \
   "predates HTTPS: set web.host and web.trusted_proxy to 127.0.0.1 (deploy/OPERATIONS.md, HTTPS for the tablets)"
-echo "room controller running: journalctl -u room-controller -f"
+if [ -n "$systemd" ]; then
+  systemctl daemon-reload
+  systemctl enable caddy room-controller
+  systemctl restart caddy room-controller
+  echo "room controller running: journalctl -u room-controller -f"
+else
+  # what mosquitto.service, room-controller.service and caddy.service run, as their users, with their rights
+  cat <<EOF
+systemd is not running here (PID 1 is $(cat /proc/1/comm)). Everything is installed, but NO service was
+started, restarted or enabled, and nothing will start at boot. Start the three by hand, in this order, each
+in a terminal of its own (logs: there, and /var/log/mosquitto); after an update, stop the old ones first:
+  install -d -m 0740 -o mosquitto /run/mosquitto /var/log/mosquitto && mosquitto -c /etc/mosquitto/mosquitto.conf
+  cd / && runuser -u room-controller -- sh -c 'umask 0027 && $dest/.venv/bin/room-controller check /etc/room-controller/room.yaml && exec $dest/.venv/bin/room-controller serve --config /etc/room-controller/room.yaml'
+  cd / && setpriv --reuid=caddy --regid=caddy --init-groups --inh-caps=+net_bind_service --ambient-caps=+net_bind_service env HOME=/var/lib/caddy $caddy_env caddy run --config /etc/caddy/Caddyfile
+EOF
+fi
 echo "tablets: trust the room's CA from http://$host.local/room-ca.crt ($(cat "$build/fingerprint")),"
 echo "then open https://$host.local/ (names served: $sites)"
