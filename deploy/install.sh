@@ -56,6 +56,7 @@ if [ ! -f /etc/room-controller/room.yaml ]; then
   # the panel is on loopback behind Caddy (HTTPS); Caddy's X-Forwarded-Proto and -For are believed
   sed -e "s/change-me-to-a-long-random-string/$token/" -e "s/\"2468\"/\"$pin\"/" \
     -e "s|^  host: 0.0.0.0 .*|  host: 127.0.0.1            # the tablets reach it over HTTPS, through Caddy\n  trusted_proxy: 127.0.0.1|" \
+    -e "/^  # trusted_proxy: /d" \
     "$src/deploy/room.example.yaml" > /etc/room-controller/room.yaml
   chgrp room-controller /etc/room-controller/room.yaml && chmod 0640 /etc/room-controller/room.yaml
   cp -n "$src"/deploy/profiles/*.yaml /etc/room-controller/profiles/
@@ -103,13 +104,14 @@ if [ -n "$systemd" ]; then
   systemctl restart caddy room-controller
   echo "room controller running: journalctl -u room-controller -f"
 else
-  # what mosquitto.service, room-controller.service and caddy.service run, as their users, with their rights
+  # what mosquitto.service, room-controller.service and caddy.service run, as their users, with their rights;
+  # setpriv execs (runuser would stay the parent and SIGKILL the service 2 s after a SIGTERM: too soon)
   cat <<EOF
 systemd is not running here (PID 1 is $(cat /proc/1/comm)). Everything is installed, but NO service was
 started, restarted or enabled, and nothing will start at boot. Start the three by hand, in this order, each
 in a terminal of its own (logs: there, and /var/log/mosquitto); after an update, stop the old ones first:
   install -d -m 0740 -o mosquitto /run/mosquitto /var/log/mosquitto && mosquitto -c /etc/mosquitto/mosquitto.conf
-  cd / && runuser -u room-controller -- sh -c 'umask 0027 && $dest/.venv/bin/room-controller check /etc/room-controller/room.yaml && exec $dest/.venv/bin/room-controller serve --config /etc/room-controller/room.yaml'
+  cd / && setpriv --reuid=room-controller --regid=room-controller --init-groups env HOME=/var/lib/room-controller sh -c 'umask 0027 && $dest/.venv/bin/room-controller check /etc/room-controller/room.yaml && exec $dest/.venv/bin/room-controller serve --config /etc/room-controller/room.yaml'
   cd / && setpriv --reuid=caddy --regid=caddy --init-groups --inh-caps=+net_bind_service --ambient-caps=+net_bind_service env HOME=/var/lib/caddy $caddy_env caddy run --config /etc/caddy/Caddyfile
 EOF
 fi
