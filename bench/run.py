@@ -40,7 +40,7 @@ from room_controller.infrastructure.broker import Broker, free_port  # noqa: E40
 TOKEN = "bench-token-0123456789"
 PIN = "2468"   # the panel's login (the user's path: its cookie and CSRF header)
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-BUTTON_PACE = 0.3   # a command source acts at most every 0.25 s (core/room.py, COMMAND_PACE): presses further apart
+BUTTON_PACE = 0.3   # a command source acts at most every 0.25 s (core/inbox.py, COMMAND_PACE): presses further apart
 RESTART_SEC = 1.0   # deploy/room-controller.service: Restart=always, RestartSec=1
 FAMILIES = [("zigbee2mqtt", "z2m/{}", "zigbee2mqtt/{}/set"), ("tasmota", "tas{}", "cmnd/{}/Backlog"),
             ("wled", "wled{}", "wled/{}/api"), ("shelly-rgbw2", "rgbw{}", "shellies/{}/color/0/set"),

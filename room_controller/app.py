@@ -44,7 +44,7 @@ class App:
             status_topic=f"{config.topic_prefix}/status",
             on_connect=lambda: self.loop.submit(self.room.broker_connected),
             on_disconnect=lambda reason: self.loop.submit(self.room.broker_disconnected, reason),
-            on_message=lambda topic, payload, retained: self.room.on_mqtt_message(topic, payload, retained),
+            on_message=lambda topic, payload, retained: self.room.inbox.on_mqtt_message(topic, payload, retained),
             on_error=lambda text: self.loop.submit(self._problem, "mqtt", text),
         )
         self.loop.on_error = lambda text: self._problem("core", f"an error in the room core (see the log): {text}")
@@ -72,7 +72,7 @@ class App:
         self.loop.start()
         self._started.append(self.loop.stop)
         self.room.problems["mqtt"] = "connecting to the MQTT broker"
-        self.link.subscribe(self.room.subscriptions)
+        self.link.subscribe(self.room.inbox.subscriptions)
         self.link.start()
         self._started.append(self.link.stop)
         if self.music is not None:

@@ -45,7 +45,7 @@ def test_a_button_calms_the_room_and_releases_it(tmp_path, broker, room_id, capl
         assert (seen.payload, seen.qos, seen.retain) == (
             '{"state":"ON","brightness":38,"color_temp":455,"transition":3}', 0, False)
         wait_until(lambda: app.room.snapshot()["preset"] == "calm")
-        with caplog.at_level(logging.WARNING, logger="room_controller.core.room"):
+        with caplog.at_level(logging.WARNING, logger="room_controller.core.inbox"):
             remote.publish(REMOTE, "not json")
             remote.publish(REMOTE, '{"action":"double"}')
             wait_until(lambda: app.room.snapshot()["preset"] is None)

@@ -14,7 +14,6 @@ snapshot published after each batch of work.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import threading
@@ -24,19 +23,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from room_controller.config import LightScene, Preset, RoomConfig
-from room_controller.core.commands import CommandError, PresetCommand, parse_command
 from room_controller.core.errors import Conflict, NotFound
-from room_controller.core.intake import SUMMARY_WINDOW, Intake
+from room_controller.core.inbox import Inbox
+from room_controller.core.intake import Intake
 from room_controller.core.lights import Light
 from room_controller.core.loop import Loop, Timer
-from room_controller.integrations.buttons import pressed
 from room_controller.integrations.homeassistant import Discovery, reminder_event, state_extras
 from room_controller.journal.store import Journal, JournalError
-from room_controller.lighting import bridge
-from room_controller.lighting.decode import DecodeError, Report, decode, topics
 from room_controller.lighting.profiles import Catalogue, Device
 from room_controller.lighting.state import LightChange, LightState, MqttMessage
-from room_controller.pace import Budget
 from room_controller.session.profiles import SessionProfile
 from room_controller.session.runner import SessionRunner
 from room_controller.vitals.desk import Desk as VitalsDesk
@@ -49,11 +44,6 @@ log = logging.getLogger(__name__)
 MANUAL_TRANSITION = 1.0   # a slider released: a short, smooth change
 RETURN_TRANSITION = 5.0   # back from a preset, or back to following the phase: gently
 PREVIEW_LIMIT = 600.0     # a scene previewed from the profile editor ends by itself if the editor goes away
-COMMAND_PACE = 0.25       # seconds: one command source (a button, the command topic) acts at most this often
-REPEAT_GAP = 2.0          # seconds: the same command again, sooner than this after the last message, is a repeat
-REPORT_PACE = 0.1         # seconds: one light's reports reach the core at most this often, folded meanwhile
-DISCOVERY_PACE = 1.0      # seconds: a bridge's device list, Home Assistant's birth message
-AVAILABILITY_ROWS = 3     # journal rows per light per SUMMARY_WINDOW about going offline and back; then a summary
 
 
 @dataclass
@@ -76,17 +66,12 @@ class Room:
         self.music = music
         client_id = f"{config.mqtt.base_topic}-{config.room.id}".replace("/", "-")
         self.lights: dict[str, Light] = {}
-        self._by_topic: dict[str, list[str]] = {}
         for lc in config.lights:
             device = Device(lc.id, lc.device, catalogue.resolve(lc.profile, lc.capabilities, lc.quirks), client_id)
             self.lights[lc.id] = Light(device, loop, publish, max_rate=config.lighting.max_rate,
                                        min_toggle_interval=config.lighting.min_toggle_interval)
-            for topic in topics(device):
-                self._by_topic.setdefault(topic, []).append(lc.id)
         self.light_configs = {lc.id: lc for lc in config.lights}
-        self.command_topic = f"{config.topic_prefix}/command"
         self.state_topic = f"{config.topic_prefix}/state"
-        self.status_topic = f"{config.topic_prefix}/status"
         self.scene: dict[str, LightChange] = {}
         self.idle = config.idle.changes(config.lights)
         self.manual: dict[str, LightChange] = {}
@@ -103,25 +88,14 @@ class Room:
         self.version = 0
         self._json, self._json_version = b"{}", -1
         self.changed = threading.Condition()
-        self._bad_payloads: dict[str, int] = {}
-        self.intake = Intake(loop)
-        self._bridge_topics = bridge.topics(light.device for light in self.lights.values())
-        self._availability_rows: dict[str, Budget] = {}
-        loop.call_later(SUMMARY_WINDOW, self._summarise)
+        self.intake = Intake(loop)   # the gate to the core for MQTT messages and the HTTP API's presets
+        self.inbox = Inbox(self)
         self.journal = journal
         if journal.problem:
             self.problems["journal"] = journal.problem
         self.session = SessionRunner(self, journal, profiles)
         self.vitals = VitalsDesk(self)   # health data: in the snapshot (behind auth), never in _publish_state
         self.discovery = Discovery(config)
-
-    # -- what the room is subscribed to --------------------------------------------------------------------
-
-    @property
-    def subscriptions(self) -> list[str]:
-        optional = (self.discovery.status_topic, self.vitals.pulse_topic)
-        extra = {b.topic for b in self.config.buttons} | {t for t in optional if t is not None} | self._bridge_topics
-        return sorted(self._by_topic) + [self.command_topic] + sorted(extra - set(self._by_topic))
 
     # -- events and snapshots (core loop) --------------------------------------------------------------------
 
@@ -395,51 +369,6 @@ class Room:
         self.problems["mqtt"] = "the MQTT broker is not reachable: lights cannot be changed"
         self.emit("mqtt_disconnected", reason=reason)
 
-    def device_report(self, light_id: str, report: Report) -> None:
-        light = self.lights[light_id]
-        was_online = light.online
-        changed = light.apply_report(report)
-        back = report.returned and light.online   # offline and back again while the core was busy
-        if not changed and not back:
-            self._dirty = True
-            return
-        journaled = self._availability_rows.setdefault(
-            light_id, Budget(AVAILABILITY_ROWS, SUMMARY_WINDOW)).take(self.clock.monotonic())
-        self._dirty = True
-        if light.online is False:
-            self.problems[f"light:{light_id}"] = f"{self.light_configs[light_id].label} is offline"
-            if journaled:
-                self.emit("device_offline", light=light_id)
-        else:
-            self.problems.pop(f"light:{light_id}", None)
-            if journaled:
-                self.emit("device_online", light=light_id)
-            if was_online is False or report.online or back:
-                profile = light.device.profile
-                light.send_raw([MqttMessage(light.device.topic(m.topic), m.payload) for m in profile.setup])
-                light.reassert(self.config.lighting.reassert_transition)
-
-    def learn_devices(self, topic: str, learned: dict[str, bridge.Learned]) -> None:
-        """A bridge said what its bulbs are: each of its lights takes colour, white range and quirks from that,
-        under what the room file says. A light that changed is told its target again in its new terms."""
-        changed = {}
-        for light in self.lights.values():
-            found = learned.get(light.device.device)
-            if found is None or topic not in bridge.topics([light.device]):
-                continue
-            config = self.light_configs[light.id]
-            try:
-                profile = bridge.profile_for(light.device.configured, found, config.capabilities, config.quirks)
-            except ValueError as exc:   # the room file's own values do not fit the bulb: keep them as they are
-                log.warning("light %s: %s's description does not fit the room file: %s", light.id, topic, exc)
-                continue
-            if profile != light.device.profile:
-                light.device.profile = profile
-                changed[light.id] = found.summary()
-                light.reassert(self.config.lighting.reassert_transition)
-        if changed:
-            self.emit("devices_learned", topic=topic, lights=changed)
-
     # -- called from other threads ------------------------------------------------------------------------------
 
     def snapshot(self) -> dict:
@@ -458,80 +387,3 @@ class Room:
         with self.changed:
             self.changed.wait_for(lambda: self.version != version, timeout)
             return self.version, self._snapshot
-
-    def on_mqtt_message(self, topic: str, payload: bytes, retained: bool) -> None:
-        """paho's network thread: decode here (pure), hand the latest to the core through the intake, which
-        keeps a flood from any one source from reaching the core (core/intake.py)."""
-        if topic == self.command_topic:
-            if not retained:
-                self._offer_commands(topic, self._parse(topic, lambda: [parse_command(payload)]))
-            return
-        if topic == self.vitals.pulse_topic:
-            self.vitals.offer_pulse(payload, lambda message: self._bad_payload(topic, message))
-            return
-        if topic == self.discovery.status_topic:
-            if payload == b"online":
-                self.intake.offer(("discovery",), None, lambda _: self.announce_discovery(), interval=DISCOVERY_PACE)
-            return
-        if topic in self._bridge_topics:
-            try:
-                learned = bridge.parse_devices(payload)
-            except bridge.BridgeError as exc:
-                self._bad_payload(topic, str(exc))
-                return
-            self.intake.offer(("bridge", topic), learned, lambda found: self.learn_devices(topic, found),
-                              interval=DISCOVERY_PACE)
-            return
-        if not retained:   # a retained press is an old one: never act on it at connect
-            self._offer_commands(topic, self._parse(topic, lambda: pressed(self.config.buttons, topic, payload)))
-        for light_id in self._by_topic.get(topic, ()):
-            try:
-                report = decode(self.lights[light_id].device, topic, payload)
-            except DecodeError as exc:
-                self._bad_payload(topic, str(exc))
-                continue
-            if report is not None:
-                for problem in report.problems:
-                    self._bad_payload(topic, problem)
-                self.intake.offer(("report", light_id), report, functools.partial(self.device_report, light_id),
-                                  interval=REPORT_PACE, fold=Report.then)
-
-    def _parse(self, topic: str, parse: Callable[[], list]) -> list:
-        try:
-            return parse()
-        except CommandError as exc:
-            self._bad_payload(topic, str(exc))
-            return []
-
-    def _offer_commands(self, topic: str, commands: list) -> None:
-        """Per source and kind of command (preset, session control, extension), the latest wins. Presets
-        (calm, emergency, release) go in the urgent lane, and a newer one from anywhere wins over them."""
-        for command in commands:
-            preset = isinstance(command, PresetCommand)
-            self.intake.offer(("commands", topic, command.kind), command, lambda c: self._run(c, topic),
-                              interval=COMMAND_PACE, urgent=preset, source=topic if preset else None,
-                              repeat_gap=REPEAT_GAP)
-
-    def _run(self, command: Any, topic: str) -> None:
-        try:
-            command.run(self)
-        except Exception as exc:   # noqa: BLE001 - a refused command is logged; the room carries on
-            log.warning("command %s on %s refused: %s", command, topic, exc)
-
-    def _summarise(self) -> None:
-        """Every SUMMARY_WINDOW: one journal row per source that sent more than the room acted on."""
-        self.loop.call_later(SUMMARY_WINDOW, self._summarise)
-        for key, received, acted in self.intake.summaries():
-            if isinstance(key, tuple) and key[0] == "commands":
-                self.emit("mqtt_flood", topic=key[1], command=key[2], received=received, acted_on=acted,
-                          window_s=SUMMARY_WINDOW)
-        for light_id, budget in self._availability_rows.items():
-            if budget.passed_over:
-                self.emit("device_flapping", light=light_id, changes=budget.passed_over, window_s=SUMMARY_WINDOW)
-                budget.passed_over = 0
-
-    def _bad_payload(self, topic: str, message: str) -> None:
-        count = self._bad_payloads.get(topic, 0) + 1
-        self._bad_payloads[topic] = count
-        if count == 1 or count % 100 == 0:
-            log.warning("ignored a bad payload on %s (%d so far): %s", topic, count, message)

@@ -130,7 +130,7 @@ class RoomOnTestClock(RuleBasedStateMachine):
     @rule(payload=st.sampled_from([b'{"preset": "emergency"}', b'{"preset": "calm"}', b'{"preset": null}',
                                    b'{"session": "next"}', b"not json"]))
     def mqtt_command(self, payload):
-        self.room.on_mqtt_message(self.room.command_topic, payload, False)
+        self.room.inbox.on_mqtt_message(self.room.inbox.command_topic, payload, False)
         self.loop.settle()
         self.last = ("mqtt", payload)
 

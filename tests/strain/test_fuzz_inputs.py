@@ -145,7 +145,7 @@ def room(tmp_path, broker, room_id):
 @pytest.mark.slow
 def test_random_payloads_through_the_broker_leave_a_room_that_answers(room, broker, room_id, caplog):
     """Every topic the room follows gets fuzzed payloads; then calm from the command topic still works."""
-    followed = room.room.subscriptions
+    followed = room.room.inbox.subscriptions
     device = Capture(broker, "zigbee2mqtt/dev-zigbee2mqtt/set", MARK)
     sent = []
 

@@ -75,7 +75,7 @@ def test_floods_of_presses_commands_and_flaps_cost_the_journal_a_summary_and_cal
         assert app.room.snapshot()["preset"] == "calm"         # the floods' repeats never overrode the panel's calm
         added = rows(app) - before
         assert added < 100, added                             # was one row per message: tens of thousands
-        app.loop.call(app.room._summarise)                     # noqa: SLF001 - the 10 s summary, now
+        app.loop.call(app.room.inbox._summarise)              # noqa: SLF001 - the 10 s summary, now
         with app.journal.reader() as reader:
             kinds = [r[0] for r in reader._db.execute("SELECT kind FROM events")]   # noqa: SLF001
         assert kinds.count("phase_extended") == 1              # a repeated extension extends once
