@@ -1,4 +1,4 @@
-"""The arithmetic of loudness: fades, volume ramps and the sound dose. Pure, so it has property tests.
+"""The arithmetic of loudness: fades and volume ramps. Pure, so it has property tests.
 
 VLC's software volume is cubic: amplitude = (v/100)^3. A fade is planned in amplitude (equal power: the
 gains of two crossfading tracks are sin and cos of the same angle, so their summed power stays constant)
@@ -8,12 +8,7 @@ and turned into a VLC volume only at the end, v = level * gain^(1/3).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass
-
-NIOSH_DBA = 85.0
-NIOSH_SECONDS = 8 * 3600.0
-NIOSH_EXCHANGE_DB = 3.0
 
 
 def amplitude(volume: float) -> float:
@@ -84,30 +79,3 @@ def plan_ramp(current: float, target: float, now: float, max_volume: float, max_
     else:
         duration = -delta / 100.0 * fade_out
     return Ramp(current, target, now, duration)
-
-
-# -- sound dose ---------------------------------------------------------------------------------------------
-
-def level_dba(calibration_dba: float, volumes: Iterable[float],
-              louder_db: Iterable[float] | None = None) -> float | None:
-    """Sound level of players at `volumes` given the measured dBA of the calibration reference at volume 100,
-    each playing a track `louder_db` louder than that reference (its LUFS less the reference's; 0 when not
-    given). Levels add as powers; None when all are silent."""
-    volumes = list(volumes)
-    offsets = list(louder_db) if louder_db is not None else [0.0] * len(volumes)
-    power = sum(amplitude(v) ** 2 * 10 ** (db / 10) for v, db in zip(volumes, offsets))
-    if power <= 0:
-        return None
-    return calibration_dba + 10 * math.log10(power)
-
-
-def allowed_seconds(dba: float) -> float:
-    """NIOSH: 8 h at 85 dBA, halved for every 3 dB more."""
-    return NIOSH_SECONDS / 2 ** ((dba - NIOSH_DBA) / NIOSH_EXCHANGE_DB)
-
-
-def dose_percent(dba: float | None, seconds: float) -> float:
-    """Percent of the daily dose used by `seconds` at `dba` (silence uses none)."""
-    if dba is None or seconds <= 0:
-        return 0.0
-    return 100.0 * seconds / allowed_seconds(dba)

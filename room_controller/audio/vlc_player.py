@@ -2,7 +2,7 @@
 
 Everything here must be called from one thread, the music thread: libvlc deadlocks when it is called from
 one of its own event callbacks, and a later `stop()` from another thread then hangs too. The callbacks
-registered here only hand `(deck, "ended" | "error")` to a function that puts it on a queue.
+registered here only hand `(player, "ended" | "error")` to a function that puts it on a queue.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class Probe:
     title: str | None    # from the file's tags, when it has one
 
 
-class Deck:
+class Player:
     """One media player. Two of them make a crossfade."""
 
     def __init__(self, instance: vlc.Instance, index: int, on_event: Callable[[int, str], None]) -> None:
@@ -74,7 +74,7 @@ class Deck:
         self._player.set_pause(0)
 
     def stop(self) -> None:
-        """Silence this deck and free its track, keeping the audio output (see `play`)."""
+        """Silence this player and free its track, keeping the audio output (see `play`)."""
         self._player.set_media(None)
         self._release_media()
 
@@ -102,14 +102,14 @@ class Deck:
 
 
 class VlcOutput:
-    """A libvlc instance with two decks."""
+    """A libvlc instance with two players."""
 
     def __init__(self, vlc_args: list[str], on_event: Callable[[int, str], None]) -> None:
         # Less read-ahead than the default second: volume changes reach the ears sooner.
         self._instance = vlc.Instance(["--no-video", "--quiet", "--file-caching=300", *vlc_args])
         if self._instance is None:  # libvlc returns None, not an error, for a bad option
             raise OutputError(f"VLC does not start with vlc_args {vlc_args}; check them against `vlc --help`")
-        self.decks = [Deck(self._instance, i, on_event) for i in range(2)]
+        self.players = [Player(self._instance, i, on_event) for i in range(2)]
 
     def probe(self, path: Path, timeout: float) -> Probe:
         """Read the file's header before it plays: `play()` 'succeeds' on missing and corrupt files."""
@@ -142,19 +142,19 @@ class VlcOutput:
                 out.setsampwidth(2)
                 out.setframerate(44100)
                 out.writeframes(bytes(4 * 44100 // 2))
-            deck = Deck(self._instance, -1, lambda _i, _k: None)
+            player = Player(self._instance, -1, lambda _i, _k: None)
             try:
-                deck.play(path, 0.0, 0.0)
+                player.play(path, 0.0, 0.0)
                 deadline = time.monotonic() + timeout
                 while time.monotonic() < deadline:
-                    if deck.counters()[1] > 0:
+                    if player.counters()[1] > 0:
                         return None
                     time.sleep(0.02)
             finally:
-                deck.release()
+                player.release()
         return "the audio output plays nothing: is the device in audio.vlc_args there and free?"
 
     def close(self) -> None:
-        for deck in self.decks:
-            deck.release()
+        for player in self.players:
+            player.release()
         self._instance.release()

@@ -13,7 +13,7 @@ import soundfile
 from hypothesis import given
 from hypothesis import strategies as st
 
-from room_controller.audio import loudness, ramps
+from room_controller.audio import dose, loudness
 from room_controller.audio.settings import MusicPlay
 
 from .conftest import FADE, levels, settle, write_m3u, write_tone
@@ -63,9 +63,9 @@ def test_the_dose_counts_the_tracks_loudness_the_volume_and_the_calibration(room
     music.reset_dose()
     music.play(MusicPlay(playlist="ref.m3u", volume=100))
     settle(clock, FADE + 1)
-    dose = music.snapshot()["dose"]
-    assert (dose["calibrated"], dose["dba"], dose["estimated"]) == (True, pytest.approx(100, abs=0.2), False)
-    before = dose["percent"]
+    counted = music.snapshot()["dose"]
+    assert (counted["calibrated"], counted["dba"], counted["estimated"]) == (True, pytest.approx(100, abs=0.2), False)
+    before = counted["percent"]
     settle(clock, 90.0)
     assert music.snapshot()["dose"]["percent"] - before == pytest.approx(10.0, abs=0.3)
     assert [e["dose"] for e in events.of("dose_step")] == [10.0]
@@ -113,6 +113,24 @@ def test_normalisation_brings_a_loud_track_down_to_a_quiet_ones_level(tmp_path, 
 
 @given(st.floats(40, 120), st.floats(1, 100), st.floats(-30, 30))
 def test_a_louder_track_adds_its_loudness_to_the_level(calibration, volume, louder):
-    assert ramps.level_dba(calibration, [volume], [louder]) == pytest.approx(
+    assert dose.level_dba(calibration, [volume], [louder]) == pytest.approx(
         calibration + louder + 60 * math.log10(volume / 100))
-    assert ramps.level_dba(calibration, [volume]) == ramps.level_dba(calibration, [volume], [0.0])
+    assert dose.level_dba(calibration, [volume]) == dose.level_dba(calibration, [volume], [0.0])
+
+
+def test_niosh_allows_8_hours_at_85_dba_halved_every_3_db():
+    assert dose.allowed_seconds(85) == pytest.approx(8 * 3600)
+    assert dose.allowed_seconds(88) == pytest.approx(4 * 3600)
+    assert dose.allowed_seconds(91) == pytest.approx(2 * 3600)
+    assert dose.dose_percent(85, 4 * 3600) == pytest.approx(50)
+    assert dose.dose_percent(None, 3600) == 0
+
+
+@given(st.floats(40, 120), st.floats(1, 100))
+def test_level_follows_the_calibration_through_the_cubic_law(calibration, v):
+    assert dose.level_dba(calibration, [100]) == pytest.approx(calibration)
+    assert dose.level_dba(calibration, [v]) == pytest.approx(calibration + 60 * math.log10(v / 100))
+    # two decks at equal volume are 3 dB louder than one
+    assert dose.level_dba(calibration, [v, v]) == pytest.approx(calibration + 60 * math.log10(v / 100)
+                                                               + 10 * math.log10(2))
+    assert dose.level_dba(calibration, [0, 0]) is None

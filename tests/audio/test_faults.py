@@ -84,9 +84,9 @@ def test_an_audio_device_that_hangs_is_reported_and_the_music_comes_back(tmp_pat
         snap = music.snapshot()
         assert (snap["health"], snap["playing"], snap["track"]) == ("ok", True, "long")
         assert snap["position_s"] > 1.0   # where it was, not from the start
-        before = music._active.out.counters()
+        before = music._decks.active.out.counters()
         time.sleep(1.0)
-        assert music._active.out.counters()[1] > before[1]   # the device takes sound again
+        assert music._decks.active.out.counters()[1] > before[1]   # the device takes sound again
     finally:
         music.stop(fade=False)
         os.killpg(device.pid, signal.SIGKILL)

@@ -1,8 +1,6 @@
-"""Properties of the loudness arithmetic."""
+"""Properties of the fade and ramp arithmetic."""
 
 from __future__ import annotations
-
-import math
 
 import pytest
 from hypothesis import given
@@ -45,21 +43,3 @@ def test_a_ramp_never_rises_faster_than_allowed_nor_above_the_cap(current, targe
     if ramp.target > current:
         assert ramp.at(t) - current <= rate * t + 1e-6
     assert ramp.at(ramp.duration + 1) == ramp.target
-
-
-def test_niosh_allows_8_hours_at_85_dba_halved_every_3_db():
-    assert ramps.allowed_seconds(85) == pytest.approx(8 * 3600)
-    assert ramps.allowed_seconds(88) == pytest.approx(4 * 3600)
-    assert ramps.allowed_seconds(91) == pytest.approx(2 * 3600)
-    assert ramps.dose_percent(85, 4 * 3600) == pytest.approx(50)
-    assert ramps.dose_percent(None, 3600) == 0
-
-
-@given(st.floats(40, 120), st.floats(1, 100))
-def test_level_follows_the_calibration_through_the_cubic_law(calibration, v):
-    assert ramps.level_dba(calibration, [100]) == pytest.approx(calibration)
-    assert ramps.level_dba(calibration, [v]) == pytest.approx(calibration + 60 * math.log10(v / 100))
-    # two decks at equal volume are 3 dB louder than one
-    assert ramps.level_dba(calibration, [v, v]) == pytest.approx(calibration + 60 * math.log10(v / 100)
-                                                                + 10 * math.log10(2))
-    assert ramps.level_dba(calibration, [0, 0]) is None

@@ -3,7 +3,9 @@ where the level is, where it is going and why, and it is announced while a ramp 
 
 from __future__ import annotations
 
-from room_controller.audio.music import ANNOUNCE_GAP, READ_AHEAD, TICK
+from room_controller.audio.decks import TICK
+from room_controller.audio.music import ANNOUNCE_GAP
+from room_controller.audio.programme import READ_AHEAD
 from room_controller.audio.settings import MusicPlay
 
 from .conftest import FADE, LENGTH, settle
