@@ -5,13 +5,17 @@ the latest of each source is handed to the core through the intake, which keeps 
 from reaching the core (core/intake.py). On the core loop the inbox then runs the commands, merges device
 reports (availability, and a device back again is put right), and takes in what a bridge says its bulbs are.
 A bad payload is logged, counted per topic, never acted on.
+
+A flood repeats itself: a stuck remote sends the same bytes thousands of times a second, a flapping lamp
+two payloads in turn. What each topic's last two payloads decoded to is kept (`Recent`), so a repeat costs
+paho's thread a comparison of bytes, not a JSON parse, and the interpreter stays free for calm.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
 from room_controller.core.commands import CommandError, PresetCommand, parse_command
@@ -34,6 +38,28 @@ DISCOVERY_PACE = 1.0      # seconds: a bridge's device list, Home Assistant's bi
 AVAILABILITY_ROWS = 3     # journal rows per light per SUMMARY_WINDOW about going offline and back; then a summary
 
 
+class Recent:
+    """What the last two payloads under each key decoded to, and on what basis (a light's device profile,
+    which a bridge may relearn: then the payload is decoded anew). Only paho's thread uses it."""
+
+    def __init__(self) -> None:
+        self._seen: dict[Hashable, tuple[tuple[bytes, object, Any], ...]] = {}
+
+    def decoded(self, key: Hashable, payload: bytes, basis: object, decode: Callable[[], Any]) -> Any:
+        """`decode()`'s result, or the error it raised (returned, not raised: the same exception raised
+        again and again would grow its traceback)."""
+        seen = self._seen.get(key, ())
+        for earlier, earlier_basis, result in seen:
+            if earlier == payload and earlier_basis is basis:
+                return result
+        try:
+            result = decode()
+        except (CommandError, DecodeError) as exc:
+            result = exc
+        self._seen[key] = ((payload, basis, result), *seen[:1])
+        return result
+
+
 class Inbox:
     def __init__(self, room: Room) -> None:
         self.room = room
@@ -44,6 +70,7 @@ class Inbox:
                 self._by_topic.setdefault(topic, []).append(light.id)
         self._bridge_topics = bridge.topics(light.device for light in room.lights.values())
         self._bad_payloads: dict[str, int] = {}
+        self._recent = Recent()
         self._availability_rows: dict[str, Budget] = {}
         room.loop.call_later(SUMMARY_WINDOW, self._summarise)
 
@@ -60,7 +87,7 @@ class Inbox:
         room = self.room
         if topic == self.command_topic:
             if not retained:
-                self._offer_commands(topic, self._parse(topic, lambda: [parse_command(payload)]))
+                self._offer_commands(topic, self._parse(topic, payload, lambda: [parse_command(payload)]))
             return
         if topic == room.vitals.pulse_topic:
             room.vitals.offer_pulse(payload, lambda message: self._bad_payload(topic, message))
@@ -79,25 +106,26 @@ class Inbox:
                               interval=DISCOVERY_PACE)
             return
         if not retained:   # a retained press is an old one: never act on it at connect
-            self._offer_commands(topic, self._parse(topic, lambda: pressed(room.config.buttons, topic, payload)))
+            self._offer_commands(topic, self._parse(topic, payload,
+                                                    lambda: pressed(room.config.buttons, topic, payload)))
         for light_id in self._by_topic.get(topic, ()):
-            try:
-                report = decode(room.lights[light_id].device, topic, payload)
-            except DecodeError as exc:
-                self._bad_payload(topic, str(exc))
-                continue
-            if report is not None:
+            device = room.lights[light_id].device
+            report = self._recent.decoded((light_id, topic), payload, device.profile,
+                                          functools.partial(decode, device, topic, payload))
+            if isinstance(report, DecodeError):
+                self._bad_payload(topic, str(report))
+            elif report is not None:
                 for problem in report.problems:
                     self._bad_payload(topic, problem)
                 room.intake.offer(("report", light_id), report, functools.partial(self.device_report, light_id),
                                   interval=REPORT_PACE, fold=Report.then)
 
-    def _parse(self, topic: str, parse: Callable[[], list]) -> list:
-        try:
-            return parse()
-        except CommandError as exc:
-            self._bad_payload(topic, str(exc))
+    def _parse(self, topic: str, payload: bytes, parse: Callable[[], list]) -> list:
+        commands = self._recent.decoded(topic, payload, None, parse)
+        if isinstance(commands, CommandError):
+            self._bad_payload(topic, str(commands))
             return []
+        return commands
 
     def _offer_commands(self, topic: str, commands: list) -> None:
         """Per source and kind of command (preset, session control, extension), the latest wins. Presets
