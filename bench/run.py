@@ -383,7 +383,7 @@ def fades(res: Results, tmp: Path, broker: Broker, count: int, minutes: float) -
     devices = Devices(broker, all_topics, "bench-fade-devices")
     try:
         wait_for(lambda: app.room.mqtt_connected, 10)
-        app.loop.call(app.room.adjust_lights, None, LightChange(brightness=90, kelvin=4000), 0.0)
+        app.loop.call(app.room.layers.adjust_lights, None, LightChange(brightness=90, kelvin=4000), 0.0)
         clock.advance(5)
         time.sleep(0.5)
         with devices.lock:
@@ -392,7 +392,7 @@ def fades(res: Results, tmp: Path, broker: Broker, count: int, minutes: float) -
         threads = {t.name: t.native_id for t in threading.enumerate()}
         ids = [tid for name, tid in threads.items() if name == "room-core" or name.startswith("paho")]
         cpu0 = sum(thread_cpu(tid) for tid in ids)
-        app.loop.call(app.room.adjust_lights, None, LightChange(brightness=10, kelvin=2200), minutes * 60)
+        app.loop.call(app.room.layers.adjust_lights, None, LightChange(brightness=10, kelvin=2200), minutes * 60)
         for _ in range(int(minutes * 60 * 4)):
             clock.advance(0.25)
         time.sleep(1.0)   # the last steps on their way through the broker
@@ -466,11 +466,11 @@ def growth(res: Results, tmp: Path, broker: Broker, hours: float) -> None:
         for minute in range(int(hours * 60)):
             clock.advance(60)
             if minute % 15 == 0:
-                app.loop.call(app.room.activate_preset, "calm")
+                app.loop.call(app.room.presets.activate, "calm")
                 clock.advance(10)
-                app.loop.call(app.room.release_preset)
+                app.loop.call(app.room.presets.release)
                 app.loop.call(app.room.add_note, f"note at minute {minute}")
-                app.loop.call(app.room.adjust_lights, None, LightChange(brightness=20 + minute % 40), 30.0)
+                app.loop.call(app.room.layers.adjust_lights, None, LightChange(brightness=20 + minute % 40), 30.0)
             for reminder in (app.room.snapshot()["session"] or {}).get("reminders", []):
                 app.loop.call(app.room.session.acknowledge, reminder["id"])
             app.room.snapshot_json()

@@ -66,11 +66,11 @@ def test_each_room_touches_only_its_own_devices(tmp_path, clinic_broker):
         marks = {room: f"therapy-room/{room.config.room.id}/test-mark" for room in (a, b)}   # in each one's ACL
         for room in (a, b):
             watcher.sent_until_now(room, marks[room])   # what each did on starting
-        a.loop.call(a.room.activate_preset, "calm")
+        a.loop.call(a.room.presets.activate, "calm")
         got = watcher.sent_until_now(a, marks[a])
         sets = [m.topic for m in got if m.topic.endswith("/set")]
         assert sets == ["zigbee2mqtt/a-ceiling/set"]          # the broker dropped the command to room B's bulb
-        b.loop.call(b.room.activate_preset, "emergency")
+        b.loop.call(b.room.presets.activate, "emergency")
         got = watcher.sent_until_now(b, marks[b])
         assert [m.topic for m in got if m.topic.endswith("/set")] == ["zigbee2mqtt/b-ceiling/set"]
         states = {m.topic: json.loads(m.payload)["preset"] for m in got + watcher.all if m.topic.endswith("/state")}

@@ -66,7 +66,7 @@ def test_calm_preset_sends_each_family_its_own_command(make_room, broker):
     cap = Capture(broker, "zigbee2mqtt/#", "cmnd/#", "wled/#", "shellies/#", "shellyplusdimmer-1/#", "esp/#", "odd/#",
                   MARK)
     cap.sent_until_now(app)  # the start-up state queries
-    app.loop.call(app.room.activate_preset, "calm")
+    app.loop.call(app.room.presets.activate, "calm")
     got = {(m.topic, m.payload, m.qos, m.retain) for m in cap.sent_until_now(app)}
     assert got == {
         ("zigbee2mqtt/Ceiling lamp/set", '{"state":"ON","brightness":38,"color_temp":455,"transition":3}', 0, False),
@@ -88,14 +88,14 @@ def test_calm_preset_sends_each_family_its_own_command(make_room, broker):
 
 def test_release_returns_to_what_the_lights_were_meant_to_be(make_room, broker):
     clock, app, cap = zigbee_on_test_clock(make_room, broker)
-    app.loop.call(app.room.adjust_lights, None, LightChange(brightness=60, kelvin=3000), 2.0)
+    app.loop.call(app.room.layers.adjust_lights, None, LightChange(brightness=60, kelvin=3000), 2.0)
     assert cap.next().payload == '{"state":"ON","brightness":152,"color_temp":333,"transition":2}'
     clock.advance(5)
-    app.loop.call(app.room.activate_preset, "emergency")
+    app.loop.call(app.room.presets.activate, "emergency")
     assert cap.next().payload == '{"state":"ON","brightness":254,"color_temp":250,"transition":0}'
     assert app.room.snapshot()["preset"] == "emergency"
     clock.advance(2)
-    app.loop.call(app.room.release_preset)
+    app.loop.call(app.room.presets.release)
     assert cap.next().payload == '{"state":"ON","brightness":152,"color_temp":333,"transition":5}'
     app.loop.settle()
     assert app.room.snapshot()["preset"] is None
@@ -104,15 +104,15 @@ def test_release_returns_to_what_the_lights_were_meant_to_be(make_room, broker):
 
 def test_an_adjustment_during_a_preset_is_dropped_with_it(make_room, broker):
     clock, app, cap = zigbee_on_test_clock(make_room, broker)
-    app.loop.call(app.room.adjust_lights, None, LightChange(brightness=50, kelvin=2700), 0.0)
+    app.loop.call(app.room.layers.adjust_lights, None, LightChange(brightness=50, kelvin=2700), 0.0)
     cap.next()
-    app.loop.call(app.room.activate_preset, "calm")
+    app.loop.call(app.room.presets.activate, "calm")
     cap.next()
     clock.advance(5)
-    app.loop.call(app.room.adjust_lights, ["ceiling"], LightChange(brightness=25), None)
+    app.loop.call(app.room.layers.adjust_lights, ["ceiling"], LightChange(brightness=25), None)
     assert cap.next().payload == '{"state":"ON","brightness":64,"color_temp":455,"transition":1}'
     clock.advance(5)
-    app.loop.call(app.room.release_preset)
+    app.loop.call(app.room.presets.release)
     assert cap.next().payload == '{"state":"ON","brightness":127,"color_temp":370,"transition":5}'
     cap.close()
 
@@ -122,10 +122,10 @@ def test_long_fade_on_a_software_device_runs_on_the_test_clock(make_room, broker
     lights = [{"id": "odd", "profile": "template-per-topic", "device": "odd"}]
     app = make_room(lights, clock=clock)
     cap = Capture(broker, "odd/brightness/set", MARK)
-    app.loop.call(app.room.adjust_lights, None, LightChange(brightness=60), 0.0)
+    app.loop.call(app.room.layers.adjust_lights, None, LightChange(brightness=60), 0.0)
     assert cap.next().payload == "153"
     start = clock.monotonic()
-    app.loop.call(app.room.adjust_lights, None, LightChange(brightness=10), 600.0)   # 10 minutes
+    app.loop.call(app.room.layers.adjust_lights, None, LightChange(brightness=10), 600.0)   # 10 minutes
     values, times = [int(cap.next().payload)], [0.0]   # the first step at once
     for _ in range(100):  # the whole fade, one step at a time on the test clock
         clock.advance(6)
@@ -142,13 +142,13 @@ def test_new_target_cancels_a_running_fade_and_starts_from_where_the_light_is(ma
     lights = [{"id": "floor", "profile": "tasmota", "device": "floorlamp"}]
     app = make_room(lights, clock=clock)
     cap = Capture(broker, "cmnd/floorlamp/Backlog", MARK)
-    app.loop.call(app.room.adjust_lights, None, LightChange(brightness=80, kelvin=4000), 0.0)
+    app.loop.call(app.room.layers.adjust_lights, None, LightChange(brightness=80, kelvin=4000), 0.0)
     cap.next()
-    app.loop.call(app.room.adjust_lights, None, LightChange(brightness=20, kelvin=2200), 120.0)
+    app.loop.call(app.room.layers.adjust_lights, None, LightChange(brightness=20, kelvin=2200), 120.0)
     assert cap.next().payload == "Speed2 40; White 70; Speed2 39; CT 284"
     clock.advance(30)   # a native 20 s chunk, then the second one starts
     assert cap.next().payload == "Speed2 40; White 60; Speed2 39; CT 318"
-    app.loop.call(app.room.activate_preset, "calm")   # a quarter of the way: from 65 %
+    app.loop.call(app.room.presets.activate, "calm")   # a quarter of the way: from 65 %
     assert cap.next().payload == "Speed2 6; White 15; Speed2 5; CT 455"
     clock.advance(200)
     assert cap.sent_until_now(app) == []   # the cancelled fade sends nothing more
@@ -158,7 +158,7 @@ def test_new_target_cancels_a_running_fade_and_starts_from_where_the_light_is(ma
 @pytest.mark.slow
 def test_lights_are_reasserted_once_after_a_broker_restart(make_room, own_broker, room_id):
     app = make_room(ZIGBEE, broker_=own_broker)
-    app.loop.call(app.room.activate_preset, "emergency")
+    app.loop.call(app.room.presets.activate, "emergency")
     own_broker.restart()
     cap = Capture(own_broker, "zigbee2mqtt/Ceiling lamp/set", f"therapy-room/{room_id}/status", MARK)
     wait_until(lambda: app.room.mqtt_connected, 10)
@@ -180,7 +180,7 @@ def test_device_offline_is_shown_and_its_state_followed(make_room, broker):
     dev.publish("zigbee2mqtt/Ceiling lamp/availability", '{"state":"offline"}', retain=True)
     wait_until(lambda: app.room.snapshot()["lights"][0]["online"] is False)
     assert app.room.snapshot()["problems"] == ["Ceiling lamp is offline"]
-    app.loop.call(app.room.adjust_lights, None, LightChange(brightness=30), 0.0)
+    app.loop.call(app.room.layers.adjust_lights, None, LightChange(brightness=30), 0.0)
     dev.sent_until_now(app)
     dev.publish("zigbee2mqtt/Ceiling lamp/availability", '{"state":"online"}', retain=True)
     back = dev.next()   # the bulb came back (perhaps at full power after a power cut): put it right
@@ -197,7 +197,7 @@ def test_bad_device_payloads_are_ignored_and_the_room_carries_on(make_room, brok
     app = make_room(ZIGBEE)
     dev = Capture(broker, "zigbee2mqtt/Ceiling lamp/set")
     dev.publish("zigbee2mqtt/Ceiling lamp", payload)
-    app.loop.call(app.room.activate_preset, "calm")
+    app.loop.call(app.room.presets.activate, "calm")
     assert json.loads(dev.next().payload)["brightness"] == 38
     dev.close()
 
@@ -219,7 +219,7 @@ def test_command_topic_activates_and_releases_presets(make_room, broker, room_id
 def test_retained_state_summary(make_room, broker, room_id):
     app = make_room(ZIGBEE)
     cap = Capture(broker, f"therapy-room/{room_id}/state")
-    app.loop.call(app.room.activate_preset, "calm")
+    app.loop.call(app.room.presets.activate, "calm")
     seen = cap.wait_for(lambda m: json.loads(m.payload)["preset"] == "calm")
     assert seen.qos == 1
     body = json.loads(seen.payload)
@@ -235,7 +235,7 @@ def test_service_starts_without_a_broker_and_catches_up(tmp_path, own_broker, ro
     try:
         time.sleep(0.5)
         assert not app.room.mqtt_connected
-        app.loop.call(app.room.activate_preset, "calm")   # accepted while the broker is away
+        app.loop.call(app.room.presets.activate, "calm")   # accepted while the broker is away
         assert any("MQTT" in p for p in app.room.snapshot()["problems"])
         own_broker.start()
         cap = Capture(own_broker, "zigbee2mqtt/Ceiling lamp/set")
@@ -248,12 +248,12 @@ def test_service_starts_without_a_broker_and_catches_up(tmp_path, own_broker, ro
 
 def test_switching_on_and_off_is_held_to_once_a_second(make_room, broker):
     clock, app, cap = zigbee_on_test_clock(make_room, broker)
-    app.loop.call(app.room.adjust_lights, None, LightChange(brightness=50, kelvin=2700), 0.0)
+    app.loop.call(app.room.layers.adjust_lights, None, LightChange(brightness=50, kelvin=2700), 0.0)
     cap.next()
     clock.advance(5)
-    app.loop.call(app.room.adjust_lights, None, LightChange(brightness=0), 0.0)
+    app.loop.call(app.room.layers.adjust_lights, None, LightChange(brightness=0), 0.0)
     assert cap.next().payload == '{"state":"OFF","transition":0}'
-    app.loop.call(app.room.activate_preset, "emergency")   # on again at once: that would be a flash
+    app.loop.call(app.room.presets.activate, "emergency")   # on again at once: that would be a flash
     clock.advance(0.5)
     assert cap.sent_until_now(app) == []
     clock.advance(0.5)
@@ -266,7 +266,7 @@ def test_ikea_bulb_never_heard_from_gets_calm_within_its_colour_limit_and_again_
     lights = [{"id": "bedside", "profile": "zigbee2mqtt", "device": "Bedside", "quirks": {"fade_one_property": True}}]
     app = make_room(lights)
     cap = Capture(broker, "zigbee2mqtt/Bedside/set")
-    app.loop.call(app.room.activate_preset, "calm")
+    app.loop.call(app.room.presets.activate, "calm")
     assert [m.payload for m in cap.take(2)] == ['{"state":"ON","brightness":38,"color_temp":455,"transition":2}',
                                                 '{"state":"ON","brightness":38,"color_temp":455,"transition":0}']
     cap.close()

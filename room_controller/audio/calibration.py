@@ -74,8 +74,8 @@ def _free(room: Room) -> None:
     """On the core loop: the room must be at rest, with no session and no preset's music to replace."""
     if room.session.session is not None:
         raise Conflict("a session is running: calibrate when the room is free (the reference is loud noise)")
-    if room.preset is not None:
-        raise Conflict(f"the preset {room.preset.name} holds the room's music: release it first")
+    if room.layers.preset is not None:
+        raise Conflict(f"the preset {room.layers.preset.name} holds the room's music: release it first")
 
 
 def _hold(room: Room, reference: MusicPlay) -> None:
@@ -85,7 +85,7 @@ def _hold(room: Room, reference: MusicPlay) -> None:
 
 def stop(room: Room) -> dict:
     """The reference off: the music goes back to what the room played before (at rest: nothing)."""
-    if room.preset is None:   # a preset tapped meanwhile has the music now; its release brings it back
+    if room.layers.preset is None:   # a preset tapped meanwhile has the music now; its release brings it back
         room.loop.call(_music(room).release, "calibration done")
     return {"playing": False}
 

@@ -29,8 +29,8 @@ class PresetCommand:
 
     def run(self, room: Any) -> Any:
         if self.name is None:
-            return room.release_preset()
-        return room.activate_preset(self.name)
+            return room.presets.release()
+        return room.presets.activate(self.name)
 
 
 SESSION_CONTROLS = ("pause", "resume", "next", "previous", "stop")
@@ -88,7 +88,7 @@ class LightsCommand:
     kind = "lights"
 
     def run(self, room: Any) -> Any:
-        return room.adjust_lights(None, LightChange(on=self.on, brightness=self.brightness, kelvin=self.kelvin),
+        return room.layers.adjust_lights(None, LightChange(on=self.on, brightness=self.brightness, kelvin=self.kelvin),
                                   self.transition)
 
 

@@ -155,7 +155,7 @@ class SessionRunner:
         self.room.problems.pop(CLOCK_PROBLEM, None)
         if self._timer:
             self._timer.cancel()
-        self.room.set_scene(self.room.idle, self.room.config.idle.transition)   # slowly, to the room at rest
+        self.room.layers.set_scene(self.room.layers.idle, self.room.config.idle.transition)   # slowly, to the room at rest
         if self.room.music is not None:
             self.room.music.play("stop", reason="session stopped")
         return {"session": None}
@@ -219,7 +219,7 @@ class SessionRunner:
         transition = phase.lights.transition if phase.lights else 0.0
         if recovering:  # after a restart the phase's own fade has run (or part of it) already
             transition = max(self.room.config.lighting.reassert_transition, transition - position.elapsed)
-        self.room.set_scene(phase.lights.changes(self.room.config.lights) if phase.lights else {}, transition)
+        self.room.layers.set_scene(phase.lights.changes(self.room.config.lights) if phase.lights else {}, transition)
         if phase.music is not None and self.room.music is not None:
             self.room.music.play(phase.music, reason=f"phase {phase.name}")
         self.room.emit("phase_entered", index=position.index, name=phase.name, planned_s=phase.seconds,
@@ -301,7 +301,7 @@ class SessionRunner:
         if found is not None:
             self._resume(*found, events, preset)
         if preset is not None and preset in self.room.config.presets:
-            self.room.activate_preset(preset)   # a calm room before the crash is a calm room after it
+            self.room.presets.activate(preset)   # a calm room before the crash is a calm room after it
             volume, under_preset = chosen_volume(events)
             if self.room.music is not None and volume is not None and under_preset:
                 self.room.music.set_volume(volume)   # chosen under the preset: its level too
@@ -358,7 +358,7 @@ class SessionRunner:
         volume, _ = chosen_volume(events)
         if self.room.music is not None and volume is not None:
             self.room.music.set_volume(volume)   # before the phase's music, which then keeps to the therapist's level
-        self.room.manual = held_adjustments(events, set(self.room.lights))
+        self.room.layers.manual = held_adjustments(events, set(self.room.lights))
         self._tick()
 
     def _gap(self, checkpoint: Checkpoint, now: float) -> tuple[float | None, str | None]:

@@ -201,10 +201,10 @@ class EarlyCalm:
         room = self._room
         if endpoint == "POST /api/presets/<name>":
             room.intake.note(("http",))
-            future = room.loop.submit(room.activate_preset, args["name"], urgent=True)
+            future = room.loop.submit(room.presets.activate, args["name"], urgent=True)
         elif endpoint == "DELETE /api/presets/active":
             room.intake.note(("http",))
-            future = room.loop.submit(room.release_preset, urgent=True)
+            future = room.loop.submit(room.presets.release, urgent=True)
         else:
             return
         now = time.monotonic()

@@ -145,23 +145,23 @@ def state(room: Room) -> Reply:
 
 
 def activate_preset(room: Room, name: str) -> dict:
-    return room.loop.call(room.activate_preset, name, urgent=True)
+    return room.loop.call(room.presets.activate, name, urgent=True)
 
 
 def release_preset(room: Room) -> dict:
-    return room.loop.call(room.release_preset, urgent=True)
+    return room.loop.call(room.presets.release, urgent=True)
 
 
 def patch_lights(room: Room, body: LightsPatch) -> dict:
     if body.follow_phase:
-        return room.loop.call(room.follow_phase)
-    return room.loop.call(room.adjust_lights, None, body.change(), body.transition)
+        return room.loop.call(room.layers.follow_phase)
+    return room.loop.call(room.layers.adjust_lights, None, body.change(), body.transition)
 
 
 def patch_light(room: Room, body: LightsPatch, light_id: str) -> dict:
     if body.follow_phase:
-        return room.loop.call(room.follow_phase, [light_id])
-    return room.loop.call(room.adjust_lights, [light_id], body.change(), body.transition)
+        return room.loop.call(room.layers.follow_phase, [light_id])
+    return room.loop.call(room.layers.adjust_lights, [light_id], body.change(), body.transition)
 
 
 def profiles(room: Room) -> list[dict]:
@@ -352,20 +352,20 @@ def _change_presets(room: Room, name: str, change: Callable[[roomfile.RoomFile],
         raise Conflict("this room was started without a room file, so its presets cannot be saved")
     with roomfile.LOCK:
         config = change(roomfile.RoomFile(room.config_file))
-        room.loop.call(room.replace_presets, config.presets, name, deleted)
+        room.loop.call(room.presets.replace, config.presets, name, deleted)
     return {"preset": name, "deleted": deleted, "file": room.config_file.name, "active": _active(room, name)}
 
 
 def _active(room: Room, name: str) -> bool:
-    return room.preset is not None and room.preset.name == name
+    return room.layers.preset is not None and room.layers.preset.name == name
 
 
 def preview(room: Room, body: Preview) -> dict:
-    return room.loop.call(room.preview_scene, body.lights)
+    return room.loop.call(room.layers.preview_scene, body.lights)
 
 
 def end_preview(room: Room) -> dict:
-    return room.loop.call(room.end_preview)
+    return room.loop.call(room.layers.end_preview)
 
 
 ROUTES: list[Route] = [

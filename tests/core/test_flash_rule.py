@@ -102,7 +102,7 @@ class RoomOnTestClock(RuleBasedStateMachine):
         return True
 
     def _call(self, fn, *args):
-        if fn in (self.room.activate_preset, self.room.release_preset, self.room.adjust_lights):
+        if fn in (self.room.presets.activate, self.room.presets.release, self.room.layers.adjust_lights):
             self.room.intake.note(("http",))   # as the HTTP API does for every request about the lights
         try:
             return self.loop.call(fn, *args)
@@ -114,17 +114,17 @@ class RoomOnTestClock(RuleBasedStateMachine):
     @rule(brightness=st.sampled_from([0, 1, 15, 50, 100]), transition=st.sampled_from([0.0, 0.3, 2.0]),
           which=st.sampled_from([None, ["ceiling"], ["reading"]]))
     def api_adjust(self, brightness, transition, which):
-        self._call(self.room.adjust_lights, which, LightChange(brightness=brightness), transition)
+        self._call(self.room.layers.adjust_lights, which, LightChange(brightness=brightness), transition)
         self.last = ("adjust", which, brightness)
 
     @rule(name=st.sampled_from(["calm", "emergency", "check-in"]))
     def api_preset(self, name):
-        self._call(self.room.activate_preset, name)
+        self._call(self.room.presets.activate, name)
         self.last = ("preset", name)
 
     @rule()
     def api_release(self):
-        self._call(self.room.release_preset)
+        self._call(self.room.presets.release)
         self.last = ("release",)
 
     @rule(payload=st.sampled_from([b'{"preset": "emergency"}', b'{"preset": "calm"}', b'{"preset": null}',
@@ -136,7 +136,7 @@ class RoomOnTestClock(RuleBasedStateMachine):
 
     @rule(brightness=st.sampled_from([2, 40, 100]))
     def editor_preview(self, brightness):
-        self._call(self.room.preview_scene, LightScene(brightness=brightness, transition=0))
+        self._call(self.room.layers.preview_scene, LightScene(brightness=brightness, transition=0))
         self.last = ("preview", brightness)
 
     @rule()
@@ -168,7 +168,7 @@ class RoomOnTestClock(RuleBasedStateMachine):
         """The level the last request asked of this light, where it alone decides it."""
         if self.last is None:
             return None
-        if self.last[0] == "adjust" and (self.last[1] is None or light_id in self.last[1]) and not self.room.preview:
+        if self.last[0] == "adjust" and (self.last[1] is None or light_id in self.last[1]) and not self.room.layers.preview:
             return float(self.last[2])
         if self.last[0] == "preset":
             return self.room.config.presets[self.last[1]].lights.brightness

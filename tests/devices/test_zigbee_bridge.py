@@ -120,7 +120,7 @@ def test_room_learns_from_the_retained_payload_journals_it_and_sends_in_the_bulb
     go = room.room.lights["go"].device.profile.capabilities
     assert go.color is False and go.color_temp.min == 150        # the room file's `color: false` holds
     cap.sent_until_now(room)   # what learning the bulbs sent
-    room.loop.call(room.room.adjust_lights, ["desk"], LightChange(brightness=40, kelvin=1800), 0.0)
+    room.loop.call(room.room.layers.adjust_lights, ["desk"], LightChange(brightness=40, kelvin=1800), 0.0)
     sent = json.loads(cap.next().payload)
     assert sent["color_temp"] == 454 and "color" not in sent     # clamped to the bulb, no colour to a white bulb
     pub.publish("zigbee2mqtt/bridge/devices", b"", retain=True)   # clear the retained message for other tests

@@ -30,8 +30,8 @@ def session(tmp: Path, broker) -> tuple[App, str]:
     session_id = app.loop.call(room.session.start, "ketamine-1h", "K-3")["session"]
     steps = [(60, lambda: app._music_event("track_started", {"title": "Arrival & breath", "file": "a/1.ogg"})),
              (300, lambda: app.loop.call(room.add_note, "client resting, eyes closed")),
-             (180, lambda: app.loop.call(room.activate_preset, "calm")),
-             (240, lambda: app.loop.call(room.release_preset)),
+             (180, lambda: app.loop.call(room.presets.activate, "calm")),
+             (240, lambda: app.loop.call(room.presets.release)),
              (120, lambda: app._music_event("track_started", {"title": "Slow strings", "file": "a/2.ogg"})),
              (900, lambda: app.loop.call(room.add_note, "asked for water")),
              (600, lambda: app._music_event("track_started", {"title": "Return", "file": "a/3.ogg"}))]

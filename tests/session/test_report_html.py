@@ -37,9 +37,9 @@ def session_done(tmp_path, broker, room_id):
     clock.advance(240)
     app.loop.call(room.add_note, "client resting")
     clock.advance(180)
-    app.loop.call(room.activate_preset, "calm")
+    app.loop.call(room.presets.activate, "calm")
     clock.advance(240)
-    app.loop.call(room.release_preset)
+    app.loop.call(room.presets.release)
     clock.advance(25 * 60 - 720)
     for reminder in room.snapshot()["session"]["reminders"]:
         app.loop.call(room.session.acknowledge, reminder["id"])

@@ -155,14 +155,14 @@ def test_manual_adjustments_hold_across_phases_and_presets_hold_over_them(room, 
     app.loop.call(app.room.session.start, "ketamine-1h")
     cap.wait_for(lamp)
     clock.advance(60)
-    app.loop.call(app.room.adjust_lights, None, LightChange(brightness=60), 0.0)
+    app.loop.call(app.room.layers.adjust_lights, None, LightChange(brightness=60), 0.0)
     assert json.loads(cap.wait_for(lamp).payload)["brightness"] == 152
-    app.loop.call(app.room.activate_preset, "calm")
+    app.loop.call(app.room.presets.activate, "calm")
     cap.wait_for(lamp)
     clock.advance(600)                                   # Onset begins under the calm preset: it holds
     onset = cap.before(lambda m: m.topic == state and json.loads(m.payload)["session"]["phase"]["name"] == "Onset")
     assert not [m for m in onset if lamp(m)]
-    app.loop.call(app.room.release_preset)               # back to the phase's scene with the adjustment over it
+    app.loop.call(app.room.presets.release)               # back to the phase's scene with the adjustment over it
     released = json.loads(cap.wait_for(lamp).payload)
     assert released["brightness"] == 152 and released["color_temp"] == 455
 

@@ -49,10 +49,10 @@ def test_a_broker_restart_mid_fade_resumes_the_fade_where_it_should_be(tmp_path,
     app = start(*load(tmp_path, own_broker, room_id, LIGHTS), clock=clock)
     try:
         cap = Capture(own_broker, "zigbee2mqtt/Ceiling lamp/set", "odd/brightness/set", MARK)
-        app.loop.call(app.room.adjust_lights, None, LightChange(brightness=80, kelvin=4000), 0.0)
+        app.loop.call(app.room.layers.adjust_lights, None, LightChange(brightness=80, kelvin=4000), 0.0)
         clock.advance(2)
         cap.sent_until_now(app)
-        app.loop.call(app.room.adjust_lights, None, LightChange(brightness=20, kelvin=2700), 600.0)   # 10 min
+        app.loop.call(app.room.layers.adjust_lights, None, LightChange(brightness=20, kelvin=2700), 600.0)   # 10 min
         clock.advance(120)
         own_broker.stop()
         wait_until(lambda: not app.room.mqtt_connected)

@@ -66,7 +66,7 @@ def test_floods_of_presses_commands_and_flaps_cost_the_journal_a_summary_and_cal
         wait_until(lambda: "emergency" in presets_turned_on(app))   # the stuck remote's first press acted
         assert app.loop.backlog() < 50                        # the core's queue stays as short as its sources
         app.room.intake.note(("http",))                       # the panel's calm, as the HTTP API sends it
-        app.loop.call(app.room.activate_preset, "calm", urgent=True, timeout=5)
+        app.loop.call(app.room.presets.activate, "calm", urgent=True, timeout=5)
         calm = cap.wait_for(lambda m: json.loads(m.payload).get("color_temp") == 455, timeout=5)
         assert json.loads(calm.payload)["brightness"] == 38
         for proc in floods:
