@@ -2,12 +2,15 @@
 """Generate the demo music: a few minutes of calm drones and soft noise, made with sox.
 
 Free of any licence question, so tests and `room-controller demo` have real music. Writes Ogg Vorbis files
-to playlists/demo/ (not committed); the playlists next to this script name them. Needs the `sox` command
-(Debian: apt-get install sox libsox-fmt-base). Run: python3 playlists/make_demo.py [--force]
+to playlists/demo/ (not committed), or to the folder given with --into (the demo run from an installed
+wheel makes them in the user's data folder); the playlists next to this script name them as demo/<name>.ogg.
+Needs the `sox` command (Debian: apt-get install sox libsox-fmt-base).
+Run: python3 playlists/make_demo.py [--force] [--into FOLDER]
 """
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
 import sys
@@ -27,16 +30,29 @@ TRACKS = {
 
 
 def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description="Generate the demo tracks with sox.")
+    parser.add_argument("--force", action="store_true", help="make every track again, even those already there")
+    parser.add_argument("--into", type=Path, default=DEMO, help="the tracks' folder (default: demo/ beside this script)")
+    args = parser.parse_args(argv)
     if shutil.which("sox") is None:
         print("make_demo: the `sox` command is missing (apt-get install sox libsox-fmt-base)", file=sys.stderr)
         return 1
-    DEMO.mkdir(exist_ok=True)
+    try:
+        args.into.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"make_demo: cannot make the folder {args.into}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     for name, effects in TRACKS.items():
-        out = DEMO / f"{name}.ogg"
-        if out.exists() and "--force" not in argv:
+        out = args.into / f"{name}.ogg"
+        if out.exists() and not args.force:
             continue
-        subprocess.run(["sox", "-n", "-r", "44100", "-c", "2", str(out), *effects.split()], check=True)
-        print(f"wrote {out.relative_to(DEMO.parent.parent)}")
+        made = subprocess.run(["sox", "-n", "-r", "44100", "-c", "2", str(out), *effects.split()],
+                              capture_output=True, text=True)
+        if made.returncode != 0:   # e.g. sox without its Ogg Vorbis format (libsox-fmt-base)
+            out.unlink(missing_ok=True)
+            print(f"make_demo: sox could not write {out}: {made.stderr.strip()}", file=sys.stderr)
+            return 1
+        print(f"wrote {out}")
     return 0
 
 

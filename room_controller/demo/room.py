@@ -10,7 +10,6 @@ from __future__ import annotations
 import secrets
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -18,12 +17,13 @@ from pathlib import Path
 
 import yaml
 
+from room_controller.demo import examples
 from room_controller.demo.devices import DeviceHub, TasmotaLamp, WledStrip, ZigbeeBulb
+from room_controller.files.yamlfile import ConfigError
 from room_controller.infrastructure.broker import INSTALL_HINT, Broker, free_port
 from room_controller.infrastructure.mqtt import MqttLink
 from room_controller.webapp.routes import Route
 
-ROOT = Path(__file__).resolve().parents[2]
 LIGHTS = [
     {"id": "ceiling", "name": "Ceiling", "profile": "zigbee2mqtt", "device": "Ceiling", "capabilities": {"color": False},
      "groups": ["overhead"]},
@@ -79,14 +79,11 @@ def run(port: int | None, say=print) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    _make_music(say)
     with tempfile.TemporaryDirectory(prefix="room-demo-") as tmp:
-        broker.start()
+        playlists_dir, profiles_dir = _examples(Path(tmp), say)
         hub = DeviceHub([ZigbeeBulb("ceiling", "Ceiling", colour=False), ZigbeeBulb("bedside", "Bedside colour", colour=True),
                          TasmotaLamp("floor", "floorlamp"), WledStrip("strip", "shelf")], publish=lambda m: link.publish(m))
         link = MqttLink(broker.host, broker.port, "demo-devices", on_connect=hub.connected, on_message=hub.message)
-        link.subscribe(hub.topics())
-        link.start()
         pin, token = six_digits(), secrets.token_urlsafe(24)
         admin_pin = six_digits(other_than=pin)   # the clinic tools: profiles and presets
         sound = has_sound_card()
@@ -97,13 +94,23 @@ def run(port: int | None, say=print) -> int:
             "web": {"host": "127.0.0.1", "port": port, "pin": pin, "admin_pin": admin_pin, "api_token": token},
             "audio": {"vlc_args": ["--aout=alsa"] if sound else ["--aout=dummy"], "max_volume": 60},
             "lights": LIGHTS,
-            "profiles_dir": str(ROOT / "deploy" / "profiles"),
-            "playlists_dir": str(ROOT / "playlists"),
+            "profiles_dir": str(profiles_dir),
+            "playlists_dir": str(playlists_dir),
             "data_dir": str(Path(tmp) / "data"),
         }, sort_keys=False))
-        room_config, catalogue = load_room(config)
         picture = Route("GET", "/api/demo/room", lambda room: hub.picture(), "The demo room's lights as they glow now")
-        app = App(room_config, catalogue, routes=(picture,), config_file=config)
+        try:
+            room_config, catalogue = load_room(config)
+            app = App(room_config, catalogue, routes=(picture,), config_file=config)
+        except ConfigError as exc:   # the example profiles as edited in a checkout, say
+            say("the demo cannot start: its files have problems")
+            for problem in exc.problems:
+                say(f"  {problem}")
+            broker.close()
+            return 1
+        broker.start()
+        link.subscribe(hub.topics())
+        link.start()
         try:
             app.start()
             assert app.web is not None and broker.proc is not None   # both run once started
@@ -122,8 +129,16 @@ def run(port: int | None, say=print) -> int:
     return 0
 
 
-def _make_music(say) -> None:
-    if not list((ROOT / "playlists" / "demo").glob("*.ogg")):
-        say("making the demo music (a few seconds)...")
-        subprocess.run([sys.executable, str(ROOT / "playlists" / "make_demo.py")], check=False,
-                       stdout=subprocess.DEVNULL)
+def _examples(tmp: Path, say) -> tuple[Path, Path]:
+    """The demo's playlists and session profiles folders; without its music (no sox, say) it runs on without
+    either, and says why: the profiles name the music's playlists."""
+    try:
+        playlists_dir = examples.playlists(say)
+    except examples.Missing as exc:
+        say(f"{exc}\nthe demo runs without music and without session profiles (they play its music)")
+        return tmp / "playlists", tmp / "profiles"
+    try:
+        return playlists_dir, examples.profiles(tmp / "profiles")
+    except examples.Missing as exc:
+        say(f"{exc}\nthe demo runs without session profiles")
+        return playlists_dir, tmp / "profiles"

@@ -1,9 +1,10 @@
 """The package as a clinic installs it: a wheel built from this tree, installed into a venv of its own at the
-locked versions (constraints.txt), runs `check` and `serve` with no checkout in reach (issue 14)."""
+locked versions (constraints.txt), runs `check`, `serve` and `demo` with no checkout in reach (issue 14)."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.broker import free_port
 from tests.deploy.serving import room_file, start, stop, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,6 +59,10 @@ def test_the_installed_package_is_the_wheel_not_this_checkout(venv, tmp_path):
     assert not (data / "web").is_symlink() and (data / "web" / "index.html").is_file()
     assert sorted(p.name for p in (data / "device_profiles").glob("*.yaml")) == \
         sorted(p.name for p in (ROOT / "device_profiles").glob("*.yaml"))
+    assert sorted(p.name for p in (data / "demo" / "profiles").glob("*.yaml")) == \
+        sorted(p.name for p in (ROOT / "deploy" / "profiles").glob("*.yaml"))
+    assert (data / "demo" / "playlists" / "make_demo.py").is_file()
+    assert not (data / "demo" / "playlists" / "demo").exists()   # the tracks are made, not shipped
 
 
 def test_check_from_the_wheel_knows_the_built_in_device_families(venv, tmp_path, broker, room_id):
@@ -81,3 +87,34 @@ def test_serve_from_the_wheel_answers_health_and_serves_the_panel(venv, tmp_path
     finally:
         code = stop(proc)
     assert code == 0, log.read_text()
+
+
+def test_the_demo_from_the_wheel_has_its_profiles_and_music(venv, tmp_path):
+    """A technician trying the product on a laptop from the wheel gets the checkout's demo: the example
+    profiles, and the demo music made once into the user's data folder (here XDG_DATA_HOME), not the package."""
+    share = tmp_path / "share"
+    env = {**_env(), "XDG_DATA_HOME": str(share), "PYTHONUNBUFFERED": "1"}
+    log = tmp_path / "demo.log"
+    proc = start([str(venv / "bin" / "room-controller"), "demo", "--port", str(free_port())], tmp_path, log, env)
+    try:
+        wait_until(lambda: "stop with Ctrl-C" in log.read_text(), "the demo's start", proc, log, timeout=90)
+        text = log.read_text()
+        base = re.search(r"(http://127\.0\.0\.1:\d+)/", text).group(1)
+        token = re.search(r"API token: (\S+)", text).group(1)
+        auth = {"Authorization": f"Bearer {token}"}
+        profiles = requests.get(f"{base}/api/profiles", headers=auth, timeout=5).json()
+        assert sorted(p["id"] for p in profiles) == sorted(p.stem for p in (ROOT / "deploy" / "profiles").glob("*.yaml"))
+        tracks = share / "room-controller" / "demo" / "playlists" / "demo"
+        assert len(list(tracks.glob("*.ogg"))) == 6
+        assert requests.post(f"{base}/api/presets/calm", headers=auth, timeout=5).status_code == 200
+
+        def audio() -> dict:
+            return requests.get(f"{base}/api/state", headers=auth, timeout=5).json()["audio"]
+
+        wait_until(lambda: audio()["playing"], "calm's music", proc, log)
+        playing = audio()
+        assert Path(playing["file"]).parent == tracks and playing["problem"] is None, playing
+    finally:
+        code = stop(proc)
+    assert code == 0, log.read_text()
+    assert "Traceback" not in log.read_text()
