@@ -111,7 +111,7 @@ systemd is not running here (PID 1 is $(cat /proc/1/comm)). Everything is instal
 started, restarted or enabled, and nothing will start at boot. Start the three by hand, in this order, each
 in a terminal of its own (logs: there, and /var/log/mosquitto); after an update, stop the old ones first:
   install -d -m 0740 -o mosquitto /run/mosquitto /var/log/mosquitto && mosquitto -c /etc/mosquitto/mosquitto.conf
-  cd / && setpriv --reuid=room-controller --regid=room-controller --init-groups env HOME=/var/lib/room-controller sh -c 'umask 0027 && $dest/.venv/bin/room-controller check /etc/room-controller/room.yaml && exec $dest/.venv/bin/room-controller serve --config /etc/room-controller/room.yaml'
+  cd / && setpriv --reuid=room-controller --regid=room-controller --init-groups env HOME=/var/lib/room-controller sh -c 'umask 0027 && exec $dest/.venv/bin/room-controller serve --config /etc/room-controller/room.yaml'
   cd / && setpriv --reuid=caddy --regid=caddy --init-groups --inh-caps=+net_bind_service --ambient-caps=+net_bind_service env HOME=/var/lib/caddy $caddy_env caddy run --config /etc/caddy/Caddyfile
 EOF
 fi

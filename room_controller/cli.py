@@ -51,10 +51,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(path: Path) -> int:
+    """The room, after the same checks as `check` (every problem said at once, and no start with any): the
+    unit needs no check of its own before it, so a restart after a crash costs one interpreter start."""
     from room_controller.app import App
+    from room_controller.checks import check_paths
     from room_controller.config import load_room
     from room_controller.infrastructure.systemd import Watchdog, notify
     from room_controller.session.profiles import load_profiles
+    problems = check_paths([path])
+    if problems:
+        return _invalid(ConfigError(problems))
     try:
         config, catalogue = load_room(path)
         profiles = load_profiles(config)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import wave
 from pathlib import Path
 
 import yaml
@@ -29,6 +30,16 @@ def write_room(tmp_path: Path, broker, room_id: str, lights=None, **sections) ->
         "data_dir": str(tmp_path / "data"),
     }
     data.update(sections)
+    for folder in ("profiles", "playlists"):   # the defaults, beside the file: `serve` checks they are there
+        (tmp_path / folder).mkdir(exist_ok=True)
+    calm = tmp_path / "playlists" / "calm.m3u"   # the built-in calm preset's music, checked by `serve` too
+    if not calm.exists():
+        with wave.open(str(tmp_path / "playlists" / "silence.wav"), "wb") as track:   # a second of silence
+            track.setnchannels(1)
+            track.setsampwidth(2)
+            track.setframerate(8000)
+            track.writeframes(bytes(16000))
+        calm.write_text("#EXTM3U\nsilence.wav\n")
     path = tmp_path / f"{room_id}.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path

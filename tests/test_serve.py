@@ -61,3 +61,18 @@ def test_serve_refuses_a_bad_config_with_file_line_and_field(tmp_path):
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert f"{path}:3: lights[0].devcie: unknown key 'devcie'; did you mean 'device'?" in result.stderr
+
+
+def test_serve_checks_as_check_does_and_says_every_problem_before_it_refuses(tmp_path):
+    """The unit has no `check` before `serve`: serve itself refuses what check finds, all of it at once."""
+    path = tmp_path / "room.yaml"
+    path.write_text("room: {id: r1}\nprofiles_dir: no-such-profiles\nplaylists_dir: no-such-playlists\n"
+                    "lights:\n  - {id: a, profile: zigbee2mqtt, device: A}\n")
+    check = subprocess.run([sys.executable, "-m", "room_controller", "check", str(path)], cwd=ROOT,
+                           capture_output=True, text=True, timeout=30)
+    serve = subprocess.run([sys.executable, "-m", "room_controller", "serve", "--config", str(path)], cwd=ROOT,
+                           capture_output=True, text=True, timeout=30)
+    assert check.returncode == serve.returncode == 2
+    found = [line for line in check.stdout.splitlines() if line.startswith(str(path))]
+    assert len(found) >= 2 and any("profiles_dir" in x for x in found) and any("playlists_dir" in x for x in found)
+    assert all(line in serve.stderr for line in found)

@@ -72,8 +72,8 @@ def test_without_systemd_the_room_controller_is_started_as_its_unit_starts_it():
     unit = _unit((ROOT / "deploy" / "room-controller.service").read_text())
     mosquitto, serve, caddy = _by_hand()
     assert "mosquitto -c /etc/mosquitto/mosquitto.conf" in mosquitto
-    inner = shlex.split(serve)[-1]          # the sh -c script: the unit's ExecStartPre, then its ExecStart
-    assert inner == f"umask {unit['UMask']} && {unit['ExecStartPre']} && exec {unit['ExecStart']}"
+    inner = shlex.split(serve)[-1]          # the sh -c script: the unit's ExecStart under its umask
+    assert inner == f"umask {unit['UMask']} && exec {unit['ExecStart']}"
     assert f"--reuid={unit['User']} --regid={unit['Group']} --init-groups" in serve   # and so the audio group
     assert f"HOME=/var/lib/{unit['StateDirectory']}" in serve
     assert "runuser" not in serve           # it stays the parent and kills serve 2 s after a SIGTERM
