@@ -48,6 +48,8 @@ class App:
             on_error=lambda text: self.loop.submit(self._problem, "mqtt", text),
         )
         self.loop.on_error = lambda text: self._problem("core", f"an error in the room core (see the log): {text}")
+        # urgent: never refused for a full queue, and rare (a write failed, or wrote again after failing)
+        self.journal.on_problem = lambda: self.loop.submit(self._journal_problem, urgent=True)
         self.music = Music(config.audio, config.playlists_dir, self.clock, self._music_event,
                            on_change=lambda: self.loop.submit(self.room.touch)) if audio else None
         self.room = Room(config, catalogue, self.loop, self.link.publish, self.journal,
@@ -65,6 +67,14 @@ class App:
     def _problem(self, key: str, text: str) -> None:
         """On the core loop: a fault the panel's banner and /api/health show (room.problems)."""
         self.room.problems[key] = text
+        self.room.touch()
+
+    def _journal_problem(self) -> None:
+        """On the core loop: the journal's writer found that rows cannot be written, or can be again."""
+        if self.journal.problem is None:
+            self.room.problems.pop("journal", None)
+        else:
+            self.room.problems["journal"] = self.journal.problem
         self.room.touch()
 
     def start(self) -> App:

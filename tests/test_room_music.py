@@ -11,7 +11,7 @@ import requests
 
 from room_controller.app import App
 from room_controller.journal.store import Row
-from room_controller.session.runner import chosen_volume
+from room_controller.session.recovery import replay
 from tests.rooms import load
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,6 +117,10 @@ def test_a_contradictory_audio_request_is_refused_and_changes_nothing(served, bo
 
 def row(kind: str, **data) -> Row:
     return Row(0, 1, 0.0, 0.0, 0.0, kind, data)
+
+
+def chosen_volume(rows: list[Row]) -> tuple[float | None, bool]:
+    return replay(rows).chosen_volume
 
 
 def test_recovery_reads_the_choice_that_still_holds_from_the_journal():

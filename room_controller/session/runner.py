@@ -7,9 +7,10 @@ idempotent: ticking twice changes nothing. Reminders come due by session time, s
 (NTP on a computer with no real-time clock) never skips, repeats or delays a phase or a reminder.
 
 Every control and every phase entered is journaled with a copy of the timeline, and a checkpoint of session
-time is written every few seconds: `recover()` rebuilds the session from the journal after a crash. Across a
-reboot the time the room was off is known only from a synchronised wall clock; otherwise the session resumes
-at its last checkpoint, the panel says so, and the therapist sets the session time (`set_elapsed`).
+time is written every few seconds, with the session's recovery record when it changed (session.recovery):
+`recover()` rebuilds the session from the newest of these and the events after it. Across a reboot the time
+the room was off is known only from a synchronised wall clock; otherwise the session resumes at its last
+checkpoint, the panel says so, and the therapist sets the session time (`set_elapsed`).
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from typing import TYPE_CHECKING
 
 from room_controller import units
 from room_controller.core.errors import Conflict, NotFound
-from room_controller.journal.store import Checkpoint, Journal, JournalError, Row
-from room_controller.lighting.state import LightChange
+from room_controller.journal.store import Checkpoint, Journal, JournalError
+from room_controller.session import recovery
 from room_controller.session import timeline as tl
 from room_controller.session.profiles import SessionProfile
+from room_controller.session.recovery import RECOVERY_KINDS, Record
 
 if TYPE_CHECKING:
     from room_controller.core.loop import Timer
@@ -58,6 +60,8 @@ class Session:
     reminders: list[PendingReminder] = field(default_factory=list)
     last_checkpoint: float = float("-inf")
     recovered: bool = False               # rebuilt from the journal after a restart (not started here)
+    record: Record = field(default_factory=Record)   # what recovery would rebuild, up to the newest event
+    record_saved: bool = False            # the journal's copy of `record` is up to date
 
     def elapsed(self, now: float) -> float:
         return self.clock.elapsed(now)
@@ -74,6 +78,7 @@ class SessionRunner:
         self.session: Session | None = None
         self._timer: Timer | None = None
         self._reminder_ids = 0
+        journal.on_append = self._journaled
 
     @property
     def clock(self):
@@ -257,8 +262,18 @@ class SessionRunner:
         try:
             self.journal.checkpoint(Checkpoint(session.id, session.elapsed(now), now, self.clock.wall(), self.clock.boot(),
                                                session.clock.paused))
+            if not session.record_saved:   # so recovery reads only the events after this
+                self.journal.save_recovery(session.id, session.record.to_json())
+                session.record_saved = True
         except JournalError:   # disk full: the session keeps time all the same (the tick must not die here)
             self.room.problems["journal"] = self.journal.problem or "the journal cannot be written"
+
+    def _journaled(self, session_id: int | None, kind: str, data: dict) -> None:
+        """Every row the journal takes (core loop): the running session's record follows its events."""
+        session = self.session
+        if session is not None and session_id == session.id and kind in RECOVERY_KINDS:
+            session.record.add(kind, data)
+            session.record_saved = False
 
     # -- what the panel sees -----------------------------------------------------------------------------------
 
@@ -296,44 +311,28 @@ class SessionRunner:
         """Resume the session that was running when the service stopped, at the offset real time says, and
         the preset that held the room (with or without a session)."""
         found = self.journal.read.running_session()
-        events = self.journal.read.events(found[0], RECOVERY_KINDS) if found else []
-        preset = self._standing_preset(events)
+        record = recovery.load(self.journal.read, found[0]) if found else Record()
+        preset = self._standing_preset(record)
         if found is not None:
-            self._resume(*found, events, preset)
+            self._resume(*found, record, preset)
         if preset is not None and preset in self.room.config.presets:
             self.room.presets.activate(preset)   # a calm room before the crash is a calm room after it
-            volume, under_preset = chosen_volume(events)
+            volume, under_preset = record.chosen_volume
             if self.room.music is not None and volume is not None and under_preset:
                 self.room.music.set_volume(volume)   # chosen under the preset: its level too
 
-    def _standing_preset(self, events: list[Row]) -> str | None:
+    def _standing_preset(self, record: Record) -> str | None:
         """The preset on when the service stopped: the standing file's word (written even on a full disk),
         or for a journal from before it, the session's last preset event."""
         standing = self.journal.standing.state
         if standing is not None:
             return standing.get("preset")
-        preset = None
-        for row in events:
-            if row.kind in ("preset_on", "preset_off"):
-                preset = row.data["preset"] if row.kind == "preset_on" else None
-        return preset
+        return record.preset
 
-    def _resume(self, session_id: int, profile_data: dict, checkpoint: Checkpoint | None, events: list[Row],
+    def _resume(self, session_id: int, profile_data: dict, checkpoint: Checkpoint | None, record: Record,
                 preset: str | None) -> None:
         profile = SessionProfile.model_validate(profile_data)
-        timeline = tl.Timeline(tuple(p.seconds for p in profile.phases))
-        label, reminders, acknowledged = "", {}, set()
-        for row in events:
-            if "timeline" in row.data:
-                timeline = tl.Timeline(tuple(row.data["timeline"]["durations"]), row.data["timeline"]["anchor_index"],
-                                       row.data["timeline"]["anchor_at"])
-            if row.kind in ("session_started", "label_changed"):
-                label = row.data.get("label", "")
-            elif row.kind == "reminder_shown":
-                reminders[row.data["reminder"]] = PendingReminder(row.data["reminder"], row.data["text"],
-                                                                  row.data["due_s"], row.data.get("phase", ""))
-            elif row.kind == "reminder_acknowledged":
-                acknowledged.add(row.data["reminder"])
+        timeline = record.timeline_or(tl.Timeline(tuple(p.seconds for p in profile.phases)))
         now = self.clock.monotonic()
         elapsed, paused, doubt = 0.0, False, None
         gap: float | None = 0.0
@@ -342,9 +341,10 @@ class SessionRunner:
             gap, doubt = self._gap(checkpoint, now)
             elapsed = checkpoint.session_s + (0.0 if paused else gap or 0.0)
         clock = tl.SessionClock(elapsed, None if paused else now)
-        self.session = Session(session_id, profile, label, clock, timeline, reminded_to=elapsed, recovered=True)
-        self.session.reminders = [r for i, r in sorted(reminders.items()) if i not in acknowledged]
-        self._reminder_ids = max(reminders, default=0)
+        self.session = Session(session_id, profile, record.label, clock, timeline, reminded_to=elapsed, recovered=True,
+                               record=record)
+        self.session.reminders = [PendingReminder(*pending) for pending in record.pending()]
+        self._reminder_ids = max(record.reminders, default=0)
         if doubt and not paused:
             self.room.problems[CLOCK_PROBLEM] = (
                 f"{doubt}: the session resumed at {units.format_duration(elapsed)}, where it was last saved, "
@@ -354,11 +354,11 @@ class SessionRunner:
                        elapsed_s=round(elapsed, 1), paused=paused, preset=preset,
                        clock=doubt or "trusted")
         if self.room.music is not None:   # the dose goes on from the last step the journal has
-            self.room.music.reset_dose(max([r.data["dose"] for r in events if r.kind == "dose_step"], default=0.0))
-        volume, _ = chosen_volume(events)
+            self.room.music.reset_dose(0.0 if record.dose is None else record.dose)
+        volume, _ = record.chosen_volume
         if self.room.music is not None and volume is not None:
             self.room.music.set_volume(volume)   # before the phase's music, which then keeps to the therapist's level
-        self.room.layers.manual = held_adjustments(events, set(self.room.lights))
+        self.room.layers.manual = record.held_adjustments(set(self.room.lights))
         self._tick()
 
     def _gap(self, checkpoint: Checkpoint, now: float) -> tuple[float | None, str | None]:
@@ -374,41 +374,3 @@ class SessionRunner:
                          f"{'later' if gap > 0 else 'earlier'} than the last save, which is not believed"
         return gap, None
 
-
-# What recovery reads of a session's journal: the events that change what it rebuilds, and no others, so a
-# session whose journal also holds hours of device chatter and floods resumes as fast as a quiet one
-RECOVERY_KINDS = ("session_started", "label_changed", "phase_extended", "phase_moved", "reminder_shown",
-                  "reminder_acknowledged", "preset_on", "preset_off", "dose_step", "music_changed",
-                  "manual_change", "follow_phase")
-
-
-def chosen_volume(events: list[Row]) -> tuple[float | None, bool]:
-    """The volume the therapist chose and still holds at the end of a session's `events` (None: the room
-    follows the phase), and whether it was chosen under the preset still on then (so it is that preset's
-    level too, as audio.volume's rules say)."""
-    volume, preset_on, under_preset = None, False, False
-    for row in events:
-        if row.kind in ("preset_on", "preset_off"):
-            preset_on, under_preset = row.kind == "preset_on", False
-        elif row.kind == "music_changed" and row.data.get("follow_phase"):
-            volume, under_preset = None, False
-        elif row.kind == "music_changed" and row.data.get("volume") is not None:
-            volume, under_preset = row.data["volume"], preset_on
-    return volume, under_preset
-
-
-def held_adjustments(events: list[Row], lights: set[str]) -> dict[str, LightChange]:
-    """The therapist's light adjustments still holding at the end of a session's `events`: they outlive
-    phase changes, so they must outlive a restart too (an adjustment made under a preset went with it)."""
-    held: dict[str, LightChange] = {}
-    for row in events:
-        if row.kind == "manual_change" and not row.data.get("during_preset"):
-            change = dict(row.data.get("change", {}))
-            if change.get("rgb") is not None:
-                change["rgb"] = tuple(change["rgb"])
-            for light_id in set(row.data.get("lights", ())) & lights:
-                held[light_id] = LightChange(**change).merged_over(held.get(light_id, LightChange()))
-        elif row.kind == "follow_phase":
-            for light_id in row.data.get("lights", ()):
-                held.pop(light_id, None)
-    return held

@@ -29,6 +29,7 @@ def post_login(base: str, pin: str, source: str, **extra) -> tuple[int, dict]:
 
 def journal_rows(served, kind: str) -> list[dict]:
     served.app.loop.settle()
+    served.app.journal.flush()   # read behind the journal's back: what the room queued, committed first
     with sqlite3.connect(f"file:{served.app.journal.path}?mode=ro", uri=True) as db:
         return [json.loads(r[0]) for r in db.execute("SELECT data FROM events WHERE kind=?", (kind,))]
 

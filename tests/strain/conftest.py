@@ -34,6 +34,7 @@ class Served:
         """Everything a request can change: the room's state, the journal's events and sessions. A refused
         login is journaled on purpose (the audit trail of PIN guessing, webapp/auth.py), so it is not counted."""
         self.app.loop.settle()
+        self.app.journal.flush()   # read behind the journal's back: what the room queued, committed first
         with sqlite3.connect(f"file:{self.app.journal.path}?mode=ro", uri=True) as db:
             counts = db.execute("SELECT (SELECT count(*) FROM events WHERE kind NOT IN ('login_failed', 'login_locked')),"
                                 " (SELECT count(*) FROM sessions)").fetchone()
