@@ -205,7 +205,8 @@ class Programme:
         if out is None:
             return
         assert playlist is not None   # a track is started only from a playlist
-        for attempt in range(len(playlist.entries)):
+        near_end = 1 if position > 0 else 0   # a track resumed near its end is passed over: one more try
+        for attempt in range(len(playlist.entries) + near_end):
             i = (index + attempt) % len(playlist.entries)
             entry = playlist.entries[i]
             if isinstance(entry, Silence):

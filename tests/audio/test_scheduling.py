@@ -9,7 +9,7 @@ import pytest
 from room_controller.audio.programme import READ_AHEAD
 from room_controller.audio.settings import MusicPlay
 
-from .conftest import FADE, LENGTH, settle, tracks
+from .conftest import FADE, LENGTH, settle, tracks, write_m3u
 
 
 def test_the_next_track_crossfades_in_before_the_end(room):
@@ -70,6 +70,21 @@ def test_a_held_preset_returns_to_the_phase_music_where_it_was(room, events):
     settle(clock, FADE + 0.1)
     assert tracks(music) == ["a"]
     assert events.of("track_started")[-1]["position_s"] == pytest.approx(5.0)
+
+
+def test_a_one_track_phase_resumed_near_its_end_starts_it_again(room, events, tmp_path):
+    clock, make = room
+    write_m3u(tmp_path / "one.m3u", ["a.wav"])
+    music = make()
+    music.play("one.m3u")
+    settle(clock, LENGTH - 2 * FADE - READ_AHEAD + 2.0)   # too little left to fade in and out again
+    music.hold("calm.m3u")
+    settle(clock, 1.0)
+    music.release()
+    settle(clock, FADE + 1.0)        # the leaving deck hurried out first
+    assert tracks(music) == ["a"] and music.snapshot()["playlist"] == "one.m3u"
+    assert events.of("track_started")[-1]["position_s"] == 0
+    assert not [e for e in events.of("audio_error") if "one.m3u" in e["message"]]
 
 
 def test_a_phase_change_under_a_preset_waits_for_the_release(room):
