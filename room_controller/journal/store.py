@@ -272,7 +272,7 @@ class Journal:
             raise JournalError("the journal is closed")
         try:
             return self._writer.write(sql, args, wait)
-        except (sqlite3.Error, TimeoutError) as exc:
+        except Exception as exc:   # refused (sqlite3.Error), or no answer in time: either way, not written
             raise JournalError(self.problem or f"{WRITE_PROBLEM}: {exc}") from exc
 
     def _written(self, error: str | None) -> None:

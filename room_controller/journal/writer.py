@@ -54,8 +54,8 @@ class Writer:
         self._thread.start()
 
     def write(self, sql: str, args: tuple, wait: bool = False) -> int | None:
-        """Queue a row; with `wait`, return its row id once it is committed (its sqlite3.Error raised if it
-        failed)."""
+        """Queue a row; with `wait`, return its row id once it is committed (the error that refused it raised
+        if it failed)."""
         if not wait:
             self._queue.put((sql, args, None))
             return None
@@ -108,29 +108,29 @@ class Writer:
         db = self._db
         try:
             db.execute("BEGIN")
-            done: list[int | None | sqlite3.Error] = [None if sql is None else db.execute(sql, args).lastrowid
-                                                      for sql, args, _ in rows]
+            done: list[int | None | Exception] = [None if sql is None else db.execute(sql, args).lastrowid
+                                                  for sql, args, _ in rows]
             db.execute("COMMIT")
-        except sqlite3.Error:
+        except Exception:   # noqa: BLE001 - whatever refused it, the thread lives on and tries each row
             self._rollback()
             done = [self._one(sql, args) for sql, args, _ in rows]
-        failed = [e for e in done if isinstance(e, sqlite3.Error)]
+        failed = [e for e in done if isinstance(e, Exception)]
         self._report(str(failed[-1]) if failed else None)
         for (_, _, ticket), outcome in zip(rows, done):
             if ticket is not None:
-                if isinstance(outcome, sqlite3.Error):
+                if isinstance(outcome, Exception):
                     ticket.error = outcome
                 else:
                     ticket.result = outcome
                 ticket.done.set()
 
-    def _one(self, sql: str | None, args: tuple) -> int | None | sqlite3.Error:
+    def _one(self, sql: str | None, args: tuple) -> int | None | Exception:
         """A row on its own (autocommit): its row id, or the error that refused it."""
         if sql is None:
             return None
         try:
             return self._db.execute(sql, args).lastrowid
-        except sqlite3.Error as exc:
+        except Exception as exc:   # noqa: BLE001 - told to the row's caller and in `report`
             return exc
 
     def _rollback(self) -> None:
