@@ -101,7 +101,8 @@ def test_sigkill_at_random_moments_resumes_in_phase_and_loses_nothing(tmp_path, 
             session = state["session"]
             assert session is not None and session["id"] == session_id
             assert abs(session["elapsed_s"] - real) < 1.0, (session["elapsed_s"], real)
-            assert session["phase"]["index"] == expected_phase(session["elapsed_s"])
+            shown = session["elapsed_s"]   # rounded to 0.1 s: the phase is of a time within 0.05 s of it
+            assert session["phase"]["index"] in {expected_phase(shown - 0.05), expected_phase(shown + 0.05)}
             lights.wait_for(lambda m: True, timeout=5)   # the phase's light is asserted again
             lights.close()
         report = service.call("GET", f"/api/sessions/{session_id}/report").json()

@@ -3,8 +3,8 @@
 Rows carry wall time (for people), monotonic time and session time (for order and recovery). A running
 session also keeps a checkpoint row — its session time, the monotonic and wall time it was taken at, and the
 boot it was taken in — rewritten every few seconds, so a restart knows how much real time has passed, and
-its recovery record (session.recovery) with the id of the last event in it, so a restart reads only the
-events after that. Recovery and reports read only this file.
+its recovery record (session.recovery) with the id of the session's last row when it was written, so a
+restart reads only the events after that. Recovery and reports read only this file.
 
 The core does not wait for the disk: `append` gives the row its id and queues it for the writer's thread
 (journal.writer), which commits in batches, in order. The rows whose answer promises they are kept (DURABLE:

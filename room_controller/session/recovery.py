@@ -46,7 +46,7 @@ class Record:
     held: dict[str, LightChange] = field(default_factory=dict)  # each light's adjustment still held
 
     def add(self, kind: str, data: dict[str, Any]) -> None:
-        """Take one event (of RECOVERY_KINDS; others change nothing)."""
+        """Take the next event of RECOVERY_KINDS."""
         if "timeline" in data:
             timeline = data["timeline"]
             self.timeline = {"durations": list(timeline["durations"]), "anchor_index": timeline["anchor_index"],
