@@ -11,11 +11,9 @@ Why it is not connected is never left at "connecting": `last_error` says whether
 new reason is logged once and handed to `on_error` (the room shows it on the panel and in health), however
 many times paho retries.
 
-A flood (a stuck remote, an automation in a loop, thousands of messages a second) would keep paho's thread
-decoding packets and hold the interpreter from the threads that serve calm: above `FLOOD_RATE` the thread
-rests `FLOOD_REST` after every `FLOOD_BATCH` messages, so a flood can have at most about half of the
-interpreter. The broker holds (and, past its queue, drops) what waits meanwhile; the room reacts to the
-latest of each source anyway (core/intake.py).
+paho's thread reads as fast as the broker delivers, even in a flood: resting it would leave the broker to
+drop what waits, from every source alike (a test flooding three sources at once lost the command source's
+every message under load), where the room itself keeps the latest of each source (core/intake.py).
 """
 
 from __future__ import annotations
@@ -23,7 +21,6 @@ from __future__ import annotations
 import logging
 import socket
 import threading
-import time
 from collections.abc import Callable
 
 import paho.mqtt.client as paho
@@ -37,9 +34,6 @@ MAX_QUEUED = 200  # QoS>0 messages paho may hold while disconnected; lights are 
 # CONNACK reason codes of a refused login: MQTT 5 "Bad user name or password" (0x86), "Not authorized" (0x87);
 # paho maps MQTT 3.1.1's return codes 4 and 5 to these (paho.mqtt.reasoncodes, convert_connack_rc_to_reason_code)
 NOT_AUTHORISED = (0x86, 0x87)
-FLOOD_BATCH = 200       # messages: how often paho's thread asks whether it is flooded
-FLOOD_RATE = 4000.0     # messages a second: above this it is
-FLOOD_REST = 0.005      # seconds it then leaves the interpreter to the other threads
 
 
 class _WhileAway(logging.Filter):
@@ -101,7 +95,6 @@ class MqttLink:
         self.connected = False
         self._stopping = False
         self.last_error: str | None = None
-        self._batch, self._batch_start = 0, time.monotonic()
         client = _Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
         self._paho_log, self._quiet = logging.getLogger(f"paho.{client_id}"), _WhileAway(self)
         self._paho_log.addFilter(self._quiet)
@@ -206,11 +199,6 @@ class MqttLink:
         self._on_error(text)
 
     def _message(self, client, userdata, message) -> None:
-        self._batch += 1
-        if self._batch >= FLOOD_BATCH:
-            if time.monotonic() - self._batch_start < FLOOD_BATCH / FLOOD_RATE:
-                time.sleep(FLOOD_REST)
-            self._batch, self._batch_start = 0, time.monotonic()
         try:
             self._on_message(message.topic, message.payload, bool(message.retain))
         except Exception:  # a bad message must never stop the network thread
