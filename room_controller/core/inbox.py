@@ -105,9 +105,10 @@ class Inbox:
             room.intake.offer(("bridge", topic), learned, lambda found: self.learn_devices(topic, found),
                               interval=DISCOVERY_PACE)
             return
-        if not retained:   # a retained press is an old one: never act on it at connect
-            self._offer_commands(topic, self._parse(topic, payload,
-                                                    lambda: pressed(room.config.buttons, topic, payload)))
+        buttons = room.config.buttons
+        if not retained and any(b.topic == topic for b in buttons):   # a retained press is old: never acted on
+            self._offer_commands(topic, self._parse(topic, payload, lambda: pressed(buttons, topic, payload),
+                                                    basis=buttons))
         for light_id in self._by_topic.get(topic, ()):
             device = room.lights[light_id].device
             report = self._recent.decoded((light_id, topic), payload, device.profile,
@@ -120,8 +121,8 @@ class Inbox:
                 room.intake.offer(("report", light_id), report, functools.partial(self.device_report, light_id),
                                   interval=REPORT_PACE, fold=Report.then)
 
-    def _parse(self, topic: str, payload: bytes, parse: Callable[[], list]) -> list:
-        commands = self._recent.decoded(topic, payload, None, parse)
+    def _parse(self, topic: str, payload: bytes, parse: Callable[[], list], basis: object = None) -> list:
+        commands = self._recent.decoded(topic, payload, basis, parse)
         if isinstance(commands, CommandError):
             self._bad_payload(topic, str(commands))
             return []

@@ -30,11 +30,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from room_controller.core.errors import Refused
 from room_controller.journal.standing import Standing
 from room_controller.journal.writer import Writer
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -231,6 +233,11 @@ class Journal:
                 raise JournalError(f"old sessions could not be deleted: {exc}") from exc
             return ids
         return self._writer.call(delete)
+
+    def call(self, job: Callable[[sqlite3.Connection], T]) -> T:
+        """`job(connection)` on the writer's thread, after every row queued before: the one connection that
+        writes, for work beyond appending rows (a deletion); its result, or its exception."""
+        return self._writer.call(job)
 
     def tidy(self) -> None:
         """The nightly care SQLite asks for: fold the WAL back into the file and let the planner learn."""

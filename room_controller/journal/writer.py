@@ -34,8 +34,9 @@ class Ticket:
         self.result: Any = None
 
     def wait(self) -> Any:
-        if not self.done.wait(WAIT):
-            raise TimeoutError(f"the journal's writer did not answer within {WAIT:.0f} s")
+        if not self.done.wait(WAIT):   # still queued: it may yet be written, so "not confirmed", not "lost"
+            raise TimeoutError(f"the journal's writer has not confirmed the write within {WAIT:.0f} s; it may "
+                               "still be written")
         if self.error is not None:
             raise self.error
         return self.result
@@ -114,8 +115,6 @@ class Writer:
         except Exception:   # noqa: BLE001 - whatever refused it, the thread lives on and tries each row
             self._rollback()
             done = [self._one(sql, args) for sql, args, _ in rows]
-        failed = [e for e in done if isinstance(e, Exception)]
-        self._report(str(failed[-1]) if failed else None)
         for (_, _, ticket), outcome in zip(rows, done):
             if ticket is not None:
                 if isinstance(outcome, Exception):
@@ -123,6 +122,11 @@ class Writer:
                 else:
                     ticket.result = outcome
                 ticket.done.set()
+        failed = [e for e in done if isinstance(e, Exception)]
+        try:
+            self._report(str(failed[-1]) if failed else None)
+        except Exception:   # the word about a batch must not end the thread that writes the next one
+            log.exception("the journal's writer could not report on a batch")
 
     def _one(self, sql: str | None, args: tuple) -> int | None | Exception:
         """A row on its own (autocommit): its row id, or the error that refused it."""

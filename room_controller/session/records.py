@@ -1,7 +1,7 @@
 """Changes to a session's record after the fact: the clinic's label, and a note's text.
 
 Both are journaled as events of that session (the original row is never changed), so the report shows the
-latest text and the journal keeps every version. They run on the core loop, the journal's only writer.
+latest text and the journal keeps every version. They run on the core loop, which alone queues rows for the journal's writer.
 """
 
 from __future__ import annotations

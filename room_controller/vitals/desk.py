@@ -147,7 +147,7 @@ class Desk:
         """The clinic tools remove a session's health data; the journal says that it was done."""
         if self.room.journal.read.session(session_id) is None:
             raise NotFound(f"there is no session {session_id}")
-        removed = record.delete(self.room.journal.path, session_id)
+        removed = self.room.journal.call(lambda db: record.delete(db, session_id))
         if session_id == self._session:
             self._rows, self._window = [], pulse.Window()
         self._write("vitals_deleted", {"rows": removed}, session_id)

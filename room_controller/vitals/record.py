@@ -58,12 +58,15 @@ def event(path: Path, event_id: int) -> tuple[int | None, str, dict] | None:
     return None if found is None else (found[0], found[1], json.loads(found[2]))
 
 
-def delete(path: Path, session_id: int) -> int:
-    """Remove a session's health-data rows for good; how many there were."""
-    with closing(sqlite3.connect(path, timeout=5.0)) as db:
-        db.execute("PRAGMA secure_delete=ON")
+def delete(db: sqlite3.Connection, session_id: int) -> int:
+    """Remove a session's health-data rows for good, on the journal's writing connection (so after every row
+    queued before, and never beside a batch); how many there were."""
+    db.execute("PRAGMA secure_delete=ON")
+    try:
         with db:
             count = db.execute(f"DELETE FROM events WHERE session_id=? AND kind IN ({','.join('?' * len(KINDS))})",
                                (session_id, *KINDS)).rowcount
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        db.execute("PRAGMA secure_delete=OFF")
     return count
