@@ -96,15 +96,16 @@ def tone(path: Path, seconds: float) -> None:
 
 
 def write_room(tmp: Path, broker: Broker, port: int, light_configs: list[dict], shipped: bool = False,
-               web: dict | None = None) -> Path:
+               web: dict | None = None, music: bool = True) -> Path:
     """The room: a one-phase session with music of its own, or (`shipped`) the shipped profiles and playlists;
-    `web`: settings of the web server besides the defaults."""
+    `web`: settings of the web server besides the defaults; without `music`, the phase and calm are silent."""
     (tmp / "profiles").mkdir(exist_ok=True)
     (tmp / "music").mkdir(exist_ok=True)
     tone(tmp / "music" / "a.wav", 60)
     for name in ("bench.m3u", "calm.m3u"):   # the phase's and the calm preset's
         (tmp / "music" / name).write_text("a.wav\n")
-    phase = {"name": "Music", "duration": "8h", "music": {"playlist": "bench.m3u", "volume": 30},
+    tune = {"playlist": "bench.m3u", "volume": 30} if music else "silence"
+    phase = {"name": "Music", "duration": "8h", "music": tune,
              "lights": {"brightness": 40, "kelvin": 2700, "transition": "10m"}}
     (tmp / "profiles" / "bench.yaml").write_text(yaml.safe_dump({"id": "bench", "name": "Bench", "phases": [phase]}))
     config = {"room": {"id": "bench", "name": "Bench"}, "lights": light_configs, "data_dir": str(tmp / "data"),
@@ -113,6 +114,8 @@ def write_room(tmp: Path, broker: Broker, port: int, light_configs: list[dict], 
               "audio": {"vlc_args": ["--aout=dummy"]},
               "profiles_dir": str(ROOT / "deploy" / "profiles" if shipped else tmp / "profiles"),
               "playlists_dir": str(ROOT / "playlists" if shipped else tmp / "music")}
+    if not music:
+        config["presets"] = {"calm": {"music": "silence"}}
     path = tmp / "room.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
@@ -184,11 +187,12 @@ def usage(pid: int) -> tuple[float, float, float]:
     return rss / 1024, peak / 1024, cpu
 
 
-def serve_room(tmp: Path, broker: Broker, count: int = 12, web: dict | None = None) -> tuple[Service, list[str]]:
+def serve_room(tmp: Path, broker: Broker, count: int = 12, web: dict | None = None,
+               music: bool = True) -> tuple[Service, list[str]]:
     """A room of `count` mixed lights served by its own process; its lights' command topics."""
     configs, topics = lights(count)
     port = free_port()
-    service = Service(write_room(tmp, broker, port, configs, web=web), port)
+    service = Service(write_room(tmp, broker, port, configs, web=web, music=music), port)
     service.start()
     return service, topics
 

@@ -14,9 +14,10 @@ client process of their own, each panel a PIN login of its own following the roo
   same settings, so only the load differs.
 - soak: 12 lights, a session with music playing, 8 panels following, and the room kept busier than a
   session keeps it (a calm press and its release, a light adjustment and a volume change every few
-  seconds, a note every 30 s), for `--soak-minutes` of real time. RSS is sampled every 15 s; after a
-  warm-up of a fifth of the run, the least-squares slope gives the growth per hour, and the RSS after
-  8 hours is the last sample plus that slope over the hours left.
+  seconds, a note every 30 s), for `--soak-minutes` of real time. RSS is sampled every 15 s, with how much
+  of it is resident in glibc's thread arenas; after a warm-up of a fifth of the run, the least-squares
+  slope gives the growth per hour, and the RSS after 8 hours is the last sample plus that slope over the
+  hours left. bench/memory.py repeats this soak with and without music or with allocator settings.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ PAUSE = 0.05
 class Room:
     """`serve` with `count` lights and `panels` panels following it; `press` is one more panel."""
 
-    def __init__(self, tmp: Path, broker: Broker, count: int, panels: int, name: str) -> None:
-        self.service, self.topics = serve_room(tmp, broker, count, SCALE_WEB)
+    def __init__(self, tmp: Path, broker: Broker, count: int, panels: int, name: str, music: bool = True) -> None:
+        self.service, self.topics = serve_room(tmp, broker, count, SCALE_WEB, music)
         self.devices = Devices(broker, self.topics, name)
         self.stop = multiprocessing.Event()
         self.followers = multiprocessing.Process(target=follow_events,
@@ -121,16 +122,36 @@ def scale_table(cells: dict) -> str:
 
 
 def soak(res: Results, tmp: Path, broker: Broker, minutes: float) -> None:
-    room = Room(tmp, broker, 12, 8, "bench-soak-devices")
-    samples: list[tuple[float, float]] = []
+    run = soak_run(tmp, broker, minutes)
+    samples, slope, n = run["samples"], run["slope_mb_per_h"], run["cycles"]
+    last_s, last = samples[-1][:2]
+    at_8h = last + slope * max(0.0, 8 - last_s / 3600)
+    res.data["soak"] = {**run, "rss_8h_mb": round(at_8h, 1)}
+    res.add(f"serve, 8 panels, music playing, {minutes:g} min of real time ({n} cycles of calm, release, light "
+            f"and volume changes; a note every 10th): RSS after warm-up -> end, growth",
+            f"{run['rss_warm_mb']:.1f} -> {last:.1f} MB (peak {run['peak_mb']:.1f}); {slope:+.2f} MB/h")
+    res.add("... RSS after 8 hours at that rate", f"{at_8h:.1f} MB", "< 100 MB", at_8h < 100)
+
+
+def soak_run(tmp: Path, broker: Broker, minutes: float, music: bool = True) -> dict:
+    """One soak (see the module's opening): samples of (seconds, RSS MB, RSS MB in glibc's thread arenas),
+    the cycles run, the growth per hour after the warm-up, and the peak."""
+    room = Room(tmp, broker, 12, 8, "bench-soak-devices", music)
+    samples: list[tuple[float, float, float]] = []
+
+    def sample() -> None:
+        pid = room.service.proc.pid
+        samples.append((time.monotonic() - start, usage(pid)[0], arena_rss(pid)))
+
     try:
         room.call("POST", "/api/session", {"profile": "bench"})
-        wait_for(lambda: room.service.state()["audio"]["playing"], 10)
+        if music:
+            wait_for(lambda: room.service.state()["audio"]["playing"], 10)
         start = time.monotonic()
         end, tick, n = start + minutes * 60, 0.0, 0
         while time.monotonic() < end:
             if time.monotonic() >= tick:
-                samples.append((time.monotonic() - start, usage(room.service.proc.pid)[0]))
+                sample()
                 tick = time.monotonic() + 15
             room.call("POST", "/api/presets/calm")
             time.sleep(1)
@@ -141,21 +162,32 @@ def soak(res: Results, tmp: Path, broker: Broker, minutes: float) -> None:
                 room.call("POST", "/api/notes", {"text": f"soak note {n}"})
             n += 1
             time.sleep(2)
-        samples.append((time.monotonic() - start, usage(room.service.proc.pid)[0]))
+        sample()
         playing = room.service.state()["audio"]["playing"]
         peak = usage(room.service.proc.pid)[1]
     finally:
         room.close()
-    assert playing, "the music stopped during the soak"
+    assert playing == music, "the music stopped during the soak" if music else "music played in a silent room"
     kept = [s for s in samples if s[0] >= minutes * 60 / 5]
-    slope = statistics.linear_regression([t for t, _ in kept], [m for _, m in kept]).slope * 3600   # MB per hour
-    last_s, last = samples[-1]
-    at_8h = last + slope * max(0.0, 8 - last_s / 3600)
-    res.data["soak"] = {"minutes": minutes, "cycles": n, "samples": [(round(t), round(m, 1)) for t, m in samples],
-                        "slope_mb_per_h": round(slope, 2), "rss_end_mb": round(last, 1), "peak_mb": round(peak, 1),
-                        "rss_8h_mb": round(at_8h, 1)}
-    res.add(f"serve, 8 panels, music playing, {minutes:g} min of real time ({n} cycles of calm, release, light "
-            f"and volume changes; a note every 10th): RSS after warm-up -> end, growth",
-            f"{kept[0][1]:.1f} -> {last:.1f} MB (peak {peak:.1f}); {slope:+.2f} MB/h")
-    res.add("... RSS after 8 hours at that rate", f"{at_8h:.1f} MB", "< 100 MB", at_8h < 100)
+    slope = statistics.linear_regression([s[0] for s in kept], [s[1] for s in kept]).slope * 3600   # MB per hour
+    return {"minutes": minutes, "music": music, "cycles": n, "slope_mb_per_h": round(slope, 2),
+            "rss_warm_mb": round(kept[0][1], 1), "rss_end_mb": round(samples[-1][1], 1),
+            "arenas_end_mb": round(samples[-1][2], 1), "peak_mb": round(peak, 1),
+            "samples": [(round(t), round(m, 1), round(a, 1)) for t, m, a in samples]}
 
+
+HEAP_MAX = 64 << 20   # glibc's thread arenas grow in heaps of up to this, each mapped at a multiple of it
+
+
+def arena_rss(pid: int) -> float:
+    """MB resident in glibc's thread arenas (not the main arena): the anonymous read-write mappings that start
+    at a multiple of HEAP_MAX, in /proc/PID/smaps."""
+    total, heap = 0, False
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        fields = line.split()
+        if "-" in fields[0] and len(fields) >= 5 and ":" in fields[3]:   # a mapping's first line
+            start = int(fields[0].split("-")[0], 16)
+            heap = len(fields) == 5 and fields[1] == "rw-p" and start % HEAP_MAX == 0
+        elif heap and fields[0] == "Rss:":
+            total += int(fields[1])
+    return total / 1024

@@ -121,6 +121,7 @@ class Decks:
         return any(d is not self.active for d in self.sounding())
 
     def fading(self, now: float) -> bool:
+        """A deck's fade or the pause's is under way: the volumes move every TICK."""
         return not self._pause.done(now) or any(not d.fade.done(now) for d in self.sounding())
 
     def ended(self, index: int) -> Deck | None:
@@ -130,6 +131,7 @@ class Decks:
         return self.all[index]
 
     def measured(self, path: Path, lufs: float | None) -> None:
+        """A track's loudness, measured off the music thread: the dose counts with it from now on."""
         for deck in self.sounding():
             if deck.track is not None and deck.track.path == path:
                 deck.lufs = lufs
