@@ -8,6 +8,9 @@ Two lanes: work submitted `urgent` (calm, emergency, a release) runs before anyt
 next boundary between two pieces of work, however long the ordinary queue is. The ordinary queue is bounded:
 when it is full, `submit` raises `Busy` to its caller rather than letting a flood grow memory and delay
 without end (docs/calm-lane.md).
+
+A snapshot of the room is published after each batch of work, and also before a `call` is answered: a
+client that is told its session started reads that session in the state it asks for next.
 """
 
 from __future__ import annotations
@@ -83,17 +86,18 @@ class Loop:
 
     # -- submitting work ---------------------------------------------------------------------------------------
 
-    def submit(self, fn: Callable[..., Any], *args: Any, urgent: bool = False) -> Future:
+    def submit(self, fn: Callable[..., Any], *args: Any, urgent: bool = False, fresh: bool = False) -> Future:
         """Queue `fn(*args)`; `urgent` work goes ahead of all ordinary work. Busy if the ordinary queue is
-        full (urgent work is never refused)."""
+        full (urgent work is never refused). With `fresh`, the snapshot is published before the future is
+        resolved."""
         future: Future = Future()
         with self._wake:
             if urgent:
-                self._urgent.append((future, fn, args))
+                self._urgent.append((future, fn, args, fresh))
             elif len(self._ordinary) >= MAX_QUEUED:
                 raise Busy(f"the room is busy: {len(self._ordinary)} requests are waiting")
             else:
-                self._ordinary.append((future, fn, args))
+                self._ordinary.append((future, fn, args, fresh))
             self._wake.notify()
         return future
 
@@ -101,7 +105,7 @@ class Loop:
         """Run `fn` on the loop and return its result (or raise its exception) to the calling thread."""
         if self.in_loop:
             return fn(*args)
-        return self.submit(fn, *args, urgent=urgent).result(timeout)
+        return self.submit(fn, *args, urgent=urgent, fresh=True).result(timeout)
 
     def backlog(self) -> int:
         return len(self._ordinary)
@@ -136,7 +140,7 @@ class Loop:
     def settle(self) -> None:
         """Block until the loop has run everything due at the clock's current time."""
         if self._thread and not self.in_loop:
-            self.submit(lambda: None).result(10)
+            self.submit(lambda: None, fresh=True).result(10)
 
     # -- the loop ----------------------------------------------------------------------------------------------
 
@@ -165,16 +169,18 @@ class Loop:
                 self._guard(self._after_batch)
         self._running = False
 
-    def _run_item(self, future: Future, fn: Callable, args: tuple) -> None:
+    def _run_item(self, future: Future, fn: Callable, args: tuple, fresh: bool) -> None:
         """A refusal (Refused) is the caller's answer; any other exception is a fault, logged with its
         traceback and reported to `on_error` (the room shows it as a problem), since work handed over with
         `submit` has no caller waiting to see it. Either way the caller gets it and the loop lives on."""
         if not future.set_running_or_notify_cancel():
             return
+        result: Any = None
+        error: BaseException | None = None
         try:
-            future.set_result(fn(*args))
+            result = fn(*args)
         except Refused as exc:
-            future.set_exception(exc)
+            error = exc
         except BaseException as exc:
             name = getattr(fn, "__qualname__", repr(fn))
             log.error("error in %s; the room carries on", name, exc_info=exc)
@@ -182,7 +188,13 @@ class Loop:
             if on_error is not None:
                 problem = f"{name}: {type(exc).__name__}: {exc}"
                 self._guard(lambda: on_error(problem))
-            future.set_exception(exc)
+            error = exc
+        if fresh and self._after_batch:   # the caller's next read sees what its call did
+            self._guard(self._after_batch)
+        if error is None:
+            future.set_result(result)
+        else:
+            future.set_exception(error)
 
     def _run_due(self) -> None:
         now = self.clock.monotonic()

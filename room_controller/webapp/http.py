@@ -201,10 +201,10 @@ class EarlyCalm:
         room = self._room
         if endpoint == "POST /api/presets/<name>":
             room.intake.note(("http",))
-            future = room.loop.submit(room.presets.activate, args["name"], urgent=True)
+            future = room.loop.submit(room.presets.activate, args["name"], urgent=True, fresh=True)
         elif endpoint == "DELETE /api/presets/active":
             room.intake.note(("http",))
-            future = room.loop.submit(room.presets.release, urgent=True)
+            future = room.loop.submit(room.presets.release, urgent=True, fresh=True)
         else:
             return
         now = time.monotonic()

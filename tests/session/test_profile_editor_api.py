@@ -99,8 +99,9 @@ def test_a_save_is_atomic_keeps_a_backup_and_leaves_a_running_session_alone(serv
     assert not list(folder.glob(".*.tmp"))
     state = requests.get(f"{base}/api/state", headers=bearer).json()["session"]
     assert state["phases"][0]["duration_s"] == 600.0                 # the running session keeps its version
-    requests.post(f"{base}/api/session/stop", headers=bearer)
-    requests.post(f"{base}/api/session", headers=bearer, json={"profile": "ketamine-1h"})
+    assert requests.post(f"{base}/api/session/stop", headers=bearer).status_code == 200
+    r = requests.post(f"{base}/api/session", headers=bearer, json={"profile": "ketamine-1h"})
+    assert r.status_code == 201, r.text
     assert requests.get(f"{base}/api/state", headers=bearer).json()["session"]["phases"][0]["duration_s"] == 720.0
     requests.post(f"{base}/api/session/stop", headers=bearer)
 

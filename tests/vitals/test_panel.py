@@ -57,3 +57,22 @@ def test_a_reading_entered_on_the_tablet_and_a_limit_shown_at_once(browser, serv
     panel.wait(lambda: panel.text("toast").startswith("Correction saved"), what="the correction's confirmation")
     record = requests.get(f"{served.base}/api/sessions/{session}/vitals", headers=AUTH).json()
     assert [(r["systolic"], r.get("original", {}).get("systolic")) for r in record["readings"]] == [(134, 124), (171, None)]
+
+
+def test_the_readings_list_is_not_rebuilt_under_a_finger_by_other_updates(browser, served):
+    """The room's state arrives whenever anything changes; a list rebuilt each time would swap the button
+    under a finger between touch and release, and the tap would be lost. Only a new reading rebuilds it."""
+    device(browser, *TABLET, touch=True)
+    requests.post(f"{served.base}/api/session", headers=AUTH, json={"profile": "mdma-8h"})
+    assert requests.post(f"{served.base}/api/vitals", headers=AUTH, json={"pulse": 70}).status_code == 201
+    panel = Panel(browser, served.base).open_logged_in()
+    panel.wait(lambda: browser.find_elements(By.CSS_SELECTOR, "#vital-readings li button"), what="the reading")
+    browser.execute_script("document.querySelector('#vital-readings li button').dataset.seen = 'before'")
+    for brightness in (20, 30, 40):   # three state updates that change the lights, not the readings
+        assert requests.patch(f"{served.base}/api/lights", headers=AUTH, json={"brightness": brightness}).ok
+        panel.wait(lambda b=brightness: panel.find("room-brightness").get_attribute("value") == str(b),
+                   what=f"the lights at {brightness} %")
+    kept = browser.execute_script("return document.querySelector('#vital-readings li button').dataset.seen")
+    assert kept == "before"
+    assert requests.post(f"{served.base}/api/vitals", headers=AUTH, json={"pulse": 74}).status_code == 201
+    panel.wait(lambda: len(browser.find_elements(By.CSS_SELECTOR, "#vital-readings li")) == 2, what="the new reading")

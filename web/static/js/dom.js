@@ -23,3 +23,13 @@ export function toast(text) {
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => node.classList.remove("shown"), 4000);
 }
+
+/** Give `node` the children `build()` makes, but only when `data` (or the language) changed since last time.
+ *  A list rebuilt on every state update loses taps: the finger goes down on one button and comes up on its
+ *  replacement, and the browser fires no click. */
+export function renderWhenChanged(node, data, build) {
+  const key = JSON.stringify([document.documentElement.lang, data]);
+  if (node.dataset.shown === key) return;
+  node.dataset.shown = key;
+  node.replaceChildren(...build());
+}

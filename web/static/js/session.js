@@ -2,7 +2,7 @@
 // the controls. Times count on locally between state events, from the server's figures.
 
 import { api } from "./api.js";
-import { $, el } from "./dom.js";
+import { $, el, renderWhenChanged } from "./dom.js";
 import { clock, length } from "./format.js";
 import { t } from "./i18n.js";
 
@@ -34,7 +34,7 @@ export function renderSession(session, act) {
 export function renderReminders(session, act) {
   const reminders = session?.reminders ?? [];
   $("reminders").hidden = reminders.length === 0;
-  $("reminder-list").replaceChildren(...reminders.map((r) => el("li", {},
+  renderWhenChanged($("reminder-list"), reminders, () => reminders.map((r) => el("li", {},
     el("span", {}, r.text),
     el("button", { type: "button", "aria-label": t("reminder.done_aria", { text: r.text }),
                    onclick: () => act("POST", `/api/reminders/${r.id}/ack`) }, t("common.done")))));
