@@ -9,8 +9,10 @@ panel's cookie, and the live event stream. A change sent from another site (a fo
 
 from __future__ import annotations
 
+import json
 import logging
 import mimetypes
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -18,7 +20,6 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from flask import Flask, Response, jsonify, request, send_from_directory
 from pydantic import Field, ValidationError
@@ -227,19 +228,28 @@ class EarlyCalm:
         return future
 
 
-def nesting(value: Any, limit: int) -> int:
-    """How deeply arrays and objects nest in a parsed JSON value, counted up to `limit` + 1 at most (so a
-    wide document costs one look per container, and a deep one stops early)."""
-    deepest, todo = 0, [(value, 1)]
-    while todo:
-        item, depth = todo.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
-        if children is None:
-            continue
-        deepest = max(deepest, depth)
-        if deepest > limit:
-            break
-        todo.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')   # a JSON string whole (brackets in it do not count), or a bracket
+
+
+def _not_json(word: str) -> None:
+    raise ValueError(f"{word} is not a JSON number")
+
+
+def nesting(raw: bytes, limit: int) -> int:
+    """How deeply arrays and objects nest in a JSON text, counted up to `limit` + 1 at most, before it is
+    parsed: Python's parser recurses once per level, so 60 KiB of `[` held the interpreter for as long as it
+    took to fail, while this stops at the first bracket too deep."""
+    depth = deepest = 0
+    for token in _TOKENS.finditer(raw):
+        bracket = token[0]
+        if bracket in (b"[", b"{"):
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > limit:
+                    break
+        elif bracket in (b"]", b"}"):
+            depth -= 1
     return deepest
 
 
@@ -268,14 +278,14 @@ def _body(model: type[Model]):
     """The request's JSON body validated by `model`, or the error response."""
     if not request.is_json:
         return error(415, "unsupported_media_type", "send a JSON body with Content-Type: application/json")
-    try:
-        data = request.get_json(silent=True)
-        too_deep = nesting(data, MAX_JSON_DEPTH) > MAX_JSON_DEPTH
-    except RecursionError:   # Python's parser recurses once per level: a deep enough body ends here, not in a 500
-        too_deep = True
-    if too_deep:
+    raw = request.get_data(cache=True)
+    if nesting(raw, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:   # exact on UTF-8, whose bytes for other characters are never brackets
         return error(400, "too_deep", f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels of arrays and "
                                       "objects")
+    try:   # UTF-8 only (RFC 8259 8.1): json.loads would also guess UTF-16 or -32 from bytes, which the scan cannot read
+        data = json.loads(raw.decode("utf-8"), parse_constant=_not_json)
+    except ValueError:   # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        data = None
     if not isinstance(data, dict):
         return error(400, "bad_json", "the body must be a JSON object")
     try:

@@ -85,14 +85,16 @@ def test_a_file_beyond_the_size_limit_is_refused_unread(tmp_path):
     assert "larger than" in problem.message
 
 
-@pytest.mark.parametrize("body", ['{"duration": %d}' % HUGE, '{"duration": 1e999}', '{"duration": Infinity}',
-                                  '{"duration": "99999999h"}'])
-def test_an_unbounded_duration_over_http_is_a_422_and_changes_nothing(served, body):
+@pytest.mark.parametrize(("body", "refusal"), [('{"duration": %d}' % HUGE, (422, "invalid")),
+                                               ('{"duration": 1e999}', (422, "invalid")),
+                                               ('{"duration": "99999999h"}', (422, "invalid")),
+                                               ('{"duration": Infinity}', (400, "bad_json"))])   # not JSON at all
+def test_an_unbounded_duration_over_http_is_refused_and_changes_nothing(served, body, refusal):
     assert requests.post(f"{served.base}/api/session", headers=AUTH, json={"profile": "psilocybin-8h"}).ok
     before = served.fingerprint()
     r = requests.post(f"{served.base}/api/session/extend", data=body,
                       headers={**AUTH, "Content-Type": "application/json"})
-    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid"
+    assert (r.status_code, r.json()["error"]["code"]) == refusal
     assert served.fingerprint() == before
     json.loads(requests.get(f"{served.base}/api/state", headers=AUTH).text)   # strict JSON: no Infinity
 

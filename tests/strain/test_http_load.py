@@ -281,9 +281,19 @@ def depth_of(value) -> int:
     return 0
 
 
-@given(JSON, st.integers(0, 40))
-def test_nesting_is_the_depth_of_arrays_and_objects_counted_no_further_than_needed(value, limit):
-    assert nesting(value, limit) == min(depth_of(value), limit + 1)
+@given(JSON, st.integers(0, 40), st.booleans())
+def test_nesting_is_the_depth_of_arrays_and_objects_counted_no_further_than_needed(value, limit, ascii_only):
+    """Read from the body's bytes before parsing; brackets and escaped quotes inside strings do not count."""
+    raw = json.dumps(value, ensure_ascii=ascii_only).encode()
+    assert nesting(raw, limit) == min(depth_of(value), limit + 1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("body", ["{\"pin\": \"1\"}".encode("utf-16"), b'{"pin": NaN}', b'{"pin": Infinity}',
+                                  b'{"pin": "\xff"}'])
+def test_json_not_in_utf_8_or_with_nan_or_infinity_is_a_400(served, body):
+    r = requests.post(f"{served.base}/api/login", data=body, timeout=10, headers={"Content-Type": "application/json"})
+    assert (r.status_code, r.json()["error"]["code"]) == (400, "bad_json")
 
 
 CONNS = st.builds(Conn, st.booleans(), st.none() | st.floats(0, 1e6), st.floats(0, 1e6), st.booleans())
