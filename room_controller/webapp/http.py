@@ -237,22 +237,25 @@ def _not_json(word: str) -> None:
     raise ValueError(f"{word} is not a JSON number")
 
 
-def nesting(raw: bytes, limit: int) -> int:
-    """How deeply arrays and objects nest in a JSON text, counted up to `limit` + 1 at most, before it is
-    parsed: Python's parser recurses once per level, so 60 KiB of `[` held the interpreter for as long as it
-    took to fail, while this stops at the first bracket too deep."""
-    depth = deepest = 0
+def too_deep(raw: bytes, limit: int) -> bool:
+    """Do arrays and objects nest deeper than `limit` in this JSON text? Read before it is parsed: Python's
+    parser recurses once per level, so 60 KiB of `[` held the interpreter for as long as it took to fail, while
+    this stops at the first bracket too deep. A body with few brackets is not scanned at all; the worst,
+    64 KiB of `[],` or the like, costs about 10 ms."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:   # in C: no deeper than that, whatever the strings hold
+        return False
+    depth = 0
     for token in _TOKENS.finditer(raw):
         bracket = token[0]
         if bracket in (b"[", b"{"):
             depth += 1
-            if depth > deepest:
-                deepest = depth
-                if deepest > limit:
-                    break
+            if depth > limit:
+                return True
         elif bracket in (b"]", b"}"):
             depth -= 1
-    return deepest
+            if depth < 0:   # a closing bracket with nothing open: the parser stops there, no deeper
+                return False
+    return False
 
 
 def _stream(streams: EventStreams, login: str):
@@ -281,7 +284,7 @@ def _body(model: type[Model]):
     if not request.is_json:
         return error(415, "unsupported_media_type", "send a JSON body with Content-Type: application/json")
     raw = request.get_data(cache=True)
-    if nesting(raw, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:   # exact on UTF-8, whose bytes for other characters are never brackets
+    if too_deep(raw, MAX_JSON_DEPTH):   # exact on UTF-8, whose bytes for other characters are never brackets
         return error(400, "too_deep", f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels of arrays and "
                                       "objects")
     try:   # UTF-8 only (RFC 8259 8.1): json.loads would also guess UTF-16 or -32 from bytes, which the scan cannot read

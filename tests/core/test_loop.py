@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
@@ -28,27 +28,37 @@ class Published:
         self.snapshot = self.value
 
 
+def _answer_within_a_held_batch(loop: Loop, fn) -> Future:
+    """Run `loop.call(fn)` in a batch that cannot end until the answer is back: the call is queued while the
+    loop is held, and work that waits for the answer is queued behind it. Returns the call's future."""
+    held, hold = threading.Event(), threading.Event()
+
+    def wait_held() -> None:
+        held.set()
+        hold.wait(10)
+
+    loop.submit(wait_held)
+    assert held.wait(10)                         # the loop is inside it now: the queue below is ours alone
+    pool = ThreadPoolExecutor(1)
+    answer = pool.submit(loop.call, fn)
+    pool.shutdown(wait=False)                    # the call already submitted still runs
+    while loop.backlog() < 1:                    # the call is queued
+        time.sleep(0.001)
+    loop.submit(lambda: answer.exception(10))    # behind it, in the same batch: waits for the answer
+    hold.set()
+    return answer
+
+
 def test_a_call_is_answered_after_its_change_is_published():
-    """The call shares its batch with work queued behind it that does not end until the test says so: the
-    answer must not wait for the batch's end, and the snapshot must already show the call's change."""
+    """The batch does not end before the answer, so only a publish before the answer can show the change."""
     room = Published()
     loop = Loop(ManualClock(), after_batch=room.after_batch)
     loop.start()
-    hold, behind = threading.Event(), threading.Event()
     try:
-        loop.submit(hold.wait, 10)                       # the loop waits here while the queue fills
-        with ThreadPoolExecutor(1) as pool:
-            answer = pool.submit(loop.call, room.set, 5)
-            while loop.backlog() < 1:
-                time.sleep(0.001)
-            loop.submit(behind.wait, 10)                 # queued behind the call, in the same batch
-            hold.set()
-            assert answer.result(10) == 5
-            assert room.snapshot == 5                    # published before the answer
-            behind.set()
+        answer = _answer_within_a_held_batch(loop, lambda: room.set(5))
+        assert answer.result(10) == 5
+        assert room.snapshot == 5
     finally:
-        hold.set()
-        behind.set()
         loop.stop()
 
 
@@ -62,8 +72,9 @@ def test_a_refused_call_still_publishes_first():
         raise Conflict("no")
 
     try:
+        answer = _answer_within_a_held_batch(loop, set_then_refuse)
         with pytest.raises(Conflict):
-            loop.call(set_then_refuse)
+            answer.result(10)
         assert room.snapshot == 7
     finally:
         loop.stop()

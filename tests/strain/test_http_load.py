@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from room_controller.app import App
 from room_controller.config import WebSettings
-from room_controller.webapp.http import MAX_JSON_DEPTH, nesting
+from room_controller.webapp.http import MAX_JSON_DEPTH, too_deep
 from room_controller.webapp.server import Conn, victim
 from tests.broker import Capture
 from tests.rooms import load
@@ -282,10 +282,24 @@ def depth_of(value) -> int:
 
 
 @given(JSON, st.integers(0, 40), st.booleans())
-def test_nesting_is_the_depth_of_arrays_and_objects_counted_no_further_than_needed(value, limit, ascii_only):
-    """Read from the body's bytes before parsing; brackets and escaped quotes inside strings do not count."""
+def test_too_deep_is_the_depth_of_arrays_and_objects_read_from_the_bytes(value, limit, ascii_only):
+    """Read before parsing; brackets and escaped quotes inside strings do not count."""
     raw = json.dumps(value, ensure_ascii=ascii_only).encode()
-    assert nesting(raw, limit) == min(depth_of(value), limit + 1)
+    assert too_deep(raw, limit) == (depth_of(value) > limit)
+
+
+@given(st.lists(st.sampled_from([b"[", b"]", b"{", b"}", b'"', b"\\", b",", b":", b"1", b'"a"']), max_size=300),
+       st.integers(0, 40))
+def test_what_is_not_too_deep_never_makes_the_parser_recurse_past_the_limit(parts, limit):
+    """Broken JSON too: whatever passes the scan fails or parses within the limit, never a RecursionError."""
+    raw = b"".join(parts)
+    if too_deep(raw, limit):
+        return
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except ValueError:
+        return
+    assert depth_of(value) <= limit
 
 
 @pytest.mark.slow

@@ -24,12 +24,17 @@ export function toast(text) {
   toastTimer = setTimeout(() => node.classList.remove("shown"), 4000);
 }
 
-/** Give `node` the children `build()` makes, but only when `data` (or the language) changed since last time.
+/** Give `node` the children `build()` makes, but only when `data` changed since last time (or the words did).
  *  A list rebuilt on every state update loses taps: the finger goes down on one button and comes up on its
  *  replacement, and the browser fires no click. */
 export function renderWhenChanged(node, data, build) {
-  const key = JSON.stringify([document.documentElement.lang, data]);
+  const key = JSON.stringify(data);
   if (node.dataset.shown === key) return;
   node.dataset.shown = key;
   node.replaceChildren(...build());
 }
+
+// New words (another language, or the first catalogue after a failed fetch): every such list is drawn again.
+document.addEventListener("language", () => {
+  for (const node of document.querySelectorAll("[data-shown]")) delete node.dataset.shown;
+});
