@@ -51,9 +51,9 @@ def test_controls_keep_the_timeline_consistent(durations, moves):
             timeline = tl.extend(timeline, here.index, amount)
             after = tl.phase_at(timeline, now)
             assert after.index == here.index
-            assert after.remaining == pytest.approx(max(0.0, before + amount - here.overtime))
+            assert after.remaining == pytest.approx(max(0.0, before + amount - here.overtime), abs=1e-9)
         now_pos = tl.phase_at(timeline, now)
-        assert now_pos.started_at <= now and now_pos.started_at + now_pos.elapsed == pytest.approx(now)
+        assert now_pos.started_at <= now and now_pos.started_at + now_pos.elapsed == pytest.approx(now, abs=1e-9)
         last = now_pos
     assert 0 <= last.index < len(durations)
 
