@@ -24,14 +24,14 @@ export function toast(text) {
   toastTimer = setTimeout(() => node.classList.remove("shown"), 4000);
 }
 
-/** Give `node` the children `build()` makes, but only when `data` changed since last time (or the words did).
+/** Give `node` the children `build(data)` makes, but only when `data` changed since last time (or the words did).
  *  A list rebuilt on every state update loses taps: the finger goes down on one button and comes up on its
  *  replacement, and the browser fires no click. */
 export function renderWhenChanged(node, data, build) {
   const key = JSON.stringify(data);
   if (node.dataset.shown === key) return;
   node.dataset.shown = key;
-  node.replaceChildren(...build());
+  node.replaceChildren(...build(data));
 }
 
 // New words (another language, or the first catalogue after a failed fetch): every such list is drawn again.

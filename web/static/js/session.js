@@ -34,7 +34,7 @@ export function renderSession(session, act) {
 export function renderReminders(session, act) {
   const reminders = session?.reminders ?? [];
   $("reminders").hidden = reminders.length === 0;
-  renderWhenChanged($("reminder-list"), reminders, () => reminders.map((r) => el("li", {},
+  renderWhenChanged($("reminder-list"), reminders, (shown) => shown.map((r) => el("li", {},
     el("span", {}, r.text),
     el("button", { type: "button", "aria-label": t("reminder.done_aria", { text: r.text }),
                    onclick: () => act("POST", `/api/reminders/${r.id}/ack`) }, t("common.done")))));

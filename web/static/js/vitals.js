@@ -79,13 +79,13 @@ export function renderVitals(state, act) {
   const card = $("vitals");
   card.hidden = !state.session && !vitals.pulse;
   $("vital-form").hidden = !state.session;
-  renderWhenChanged($("vital-notices"), vitals.notices ?? [], () => (vitals.notices ?? []).map((n) => notice(n, act)));
+  renderWhenChanged($("vital-notices"), vitals.notices ?? [], (notices) => notices.map((n) => notice(n, act)));
   renderPulse(vitals.pulse);
-  renderWhenChanged($("vital-schedule"), vitals.schedule ?? [], () => (vitals.schedule ?? []).map((s) => el("li", { "data-state": s.state },
+  renderWhenChanged($("vital-schedule"), vitals.schedule ?? [], (schedule) => schedule.map((s) => el("li", { "data-state": s.state },
     el("span", {}, t("vitals.measure_at", { time: clock(s.due_s), what: (s.name ? `${s.name}: ` : "")
       + s.measure.map((m) => t(MEASURE[m])).join(", ") })),
     el("strong", { class: "vital-state" }, t(`vitals.${s.state}`)))));
-  renderWhenChanged($("vital-readings"), vitals.readings ?? [], () => (vitals.readings ?? []).slice().reverse().map((r) => el("li", { "data-event": r.event },
+  renderWhenChanged($("vital-readings"), vitals.readings ?? [], (readings) => readings.slice().reverse().map((r) => el("li", { "data-event": r.event },
     el("span", { class: "t" }, clock(r.at_s)),
     el("span", { class: r.crossed.length ? "over" : "" }, summary(r)),
     el("button", { type: "button", class: "quiet", "aria-label": t("vitals.correct_aria", { time: clock(r.at_s) }),
