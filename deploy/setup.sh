@@ -4,6 +4,7 @@
 #       mosquitto (the MQTT broker), libvlc with its plugins (music), sox (demo tracks), python3-venv
 #   - a virtual environment in .venv with the package and its test tools (nothing outside this folder)
 #   - with --test, what the test suite needs besides: Chromium and its driver for the panel's browser tests,
+#     WebKitGTK's driver and Xvfb (the engine of iPads, on a virtual screen),
 #     JACK and ALSA's jack plugin to capture the music the tests play,
 #     npm and axe-core (in tests/web/node_modules) for the accessibility check
 #     and the real Zigbee2MQTT converters (zigbee-herdsman-converters, in tests/devices/z2m/node_modules),
@@ -14,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 packages=(mosquitto mosquitto-clients libvlc5 libvlc-bin vlc-plugin-base sox python3-venv)
 if [ "${1:-}" = "--test" ]; then
-  packages+=(chromium chromium-driver jackd2 libasound2-plugins caddy openssl)
+  packages+=(chromium chromium-driver webkit2gtk-driver xvfb jackd2 libasound2-plugins caddy openssl)
   command -v npm >/dev/null || packages+=(npm)   # a Node.js from elsewhere brings its own npm
 fi
 missing=()

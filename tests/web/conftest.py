@@ -83,6 +83,17 @@ def chrome(tmp_path_factory):
     driver.quit()
 
 
+@pytest.fixture(scope="session")
+def webkit():
+    """WebKitGTK on a virtual screen (tests/web/webkit.py): the engine of the tablets that are iPads."""
+    from tests.web.webkit import start_webkit, virtual_screen
+
+    with virtual_screen() as display:
+        driver = start_webkit(display)
+        yield driver
+        driver.quit()
+
+
 @pytest.fixture
 def browser(chrome):
     """The shared browser, logged out and with one tab, at the tablet's size."""
