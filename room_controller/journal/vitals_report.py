@@ -1,6 +1,7 @@
 """The vitals in the session report: readings as points and the stored live pulse as a line on a strip
 under the timeline (the same time axis), then a table of the readings with the limits they crossed and,
-when corrected, what was first entered.
+when corrected, what was first entered. Each limit crossed is named by its source (an example's says it is
+one); a reading taken with no limits set says it was not checked.
 
 Built from the journal's rows like the rest of the report (report.build and html.render call in here).
 Words come from the room's catalogue under `vitals.*` (the panel's vitals card uses the same keys); without
@@ -41,7 +42,23 @@ def summary(reading: dict, t=None) -> str:
     if "temperature" in reading:
         parts.append(f"{reading['temperature']:g} °C")
     text = ", ".join(parts)
-    return text + (f" — {word(t, 'vitals.beyond')}" if reading["crossed"] else "")
+    beyond = list(dict.fromkeys(_beyond(t, c) for c in reading["crossed"]))
+    return text + "".join(f" — {b}" for b in beyond)
+
+
+def _beyond(t, crossing: dict) -> str:
+    """Whose limit was crossed: the source it names, an example's own words, or (an older record) neither."""
+    if crossing.get("example"):
+        return word(t, "vitals.beyond_example")
+    if crossing.get("source"):
+        return word(t, "vitals.beyond_from", source=crossing["source"])
+    return word(t, "vitals.beyond")
+
+
+def _checked(t, reading: dict) -> str:
+    """Said of a reading within its limits: nothing when it was checked, that it was not when no limit was set
+    (an older record, which did not say, stays silent)."""
+    return word(t, "vitals.not_checked") if reading.get("limits") == [] else ""
 
 
 def html(report: dict, end_s: float, t, axis: tuple[float, float, float]) -> str:
@@ -68,9 +85,11 @@ def _row(reading: dict, names: tuple[str, ...], t) -> str:
     over = {c["value_name"] for c in reading["crossed"]}
     cells = "".join(f"<td class=\"n{' over' if k in over else ''}\">{escape(str(reading.get(k, '')))}</td>"
                     for k in names)
-    marks = escape("; ".join(word(t, "vitals.crossed", name=word(t, f"vitals.{c['value_name']}"), value=f"{c['value']:g}",
-                                  side=word(t, f"vitals.{c['side']}"), limit=f"{c['limit']:g}") + f": {c['instruction']}"
-                             for c in reading["crossed"]))
+    marks = escape("; ".join(
+        _beyond(t, c) + ": " + word(t, "vitals.crossed", name=word(t, f"vitals.{c['value_name']}"),
+                                   value=f"{c['value']:g}", side=word(t, f"vitals.{c['side']}"),
+                                   limit=f"{c['limit']:g}") + f". {c['instruction']}"
+        for c in reading["crossed"]) or _checked(t, reading))
     if reading.get("original"):
         first = ", ".join(f"{word(t, f'vitals.{k}_m')} {v:g}" for k, v in reading["original"].items())
         marks += f" <span class=edited>({escape(word(t, 'vitals.corrected', values=first))})</span>"

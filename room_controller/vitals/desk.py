@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from room_controller.core.errors import Conflict, Invalid, NotFound
 from room_controller.journal.store import JournalError, Row
 from room_controller.vitals import pulse, record, schedule
-from room_controller.vitals.limits import PulseWatch, crossed
+from room_controller.vitals.limits import PulseWatch, crossed, in_force
 from room_controller.vitals.model import VALUES, Entry, Limits, Values
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ TICK = 1.0          # seconds between looks at the schedule and the pulse's stal
 PULSE_PACE = 1.0    # seconds: the sensor's messages reach the core at most this often, the latest winning
 SHOWN_READINGS = 6
 SHOWN_HISTORY = 2 * 3600.0   # seconds of past measurements the panel's list keeps
+UNRECORDED = "not recorded"   # the source of limits journaled before limits named one
 KEPT = ("vitals", "vitals_corrected", "vitals_notice_seen", "pulse_limit")   # what the desk keeps in memory
 
 
@@ -110,9 +111,10 @@ class Desk:
                           [{"path": "ago", "message": "before the session began"}])
         taken_wall = self.room.clock.wall() - entry.ago
         values = Values.model_validate(entry.present())
-        found = [c.as_dict() for c in crossed(self.limits(), values.present())]
+        limits = self.limits()
+        found = [c.as_dict() for c in crossed(limits, values.present())]
         event = self._write("vitals", {**values.present(), "taken_wall": taken_wall, "taken_s": round(taken_s, 1),
-                                       "crossed": found})
+                                       "crossed": found, "limits": _sources(limits)})
         return {"reading": event, "crossed": found}
 
     def correct(self, event_id: int, values: Values) -> dict:
@@ -126,7 +128,8 @@ class Desk:
         limits = self._limits_of(session_id)
         marks = [c.as_dict() for c in crossed(limits, values.present())]
         self._write("vitals_corrected", {"reading": event_id, **values.present(), "crossed": marks,
-                                         "was": {k: was[k] for k in VALUES if k in was}}, session_id)
+                                         "limits": _sources(limits), "was": {k: was[k] for k in VALUES if k in was}},
+                    session_id)
         return {"reading": event_id, "crossed": marks}
 
     def _limits_of(self, session_id: int) -> Limits | None:
@@ -134,7 +137,10 @@ class Desk:
             return self.limits()
         session = self.room.journal.read.session(session_id) or {}
         own = (session.get("profile") or {}).get("vitals_limits")
-        return Limits.model_validate(own).over(self.settings.limits) if own else self.settings.limits
+        if not own:
+            return self.settings.limits
+        own = {"source": UNRECORDED, **own}   # a record from before limits named their source
+        return Limits.model_validate(own).over(self.settings.limits)
 
     def seen(self, notice_id: int) -> dict:
         self._follow()
@@ -212,9 +218,10 @@ class Desk:
 
     def snapshot(self) -> dict:
         info = self._follow()
-        out: dict = {"pulse": self._pulse_state(), "readings": [], "schedule": [], "notices": []}
+        out: dict = {"pulse": self._pulse_state(), "readings": [], "schedule": [], "notices": [], "limits": None}
         if info is None:
             return out
+        out["limits"] = in_force(self.limits())
         now_s = info[1]
         out["readings"] = record.readings(self._rows)[-SHOWN_READINGS:]
         items = schedule.status(self._schedule(), self._taken(), now_s)
@@ -232,6 +239,11 @@ class Desk:
         return {"bpm": self._bpm, "stale": self._stale or self._heard is None,
                 "heard_s_ago": None if self._heard is None else round(now - self._heard, 1),
                 "trend": self._trend.since(now)}
+
+
+def _sources(limits: Limits | None) -> list[str]:
+    """Which limits a reading was checked against, for the record: none is a reading recorded, not checked."""
+    return limits.sources() if limits is not None else []
 
 
 def notice(row: Row) -> dict:

@@ -6,9 +6,10 @@ not clinical limits, which are the protocol's own (`Limits`).
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from room_controller.fields import Duration
 from room_controller.files.yamlfile import Model
@@ -17,6 +18,8 @@ Measure = Literal["blood_pressure", "pulse", "temperature"]
 MEASURES: tuple[Measure, ...] = ("blood_pressure", "pulse", "temperature")
 VALUES = ("systolic", "diastolic", "pulse", "temperature")   # the numbers a reading may hold, in this order
 UNITS = {"systolic": "mmHg", "diastolic": "mmHg", "pulse": "/min", "temperature": "°C"}
+EXAMPLE = "example"   # the source of limits nobody has set for this clinic yet
+SOURCE_LENGTH = 120
 
 
 class Values(Model):
@@ -56,6 +59,13 @@ class Bound(Model):
     above: float | None = Field(None, description="a value greater than this crosses the limit")
     below: float | None = Field(None, description="a value lower than this crosses the limit")
     instruction: str = Field("", max_length=300, description="what to do; else the limits' own instruction")
+    source: str = Field("", max_length=SOURCE_LENGTH, description="where this limit comes from, if not from the "
+                                                                   "limits' own source (e.g. a paper)")
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, value: str) -> str:
+        return _named(value, required=False)
 
     @model_validator(mode="after")
     def _some(self) -> Bound:
@@ -67,20 +77,69 @@ class Bound(Model):
 
 
 class Limits(Model):
-    """The protocol's limits. Crossing one shows a notice with its instruction; the room changes nothing."""
+    """The protocol's limits. Crossing one shows a notice quoting their source, with its instruction; the room
+    changes nothing. `source` is required: a notice must say whose limit it is, and numbers nobody has set
+    for this clinic (`source: example`) say so on the panel and in the report."""
 
+    source: str = Field(max_length=SOURCE_LENGTH, description="where the limits come from: the clinic's protocol "
+                                                              "and its version, or `example`")
     instruction: str = Field("", max_length=300, description="what the protocol says to do when a limit is crossed")
     systolic: Bound | None = None
     diastolic: Bound | None = None
     pulse: Bound | None = None
     temperature: Bound | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _sourced(cls, data):
+        if isinstance(data, dict) and "source" not in data:
+            raise ValueError("say where these limits come from: `source:` the clinic's protocol and its version "
+                             "(e.g. \"MDMA protocol v3, 2025\"), or `source: example` for numbers not yet the clinic's")
+        return data
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, value: str) -> str:
+        return _named(value, required=True)
+
+    def sourced(self) -> Limits:
+        """Each limit with its source and instruction filled in from these limits' where it has none."""
+        return self.model_copy(update={
+            k: bound.model_copy(update={"source": bound.source or self.source,
+                                        "instruction": bound.instruction or self.instruction})
+            for k in VALUES if (bound := getattr(self, k)) is not None})
+
     def over(self, base: Limits | None) -> Limits:
-        """These limits where they are given, `base`'s elsewhere (a profile's over the room's)."""
+        """These limits where they are given, `base`'s elsewhere (a profile's over the room's), each limit
+        keeping its own source and instruction."""
         if base is None:
-            return self
-        return Limits(instruction=self.instruction or base.instruction,
-                      **{k: getattr(self, k) or getattr(base, k) for k in VALUES})
+            return self.sourced()
+        mine, theirs = self.sourced(), base.sourced()
+        return Limits(source=self.source, instruction=self.instruction or base.instruction,
+                      **{k: getattr(mine, k) or getattr(theirs, k) for k in VALUES})
+
+    def sources(self) -> list[str]:
+        """Where the limits in force come from, each once, in the order of VALUES."""
+        found = [(getattr(self, k).source or self.source) for k in VALUES if getattr(self, k) is not None]
+        return list(dict.fromkeys(found or [self.source]))
+
+
+def is_example(source: str) -> bool:
+    return source == EXAMPLE
+
+
+def _named(value: str, required: bool) -> str:
+    """A source as written, or `example`; anything else that calls itself an example is ambiguous (did the
+    clinic set these numbers or not?) and refused."""
+    value = " ".join(value.split())
+    if value.lower() == EXAMPLE:
+        return EXAMPLE
+    if required and not value:
+        raise ValueError("name the clinic's protocol and its version, or write `example`")
+    if re.search(r"\b(example|placeholder)", value, re.IGNORECASE):
+        raise ValueError(f"{value!r}: write `example` alone for example limits; limits the clinic has set name "
+                         "its protocol (and version) without the word")
+    return value
 
 
 class Moment(Model):

@@ -21,14 +21,16 @@ KINDS = ("vitals", "vitals_corrected", "vitals_notice_seen", "pulse", "pulse_lim
 
 
 def readings(rows: list[Row]) -> list[dict]:
-    """Each reading as last corrected, with `original` (what was first entered) when it was corrected."""
+    """Each reading as last corrected, with `original` (what was first entered) when it was corrected, and
+    `limits`: the sources it was checked against ([] none: recorded, not checked; None: a record from before
+    readings said)."""
     out: dict[int, dict] = {}
     for row in rows:
         if row.kind == "vitals":
             out[row.id] = {"event": row.id, "wall": row.wall, "at_s": row.data.get("taken_s", row.session_s or 0.0),
                            "taken_wall": row.data.get("taken_wall", row.wall),
                            **{k: row.data[k] for k in VALUES if k in row.data},
-                           "crossed": row.data.get("crossed", [])}
+                           "crossed": row.data.get("crossed", []), "limits": row.data.get("limits")}
         elif row.kind == "vitals_corrected" and row.data.get("reading") in out:
             reading = out[row.data["reading"]]
             reading.setdefault("original", {k: reading[k] for k in VALUES if k in reading})
@@ -36,6 +38,7 @@ def readings(rows: list[Row]) -> list[dict]:
                 reading.pop(key, None)
             reading.update({k: row.data[k] for k in VALUES if k in row.data})
             reading["crossed"] = row.data.get("crossed", [])
+            reading["limits"] = row.data.get("limits", reading["limits"])
             reading["corrected_wall"] = row.wall
     return sorted(out.values(), key=lambda r: (r["at_s"], r["event"]))
 

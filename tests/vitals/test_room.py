@@ -23,7 +23,7 @@ TOKEN = "test-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 PULSE_TOPIC = "chest-strap/sensor/heart_rate/state"
 LIGHTS = [{"id": "ceiling", "profile": "zigbee2mqtt", "device": "Ceiling lamp"}]
-ROOM_LIMITS = {"instruction": "Call the room's physician", "pulse": {"above": 130}, "temperature": {"above": 38.5}}
+ROOM_LIMITS = {"source": "Clinic vitals protocol v2", "instruction": "Call the room's physician", "pulse": {"above": 130}, "temperature": {"above": 38.5}}
 
 
 @pytest.fixture
@@ -111,7 +111,7 @@ def test_readings_limits_schedule_correction_and_report(room, broker, room_id):
     report = requests.get(f"{base}/api/sessions/{session}/report", headers=AUTH).json()
     assert [x["event"] for x in report["vitals"]] == [first, high]
     page = requests.get(f"{base}/api/sessions/{session}/report?format=html", headers=AUTH).text
-    assert page.count('<g data-kind="vitals"') == 2 and "BP 173/96, pulse 118 — beyond a limit" in page
+    assert page.count('<g data-kind="vitals"') == 2 and "BP 173/96, pulse 118 — beyond an example limit (not set by this clinic)" in page
     assert "first entered: systolic 128" in page
     csv_export = requests.get(f"{base}/api/admin/sessions/{session}/vitals?format=csv", headers=AUTH).text
     assert "173" in csv_export and csv_export.splitlines()[0].startswith("time,session_time,kind,systolic (mmHg)")

@@ -14,7 +14,7 @@ from room_controller.vitals import pulse, schedule
 from room_controller.vitals.limits import PulseWatch, crossed
 from room_controller.vitals.model import Limits, Schedule, Values
 
-MDMA = Limits.model_validate({"instruction": "Tell the physician", "systolic": {"above": 160},
+MDMA = Limits.model_validate({"source": "MDMA protocol v3", "instruction": "Tell the physician", "systolic": {"above": 160},
                               "diastolic": {"above": 110}, "pulse": {"above": 110, "below": 45},
                               "temperature": {"above": 38.0, "instruction": "Cool the room's air, tell the physician"}})
 values = st.fixed_dictionaries({}, optional={"systolic": st.integers(50, 300), "diastolic": st.integers(20, 200),
@@ -32,8 +32,8 @@ def test_a_limit_is_crossed_beyond_it_not_at_it():
 
 
 def test_a_profiles_limits_go_over_the_rooms():
-    room = Limits.model_validate({"instruction": "Room's words", "pulse": {"above": 120}, "temperature": {"above": 38.5}})
-    profile = Limits.model_validate({"pulse": {"above": 110}})
+    room = Limits.model_validate({"source": "Room protocol", "instruction": "Room's words", "pulse": {"above": 120}, "temperature": {"above": 38.5}})
+    profile = Limits.model_validate({"source": "example", "pulse": {"above": 110}})
     merged = profile.over(room)
     assert (merged.pulse.above, merged.temperature.above, merged.instruction) == (110, 38.5, "Room's words")
     assert crossed(None, {"pulse": 200}) == []
