@@ -25,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--config", required=True, type=Path, help="the room's YAML configuration")
     demo = commands.add_parser("demo", help="a whole demo room on this computer: broker, lights, music, panel")
     demo.add_argument("--port", type=int, default=None, help="the panel's port (default 8080, or a free one)")
+    demo.add_argument("--host", default="127.0.0.1", help="the panel's address: 0.0.0.0 serves it on the network "
+                      "for a tablet (plain HTTP: a trial on the clinic's own Wi-Fi only); default 127.0.0.1")
     overview = commands.add_parser("overview", help="every room on the clinic broker on one read-only page, live")
     overview.add_argument("--config", required=True, type=Path, help="the clinic's YAML: mqtt (broker, base_topic), "
                                                                       "web (host, port)")
@@ -44,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "demo":
         from room_controller.demo.room import run
-        return run(args.port)
+        return run(args.port, args.host)
     if args.command == "overview":
         return _overview(args.config)
     return _serve(args.config)

@@ -23,8 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 class Demo:
-    def __init__(self, *args: str) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "room_controller", "--log-level", "WARNING", "demo", *args],
+    def __init__(self, *args: str, prefix: tuple[str, ...] = ()) -> None:
+        """The demo started with `args` (`prefix`: a command it runs under, e.g. `ip netns exec`)."""
+        self.proc = subprocess.Popen([*prefix, sys.executable, "-m", "room_controller", "--log-level", "WARNING", "demo",
+                                      *args],
                                      cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                                      env={**os.environ, "PYTHONUNBUFFERED": "1"})
         self.lines: list[str] = []

@@ -3,10 +3,17 @@
 A private mosquitto on a free loopback port, simulated lights of three families, the generated calm music
 (silent when the computer has no sound card), the example session profiles and the panel, which also shows
 a picture of the room. Everything it starts it stops again, the broker by its PID.
+
+With `--host 0.0.0.0` only the panel is served on the network, so a newcomer can try it on a tablet: the
+demo prints this computer's addresses a tablet can open, with the PIN. It is plain HTTP (the PIN crosses
+the network in clear, the login cookie is not Secure): a trial on the clinic's own Wi-Fi, never a room's
+set-up. The broker stays on loopback, so no device on the network can command the demo's lights.
 """
 
 from __future__ import annotations
 
+import errno
+import ipaddress
 import secrets
 import signal
 import socket
@@ -17,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from room_controller.demo import examples
+from room_controller.demo import examples, network
 from room_controller.demo.devices import DeviceHub, TasmotaLamp, WledStrip, ZigbeeBulb
 from room_controller.files.yamlfile import ConfigError
 from room_controller.infrastructure.broker import INSTALL_HINT, Broker, free_port
@@ -31,6 +38,9 @@ LIGHTS = [
     {"id": "floor", "name": "Floor lamp", "profile": "tasmota", "device": "floorlamp"},
     {"id": "strip", "name": "Shelf strip", "profile": "wled", "device": "shelf"},
 ]
+
+
+LOOPBACK = "127.0.0.1"
 
 
 def has_sound_card() -> bool:
@@ -49,26 +59,33 @@ def six_digits(other_than: str = "") -> str:
     return pin
 
 
-def port_free(port: int) -> bool:
-    with socket.socket() as s:
+def bind_error(port: int, host: str = LOOPBACK) -> OSError | None:
+    """Why the panel could not listen on `host`:`port` (None: it can)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
         try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
+            s.bind((host, port))
+            return None
+        except OSError as exc:
+            return exc
 
 
-def run(port: int | None, say=print) -> int:
-    """Run the demo until Ctrl-C or SIGTERM. `port` None: 8080 if free, else any free port."""
+def run(port: int | None, host: str = LOOPBACK, say=print) -> int:
+    """Run the demo until Ctrl-C or SIGTERM. `port` None: 8080 if free, else any free port; `host` the
+    panel's address (0.0.0.0: every address of this computer)."""
     from room_controller.app import App
     from room_controller.config import load_room
 
-    if port is not None and port and not port_free(port):
+    refused = bind_error(port or 0, host)
+    if refused is not None and refused.errno != errno.EADDRINUSE:
+        say(f"cannot serve the panel on {host}: {refused.strerror or refused}; give --host one of this computer's "
+            "addresses, or 0.0.0.0 for all of them")
+        return 1
+    if port is not None and port and refused is not None:
         say(f"port {port} is in use (another demo or service?); choose another with --port, or leave --port "
             "out and the demo picks a free one")
         return 1
     if port is None:
-        port = 8080 if port_free(8080) else free_port()
+        port = 8080 if bind_error(8080, host) is None else free_port()
         if port != 8080:
             say(f"port 8080 is in use: the panel is on port {port} instead")
     try:
@@ -91,7 +108,7 @@ def run(port: int | None, say=print) -> int:
         config.write_text(yaml.safe_dump({
             "room": {"id": "demo", "name": "Demo room"},
             "mqtt": {"host": broker.host, "port": broker.port},
-            "web": {"host": "127.0.0.1", "port": port, "pin": pin, "admin_pin": admin_pin, "api_token": token},
+            "web": {"host": host, "port": port, "pin": pin, "admin_pin": admin_pin, "api_token": token},
             "audio": {"vlc_args": ["--aout=alsa"] if sound else ["--aout=dummy"], "max_volume": 60},
             "lights": LIGHTS,
             "profiles_dir": str(profiles_dir),
@@ -114,7 +131,9 @@ def run(port: int | None, say=print) -> int:
         try:
             app.start()
             assert app.web is not None and broker.proc is not None   # both run once started
-            say(f"demo room: http://127.0.0.1:{app.web.port}/   PIN {pin}   clinic tools: admin PIN {admin_pin}")
+            here = ("::1" if ":" in host else LOOPBACK) if network.unspecified(host) else host
+            say(f"demo room: {_url(here, app.web.port)}   PIN {pin}   clinic tools: admin PIN {admin_pin}")
+            _say_network(host, app.web.port, pin, say)
             say(f"API token: {token}")
             say(f"broker: mosquitto on {broker.host}:{broker.port} (pid {broker.proc.pid})")
             if not sound:
@@ -127,6 +146,32 @@ def run(port: int | None, say=print) -> int:
             link.stop()
             broker.close()
     return 0
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+
+
+def _say_network(host: str, port: int, pin: str, say) -> None:
+    """Where a tablet opens the panel, and what plain HTTP means there; nothing when on loopback only."""
+    if _loopback(host):
+        return
+    if network.unspecified(host):
+        found = network.addresses()
+        if not found:
+            say("this computer has no network address besides loopback, so no tablet can reach the demo: "
+                "connect it to the Wi-Fi (or a cable) and start the demo again")
+            return
+        say(f"on a tablet on this network: {'  or  '.join(_url(a, port) for a in found)}   PIN {pin}")
+    say("plain HTTP: the PIN and everything the panel shows cross the network unencrypted; "
+        "try the demo only on the clinic's own Wi-Fi")
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def _examples(tmp: Path, say) -> tuple[Path, Path]:
