@@ -1,5 +1,6 @@
 """A therapist enters vitals on the panel in Chromium at a tablet's size: a reading in a few taps, a limit
-crossed shown at once with the protocol's words, marked as seen, and a typo corrected with the original kept."""
+crossed shown at once with the protocol's words, marked as seen, and a typo corrected with the original kept;
+the card says whose limits it checks, that example limits are examples, and when nothing is checked."""
 
 from __future__ import annotations
 
@@ -8,10 +9,14 @@ import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from tests.web.conftest import AUTH, TABLET, browser, chrome, device, served  # noqa: F401 - fixtures
+from room_controller.app import App
+from tests.rooms import load
+from tests.web.conftest import (AUTH, LIGHTS, PIN, ROOT, TABLET, TOKEN, Served, browser, chrome,  # noqa: F401
+                                device, served)
 from tests.web.panel import Panel
 
 pytestmark = pytest.mark.slow
+CLINIC = "Clinic MDMA protocol v3 (2025)"
 
 
 def type_reading(panel: Panel, **values) -> None:
@@ -76,3 +81,55 @@ def test_the_readings_list_is_not_rebuilt_under_a_finger_by_other_updates(browse
     assert kept == "before"
     assert requests.post(f"{served.base}/api/vitals", headers=AUTH, json={"pulse": 74}).status_code == 201
     panel.wait(lambda: len(browser.find_elements(By.CSS_SELECTOR, "#vital-readings li")) == 2, what="the new reading")
+
+
+@pytest.fixture
+def clinic_room(tmp_path, broker, room_id):
+    """The shipped profiles beside a clinic's own copy of the MDMA profile, whose limits name its protocol."""
+    profiles = tmp_path / "clinic-profiles"
+    profiles.mkdir()
+    for path in (ROOT / "deploy" / "profiles").glob("*.yaml"):
+        (profiles / path.name).write_text(path.read_text())
+    own = (ROOT / "deploy" / "profiles" / "mdma-8h.yaml").read_text()
+    (profiles / "mdma-clinic.yaml").write_text(own.replace("id: mdma-8h", "id: mdma-clinic").replace(
+        "  source: example", f"  source: {CLINIC}"))
+    config, catalogue = load(tmp_path, broker, room_id, LIGHTS, profiles_dir=str(profiles),
+                             playlists_dir=str(ROOT / "playlists"),
+                             web={"host": "127.0.0.1", "port": 0, "pin": PIN, "api_token": TOKEN})
+    app = App(config, catalogue).start()
+    yield Served(app, f"http://127.0.0.1:{app.web.port}")
+    app.stop()
+
+
+def limits_line(panel: Panel) -> tuple[str, str]:
+    line = panel.find("vital-limits")
+    return (line.get_attribute("data-limits"), line.text) if line.is_displayed() else ("hidden", "")
+
+
+def test_the_card_says_whose_limits_it_checks_examples_as_examples_and_none_as_none(browser, clinic_room):
+    base = clinic_room.base
+    device(browser, 390, 844, touch=True)   # a phone: the words must fit where the card is narrowest
+    panel = Panel(browser, base).open_logged_in()
+    for profile, line, title in (
+            ("preparation-90m", ("none", "No limits set for this profile: readings are recorded, not checked"), None),
+            ("mdma-8h", ("example", "Example limits, not this clinic's: set the protocol's own in the profile"),
+             "Beyond an example limit (not set by this clinic)"),
+            ("mdma-clinic", ("set", f"Limits: {CLINIC}"), f"Beyond the limit of {CLINIC}")):
+        requests.post(f"{base}/api/session", headers=AUTH, json={"profile": profile}).raise_for_status()
+        panel.wait(lambda: panel.shown("vitals"), what="the vitals card")
+        panel.wait(lambda line=line: limits_line(panel) == line, what=f"{profile}'s limits line")
+        type_reading(panel, pulse=165)
+        panel.press("Save reading")
+        panel.wait(lambda: panel.text("toast") == "Reading saved", what="the reading's confirmation")
+        if title is None:   # nothing to check against: no notice, and the card still says why
+            panel.wait(lambda: "165" in panel.text("vital-readings"), what="the reading in the list")
+            assert browser.find_elements(By.CSS_SELECTOR, ".vital-notice") == [] and limits_line(panel) == line
+        else:
+            notice = panel.wait(lambda: browser.find_element(By.CSS_SELECTOR, ".vital-notice"), what="the notice")
+            assert notice.find_element(By.CSS_SELECTOR, ".vital-notice-title").text == title
+            assert "Pulse 165 is above 110" in notice.text and "Tell the physician now" in notice.text
+            panel.press("Seen")
+            panel.wait(lambda: not browser.find_elements(By.CSS_SELECTOR, ".vital-notice"), what="the notice to go")
+        assert browser.execute_script("return document.scrollingElement.scrollWidth") <= 390
+        requests.post(f"{base}/api/session/stop", headers=AUTH).raise_for_status()
+        panel.wait(lambda: limits_line(panel) == ("hidden", ""), what="the line to go with the session")

@@ -30,6 +30,7 @@ export function wireVitals(act) {
   $("vitals").replaceChildren(
     el("h2", { id: "vitals-title", "data-i18n": "vitals.title" }, t("vitals.title")),
     el("div", { id: "vital-notices", role: "status", "aria-live": "polite" }),
+    el("p", { id: "vital-limits", class: "vital-limits", hidden: true }),
     el("div", { id: "vital-live", class: "vital-live", hidden: true }),
     el("ul", { id: "vital-schedule", class: "vital-schedule" }),
     form,
@@ -80,6 +81,7 @@ export function renderVitals(state, act) {
   card.hidden = !state.session && !vitals.pulse;
   $("vital-form").hidden = !state.session;
   renderWhenChanged($("vital-notices"), vitals.notices ?? [], (notices) => notices.map((n) => notice(n, act)));
+  renderLimits(state.session ? vitals.limits : undefined);
   renderPulse(vitals.pulse);
   renderWhenChanged($("vital-schedule"), vitals.schedule ?? [], (schedule) => schedule.map((s) => el("li", { "data-state": s.state },
     el("span", {}, t("vitals.measure_at", { time: clock(s.due_s), what: (s.name ? `${s.name}: ` : "")
@@ -97,9 +99,30 @@ function summary(r) {
           r.temperature !== undefined ? `${r.temperature} °C` : null].filter(Boolean).join(" · ");
 }
 
+/** Where the limits a reading is checked against come from, or that there are none: a reading saved
+ *  without a word must never look like a reading found normal. */
+function renderLimits(limits) {
+  const line = $("vital-limits");
+  line.hidden = limits === undefined;
+  if (limits === undefined) return;
+  line.dataset.limits = limits === null ? "none" : limits.example ? "example" : "set";
+  renderWhenChanged(line, limits, (given) => {
+    if (given === null) return [t("vitals.no_limits")];
+    const named = given.sources.filter((source) => source !== "example");
+    return [given.example ? el("strong", {}, t("vitals.limits_example")) : null,
+            named.length ? el("span", {}, t("vitals.limits_from", { source: named.join("; ") })) : null].filter(Boolean);
+  });
+}
+
+/** A crossing's title quotes its limit's source; an example says it is one. */
+function noticeTitle(c) {
+  if (c.example) return t("vitals.notice_example");
+  return c.source ? t("vitals.notice_from", { source: c.source }) : t("vitals.notice");
+}
+
 function notice(n, act) {
   return el("div", { class: "vital-notice", "data-notice": n.id },
-    el("p", { class: "vital-notice-title" }, t("vitals.notice")),
+    [...new Set(n.crossed.map(noticeTitle))].map((title) => el("p", { class: "vital-notice-title" }, title)),
     el("ul", {}, n.crossed.map((c) => el("li", {}, t("vitals.crossed", {
       name: t(`vitals.${c.value_name}`), value: c.value, side: t(`vitals.${c.side}`), limit: c.limit })))),
     ...n.instructions.map((text) => el("p", { class: "vital-instruction" }, text)),
