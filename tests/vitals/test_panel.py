@@ -11,8 +11,7 @@ from selenium.webdriver.common.keys import Keys
 
 from room_controller.app import App
 from tests.rooms import load
-from tests.web.conftest import (AUTH, LIGHTS, PIN, ROOT, TABLET, TOKEN, Served, browser, chrome,  # noqa: F401
-                                device, served)
+from tests.web.conftest import AUTH, LIGHTS, PIN, ROOT, TABLET, TOKEN, Served, browser, chrome, device, served  # noqa: F401
 from tests.web.panel import Panel
 
 pytestmark = pytest.mark.slow
