@@ -140,7 +140,7 @@ def test_presses_are_answered_while_panels_read_the_state(served, broker):
     for t in readers:
         t.start()
     try:
-        for name in ("calm", "emergency", "calm"):
+        for name in ("calm", "check-in", "calm"):
             r = requests.post(f"{base}/api/presets/{name}", headers=AUTH, timeout=5)
             assert r.status_code == 200
     finally:

@@ -27,10 +27,9 @@ class PresetCommand:
     name: str | None  # None releases the active preset
     kind = "preset"
 
-    def run(self, room: Any) -> Any:
-        if self.name is None:
-            return room.presets.release()
-        return room.presets.activate(self.name)
+    def run(self, room: Any, source: str) -> Any:
+        """`source`: the topic it came on; each is checked on its own (core/sources.py)."""
+        return room.presets.command(self.name, source)
 
 
 SESSION_CONTROLS = ("pause", "resume", "next", "previous", "stop")

@@ -147,7 +147,7 @@ class Inbox:
 
     def _run(self, command: Any, topic: str) -> None:
         try:
-            command.run(self.room)
+            command.run(self.room, topic) if isinstance(command, PresetCommand) else command.run(self.room)
         except Exception as exc:   # noqa: BLE001 - a refused command is logged; the room carries on
             log.warning("command %s on %s refused: %s", command, topic, exc)
 

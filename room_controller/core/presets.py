@@ -3,6 +3,11 @@
 A preset holds the lights (the preset layer, core/layers.py) and, if it names music, the music, until it is
 released or another preset replaces it. Pressing the active preset again keeps it, and brings back its own
 setting where the therapist changed a light meanwhile: a second tap on calm is still calm, never a toggle.
+
+The emergency light holds until it is released: while it is on, no other preset (calm included, from any
+source) changes the room, and a second press of emergency keeps it. Someone who needs full light (a fall, a
+medical emergency, paramedics in the room) must not lose it to a stray tap on Calm beside it
+(docs/safety.md). Automated sources (the command topic, buttons) are further checked by core/sources.py.
 """
 
 from __future__ import annotations
@@ -11,22 +16,39 @@ from typing import TYPE_CHECKING
 
 from room_controller.config import LightScene, Preset
 from room_controller.core.errors import Conflict, NotFound
+from room_controller.core.sources import PANEL, Sources
 
 if TYPE_CHECKING:
     from room_controller.core.room import Room
+
+EMERGENCY = "emergency"
+
+
+class EmergencyOn(Conflict):
+    """A preset other than emergency asked for while the emergency light holds (HTTP 409, code emergency_on)."""
+
+    code = "emergency_on"
 
 
 class Presets:
     def __init__(self, room: Room) -> None:
         self.room = room
+        self.sources = Sources(room)
 
-    def activate(self, name: str) -> dict:
+    def activate(self, name: str, source: str = PANEL) -> dict:
         room, layers = self.room, self.room.layers
         preset = room.config.presets.get(name)
         if preset is None:
             raise NotFound(f"there is no preset {name!r}; presets: {', '.join(room.config.presets)}")
-        if layers.preset is not None and layers.preset.name == name:   # a second tap on calm keeps calm
-            adjusted = layers.reapply_preset()   # and brings back calm's own setting if it was changed meanwhile
+        active = layers.preset
+        if active is not None and active.name == EMERGENCY and name != EMERGENCY:
+            label = room.config.presets[EMERGENCY].label or EMERGENCY
+            room.emit("preset_refused", preset=name, source=source, via=self.sources.kind(source), reason=EMERGENCY)
+            raise EmergencyOn(f"{label} is on: release it first (Release {label.lower()}), then press {name}")
+        if source == PANEL:
+            self.sources.panel_pressed()
+        if active is not None and active.name == name:   # a second tap on calm keeps calm, emergency emergency
+            adjusted = layers.reapply_preset()   # and brings back the preset's own setting if it was changed meanwhile
             if adjusted:
                 room.emit("preset_reapplied", preset=name, lights=adjusted)
             return {"preset": name}
@@ -37,15 +59,36 @@ class Presets:
         room.emit("preset_on", preset=name, replaced=previous.name if previous else None)
         return {"preset": name}
 
-    def release(self) -> dict:
+    def release(self, source: str = PANEL) -> dict:
+        """The only way out of a preset, emergency included."""
         room = self.room
         if room.layers.preset is None:
             raise Conflict("no preset is active")
+        if source == PANEL:
+            self.sources.panel_pressed()
         name = room.layers.drop_preset().name
         if room.music is not None:
             room.music.release(reason=f"preset {name} released")
         room.emit("preset_off", preset=name)
         return {"preset": None}
+
+    def command(self, name: str | None, source: str) -> dict | None:
+        """A preset command from an automated source (`source`: the command topic or a button's topic), or a
+        release (`name` None). None: ignored, its source is held off for flipping presets (core/sources.py)."""
+        room, sources = self.room, self.sources
+        if sources.ignored(source):
+            return None
+        if name is not None and name not in room.config.presets:
+            raise NotFound(f"there is no preset {name!r}; presets: {', '.join(room.config.presets)}")
+        active = room.layers.preset.name if room.layers.preset else None
+        if name != active and (name is not None or active is not None):   # a change, asked for
+            if not sources.ask(source):
+                return None
+            if sources.panel_holds() and name != EMERGENCY and (name is None or active != EMERGENCY):
+                room.emit("preset_refused", preset=name, source=source, via=sources.kind(source), reason=PANEL)
+                raise Conflict(f"the panel chose {active or 'no preset'} moments ago: it holds against "
+                               f"{sources.label(source)} for now")
+        return self.activate(name, source) if name is not None else self.release(source)
 
     def replace(self, presets: dict[str, Preset], changed: str, deleted: bool = False) -> None:
         """The preset editor saved: the next activation uses the new definitions, and Home Assistant's select

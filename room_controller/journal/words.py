@@ -58,6 +58,27 @@ def _music(t: Translator, d: dict) -> str:
 def _moved(t: Translator, d: dict) -> str:
     return t("event.phase_back") if d.get("reason") == "previous" else t("event.phase_next")
 
+def source_name(t: Translator, d: dict) -> str:
+    """Where a preset command came from (core/sources.py): the panel, the command topic, or a button's topic."""
+    via = d.get("via")
+    if via == "button":
+        return t("source.button", topic=d.get("source", "?"))
+    return t("source.command") if via == "command" else t("source.panel")
+
+
+def _first_upper(text: str) -> str:
+    """A sentence that begins with a source's name ("the command topic ...")."""
+    return text[:1].upper() + text[1:]
+
+
+def _refused(t: Translator, d: dict) -> str:
+    if d.get("reason") == "emergency":
+        return t("event.preset_refused_emergency", preset=preset_name(t, d.get("preset") or ""))
+    if d.get("preset") is None:
+        return t("event.release_refused_panel", source=source_name(t, d))
+    return t("event.preset_refused_panel", preset=preset_name(t, d["preset"]), source=source_name(t, d))
+
+
 
 EVENTS: dict[str, Describe] = {
     "session_started": lambda t, d: t("event.session_started", profile=d.get("name") or d.get("profile", "")),
@@ -74,6 +95,10 @@ EVENTS: dict[str, Describe] = {
     "track_started": lambda t, d: t("event.track", title=d.get("title") or file_name(d.get("file"))),
     "track_skipped": lambda t, d: t("event.track_skipped", title=file_name(d.get("file"))),
     "silence": lambda t, d: t("event.silence"),
+    "preset_refused": _refused,
+    "source_held": lambda t, d: _first_upper(t("event.source_held", source=source_name(t, d), changes=d.get(
+        "changes", "?"), window=t.duration(d.get("window_s", 0)))),
+    "source_cleared": lambda t, d: _first_upper(t("event.source_cleared", source=source_name(t, d))),
     "music_changed": _music,
     "manual_change": _light,
     "follow_phase": lambda t, d: t("event.light_follows"),

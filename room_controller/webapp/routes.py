@@ -18,6 +18,7 @@ from room_controller.audio import calibration
 from room_controller.config import BUILTIN_PRESETS, LightScene, LightSetting, RoomConfig
 from room_controller.core.errors import Conflict, Invalid, NotFound
 from room_controller.core.room import Room
+from room_controller.core.sources import PROBLEM as HELD
 from room_controller.fields import Duration, Identifier, Percent
 from room_controller.files import roomfile
 from room_controller.files.yamlfile import Model
@@ -65,6 +66,11 @@ class SessionTime(Body):
 
 class Note(Body):
     text: str = Field(min_length=1, max_length=2000)
+
+
+class SourceClear(Body):
+    source: str = Field(min_length=1, max_length=256, description="a held command source's topic, as "
+                                                                  "/api/health's held_sources names it")
 
 
 class SessionPatch(Body):
@@ -137,6 +143,7 @@ def health(room: Room) -> dict:
     return {"status": "ok" if ok else "degraded", "mqtt": mqtt, "audio": audio, "problems": problems,
             "mqtt_error": None if room.mqtt_connected else room.problems.get("mqtt"),
             "clock_synchronised": room.clock.synchronised(),
+            "held_sources": [key.split(":", 2)[2] for key in snap.get("problem_keys", []) if key.startswith(HELD)],
             "jobs": housekeeping.jobs() if housekeeping else []}
 
 
@@ -150,6 +157,10 @@ def activate_preset(room: Room, name: str) -> dict:
 
 def release_preset(room: Room) -> dict:
     return room.loop.call(room.presets.release, urgent=True)
+
+
+def clear_source(room: Room, body: SourceClear) -> dict:
+    return room.loop.call(room.presets.sources.clear, body.source)
 
 
 def patch_lights(room: Room, body: LightsPatch) -> dict:
@@ -373,6 +384,8 @@ ROUTES: list[Route] = [
     Route("GET", "/api/state", state, "The whole room: session, preset, lights, audio"),
     Route("POST", "/api/presets/<name>", activate_preset, "Activate a preset at once (calm, emergency, ...)"),
     Route("DELETE", "/api/presets/active", release_preset, "Release the preset: back to the phase's setting"),
+    Route("POST", "/api/sources/clear", clear_source, "Let a command source held off for flipping presets act "
+          "again", body=SourceClear),
     Route("PATCH", "/api/lights", patch_lights, "Adjust every light", body=LightsPatch),
     Route("PATCH", "/api/lights/<light_id>", patch_light, "Adjust one light", body=LightsPatch),
     Route("GET", "/api/profiles", profiles, "The session profiles that can be started"),

@@ -79,11 +79,11 @@ def test_eight_open_panels_and_presses_still_answer_at_once(served):
     followers = [Follower(served.base) for _ in range(8)]
     for follower in followers:
         follower.wait_for(lambda s: s["preset"] is None)
-    for name in ["calm", "emergency"] * 10:   # each answered (how fast with 8 streams open: bench/run.py calm)
+    for name in ["calm", "check-in"] * 10:   # each answered (how fast with 8 streams open: bench/run.py calm)
         r = requests.post(f"{served.base}/api/presets/{name}", headers=AUTH, timeout=5)
         assert r.status_code == 200
     for follower in followers:                  # each panel ends on the truth: the last press
-        follower.wait_for(lambda s, follower=follower: follower.states[-1][1]["preset"] == "emergency")
+        follower.wait_for(lambda s, follower=follower: follower.states[-1][1]["preset"] == "check-in")
         follower.close()
 
 

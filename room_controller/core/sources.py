@@ -1,0 +1,97 @@
+"""Who may change the room's preset: a person at the panel over automated sources, and no source that loops.
+
+The panel (the HTTP API) is a person deciding. The command topic (Home Assistant's entities, a clinic's
+automations) and each button's topic are command sources that can go wrong without anyone in the room
+choosing it: an automation that sends calm and release in turn, a remote stuck between two buttons. Two
+rules keep such a source from fighting the therapist (docs/safety.md):
+
+- A press on the panel wins: for `PANEL_WINS` seconds after it, an automated source may not change the
+  preset, except to switch the emergency light on (full light for someone who needs it is never held back).
+- A source that asks for more than `FLIP_LIMIT` preset changes in `FLIP_WINDOW` seconds is held off: its
+  preset commands are ignored until a person clears it (the panel's problem line, `POST /api/sources/clear`).
+  Its other commands (session, music) still act. The hold is a problem the panel and `/api/health` show.
+
+Runs on the core loop, on the room's clock.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from room_controller.core.errors import NotFound
+from room_controller.pace import Budget
+
+if TYPE_CHECKING:
+    from room_controller.core.room import Room
+
+log = logging.getLogger(__name__)
+
+PANEL = "panel"
+# A person changes the preset a few times a session; seven changes asked for within a minute is a loop, and
+# each change it makes fades every light: held after the sixth.
+FLIP_LIMIT = 6
+FLIP_WINDOW = 60.0
+# As long as the flip window: an automation that would take back the therapist's choice within a minute is
+# either held for flipping or has waited a minute; a clinic's ordinary automation (calm at a session's end) acts.
+PANEL_WINS = 60.0
+PROBLEM = "source:"   # a held source's key in the room's problems: "source:<kind>:<topic>" (the panel names it)
+
+
+class Sources:
+    def __init__(self, room: Room) -> None:
+        self.room = room
+        self._asked: dict[str, Budget] = {}
+        self.held: dict[str, int] = {}   # a held source: how many of its preset commands were ignored since
+        self._panel_at: float | None = None
+
+    def kind(self, source: str) -> str:
+        """How the journal and the panel name a source: `panel`, `command` (the command topic) or `button`."""
+        if source == PANEL:
+            return PANEL
+        return "command" if source == self.room.inbox.command_topic else "button"
+
+    def label(self, source: str) -> str:
+        return {"panel": "the panel", "command": f"the command topic {source}"}.get(self.kind(source),
+                                                                                     f"the button on {source}")
+
+    def _problem(self, source: str) -> str:
+        return f"{PROBLEM}{self.kind(source)}:{source}"
+
+    def panel_pressed(self) -> None:
+        self._panel_at = self.room.clock.monotonic()
+
+    def panel_holds(self) -> bool:
+        """Does a panel press made moments ago still hold against automated sources?"""
+        return self._panel_at is not None and self.room.clock.monotonic() - self._panel_at < PANEL_WINS
+
+    def ignored(self, source: str) -> bool:
+        """A held source's preset command: ignored, and counted."""
+        if source not in self.held:
+            return False
+        self.held[source] += 1
+        return True
+
+    def ask(self, source: str) -> bool:
+        """An automated source asks for a preset change: False if that was one too many, and it is held now."""
+        budget = self._asked.setdefault(source, Budget(FLIP_LIMIT, FLIP_WINDOW))
+        if budget.take(self.room.clock.monotonic()):
+            return True
+        self.held[source] = 0
+        del self._asked[source]
+        room = self.room
+        room.problems[self._problem(source)] = (f"{self.label(source)} keeps changing the preset ({FLIP_LIMIT + 1} times "
+                                           f"in {FLIP_WINDOW:.0f} s): its preset commands are ignored until "
+                                           "someone lets it act again")
+        log.warning("held off %s: %d preset changes in %.0f s", source, FLIP_LIMIT + 1, FLIP_WINDOW)
+        room.emit("source_held", source=source, via=self.kind(source), changes=FLIP_LIMIT + 1, window_s=FLIP_WINDOW)
+        return False
+
+    def clear(self, source: str) -> dict:
+        """A person lets a held source act again (its next preset command acts, counted afresh)."""
+        ignored = self.held.pop(source, None)
+        if ignored is None:
+            raise NotFound(f"{source!r} is not held; held: {', '.join(self.held) or 'none'}")
+        self.room.problems.pop(self._problem(source), None)
+        self.room.emit("source_cleared", source=source, via=self.kind(source), ignored=ignored)
+        return {"source": source, "held": False}
