@@ -32,7 +32,7 @@ class PresetCommand:
         return room.presets.command(self.name, source)
 
 
-SESSION_CONTROLS = ("pause", "resume", "next", "previous", "stop")
+SESSION_CONTROLS = ("pause", "resume", "next", "previous", "undo", "stop")
 
 
 @dataclass(frozen=True)

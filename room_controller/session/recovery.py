@@ -1,7 +1,7 @@
 """What recovery rebuilds of a running session, as a fold over its journal's events, and the checkpoints of it.
 
 `Record` takes the events that change what recovery rebuilds (RECOVERY_KINDS), one at a time and in order:
-the timeline, the label, the reminders shown and acknowledged, the sound dose, the preset on, the volume the
+the timeline (each move, and its undo, carries a copy), the label, the reminders shown and acknowledged, the sound dose, the preset on, the volume the
 therapist chose and the light adjustments still held. The runner keeps one for the running session as its
 events are journaled and writes it to the journal every few seconds when it changed (`Journal.save_recovery`,
 which notes the id of the session's last row with it). After a restart `load` starts from that checkpoint and
@@ -27,8 +27,8 @@ VERSION = 1   # of the checkpoint's JSON; another version is not read (the sessi
 
 # The events that change what recovery rebuilds, and no others, so a session whose journal also holds hours of
 # device chatter and floods resumes as fast as a quiet one
-RECOVERY_KINDS = ("session_started", "label_changed", "phase_extended", "phase_moved", "reminder_shown",
-                  "reminder_acknowledged", "preset_on", "preset_off", "dose_step", "music_changed",
+RECOVERY_KINDS = ("session_started", "label_changed", "phase_extended", "phase_moved", "phase_undone",
+                  "reminder_shown", "reminder_acknowledged", "preset_on", "preset_off", "dose_step", "music_changed",
                   "manual_change", "follow_phase")
 
 

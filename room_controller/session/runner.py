@@ -6,6 +6,11 @@ base layer (manual adjustments are dropped, a preset keeps holding on top), and 
 idempotent: ticking twice changes nothing. Reminders come due by session time, so a wall-clock step
 (NTP on a computer with no real-time clock) never skips, repeats or delays a phase or a reminder.
 
+A move (next, previous, a corrected session time) can be undone for UNDO_WINDOW seconds of real time after
+it, paused or not: the session goes back to the phase it left, at the time that phase has reached by now
+(`timeline.undo`), and the tick sets the room for it again. A newer move replaces the offer; stopping the
+session or restarting the service ends it (after a restart the move stands, as the journal says).
+
 Every control and every phase entered is journaled with a copy of the timeline, and a checkpoint of session
 time is written every few seconds, with the session's recovery record when it changed (session.recovery):
 `recover()` rebuilds the session from the newest of these and the events after it. Across a reboot the time
@@ -37,6 +42,7 @@ TICK = 1.0
 CHECKPOINT_EVERY = 2.0
 MAX_GAP_ACROSS_BOOTS = 24 * 3600.0   # a wall-clock gap larger than this after a reboot is not believed
 CLOCK_PROBLEM = "session_clock"      # room.problems key: the session time after a reboot may be wrong
+UNDO_WINDOW = 15.0                   # seconds a move can be undone: long enough to see it was a mistake
 
 
 @dataclass
@@ -45,6 +51,22 @@ class PendingReminder:
     text: str
     due_s: float
     phase: str
+
+
+@dataclass(frozen=True)
+class Move:
+    """A move that can still be undone: what it left, and the time it was made."""
+    reason: str                 # next, previous, or clock (a corrected session time)
+    before: tl.Timeline         # the timeline it left
+    shift: float                # the session time it added to the clock (0 for a phase move)
+    left: int                   # the phase it left
+    left_at: float              # how far into that phase the session was
+    session_at: float           # and the session time
+    at: float                   # monotonic time of the move
+    problem: str | None = None  # the doubt about the session time that a correction cleared
+
+    def open(self, now: float) -> bool:
+        return now - self.at <= UNDO_WINDOW
 
 
 @dataclass
@@ -62,6 +84,7 @@ class Session:
     recovered: bool = False               # rebuilt from the journal after a restart (not started here)
     record: Record = field(default_factory=Record)   # what recovery would rebuild, up to the newest event
     record_saved: bool = False            # the journal's copy of `record` is up to date
+    undo: Move | None = None              # the last move, while it can be undone
 
     def elapsed(self, now: float) -> float:
         return self.clock.elapsed(now)
@@ -134,6 +157,7 @@ class SessionRunner:
         if not 0 <= target < len(session.profile.phases):
             raise Conflict("this is the last phase; stop the session to end it" if step > 0
                            else "this is the first phase")
+        session.undo = Move(reason, session.timeline, 0.0, position.index, position.elapsed, session.elapsed(now), now)
         session.timeline = tl.move_to(session.timeline, target, session.elapsed(now))
         self.room.emit("phase_moved", to=target, reason=reason, timeline=asdict(session.timeline))
         self._tick()
@@ -170,12 +194,43 @@ class SessionRunner:
         moves to the phase of that time; reminders before it are not shown again."""
         session = self._running()
         now = self.clock.monotonic()
-        before = session.elapsed(now)
-        session.clock = tl.SessionClock(seconds, None if session.clock.paused else now)
+        before, left = session.elapsed(now), session.position(now)
+        session.clock = session.clock.set(seconds, now)
         position = session.position(now)
         session.reminded_to, session.phase_reminded_to = seconds, position.elapsed
-        self.room.problems.pop(CLOCK_PROBLEM, None)
+        session.undo = Move("clock", session.timeline, seconds - before, left.index, left.elapsed, before, now,
+                            self.room.problems.pop(CLOCK_PROBLEM, None))
         self.room.emit("session_clock_set", from_s=round(before, 1), to_s=round(seconds, 1))
+        self._checkpoint(force=True)
+        self._tick()
+        return self._state()
+
+    def undo(self) -> dict:
+        """Take back the last move within UNDO_WINDOW of it: the phase it left, at the time that phase has
+        reached by now, with its light and music; reminders that came due meanwhile in it are shown."""
+        session = self._running()
+        now = self.clock.monotonic()
+        move = session.undo
+        if move is None:
+            raise Conflict("there is no phase move to undo")
+        if not move.open(now):
+            raise Conflict(f"too late to undo: a phase move can be undone for {UNDO_WINDOW:g} s after it")
+        moved = session.position(now)
+        session.timeline, session.clock = tl.undo(session.timeline, session.clock, move.before, move.shift, now)
+        session.undo = None
+        position = session.position(now)
+        if move.shift:
+            session.reminded_to = move.session_at
+        if move.problem is not None:
+            self.room.problems[CLOCK_PROBLEM] = move.problem
+        phases = session.profile.phases
+        self.room.emit("phase_undone", undid=move.reason, moved_to=phases[moved.index].name,
+                       back_to=phases[position.index].name, index=position.index,
+                       phase_elapsed_s=round(position.elapsed, 1), elapsed_s=round(session.elapsed(now), 1),
+                       after_s=round(now - move.at, 1), timeline=asdict(session.timeline))
+        if position.index != session.applied:
+            self._enter(session, position, returning=True)
+        session.phase_reminded_to = move.left_at if position.index == move.left else -1.0
         self._checkpoint(force=True)
         self._tick()
         return self._state()
@@ -214,7 +269,8 @@ class SessionRunner:
         self.room.touch()
         self._timer = self.room.loop.call_at(now + TICK, self._tick)
 
-    def _enter(self, session: Session, position: tl.Position) -> None:
+    def _enter(self, session: Session, position: tl.Position, returning: bool = False) -> None:
+        """Set the room for the phase; `returning` to it by an undo, whose fade had run (or part of it)."""
         phase = session.profile.phases[position.index]
         # only a session rebuilt after a restart has a fade that already ran; a fresh one is a few
         # microseconds old at its first tick on a real clock, which is no reason to shorten anything
@@ -222,13 +278,13 @@ class SessionRunner:
         session.applied = position.index
         session.phase_reminded_to = position.elapsed if recovering else -1.0
         transition = phase.lights.transition if phase.lights else 0.0
-        if recovering:  # after a restart the phase's own fade has run (or part of it) already
+        if recovering or returning:  # the phase's own fade has run (or part of it) already
             transition = max(self.room.config.lighting.reassert_transition, transition - position.elapsed)
         self.room.layers.set_scene(phase.lights.changes(self.room.config.lights) if phase.lights else {}, transition)
         if phase.music is not None and self.room.music is not None:
             self.room.music.play(phase.music, reason=f"phase {phase.name}")
         self.room.emit("phase_entered", index=position.index, name=phase.name, planned_s=phase.seconds,
-                       transition_s=transition, recovered=recovering)
+                       transition_s=transition, recovered=recovering, **({"returned": True} if returning else {}))
 
     def _remind(self, session: Session, position: tl.Position) -> None:
         elapsed = position.started_at + position.elapsed
@@ -303,7 +359,18 @@ class SessionRunner:
             "phases": [{"name": p.name, "duration_s": d}
                        for p, d in zip(session.profile.phases, session.timeline.durations)],
             "reminders": [asdict(r) for r in session.reminders],
+            "undo": self._offer(session, now),
         }
+
+    def _offer(self, session: Session, now: float) -> dict | None:
+        """What an undo would return to now, and for how long it is offered (None: nothing to undo)."""
+        move = session.undo
+        if move is None or not move.open(now):
+            return None
+        timeline, clock = tl.undo(session.timeline, session.clock, move.before, move.shift, now)
+        back = tl.phase_at(timeline, clock.elapsed(now))
+        return {"undoes": move.reason, "back_to": session.profile.phases[back.index].name, "index": back.index,
+                "phase_elapsed_s": round(back.elapsed, 1), "expires_in_s": round(move.at + UNDO_WINDOW - now, 1)}
 
     # -- recovery ----------------------------------------------------------------------------------------------
 

@@ -5,6 +5,9 @@ therapist added) and an anchor: the phase entered by the last explicit move (sta
 session time it was entered at. From the anchor on, phases follow each other by their lengths; an `open`
 phase lasts until the therapist moves on; after the last phase the room holds its setting (overtime) until
 the session is stopped. `phase_at` is total: any session time gives a phase.
+
+A move (next, previous, a corrected session time) can be taken back: `undo` gives the timeline and clock the
+session would have had if the move had never happened, counting the time since the move in the phase it left.
 """
 
 from __future__ import annotations
@@ -61,6 +64,15 @@ def move_to(timeline: Timeline, index: int, elapsed: float) -> Timeline:
     return replace(timeline, anchor_index=index, anchor_at=elapsed)
 
 
+def undo(timeline: Timeline, clock: SessionClock, before: Timeline, shift: float, now: float
+         ) -> tuple[Timeline, SessionClock]:
+    """The session as if a move had never happened: the anchor of `before` (the timeline the move left) with
+    the lengths as they are now (an extension made since stands), and the clock less the `shift` the move
+    gave it (a corrected session time; 0 for a phase move). Time since the move counts on in the old phase."""
+    return (replace(timeline, anchor_index=before.anchor_index, anchor_at=before.anchor_at),
+            clock.shifted(-shift, now) if shift else clock)
+
+
 def extend(timeline: Timeline, index: int, seconds: float) -> Timeline:
     """Lengthen phase `index`; an open phase has no length to extend."""
     length = timeline.durations[index]
@@ -99,3 +111,11 @@ class SessionClock:
 
     def resume(self, now: float) -> SessionClock:
         return SessionClock(self.accumulated, now) if self.paused else self
+
+    def set(self, seconds: float, now: float) -> SessionClock:
+        """Session time `seconds` now, running on as before (or still paused)."""
+        return SessionClock(seconds, None if self.paused else now)
+
+    def shifted(self, seconds: float, now: float) -> SessionClock:
+        """The same clock, `seconds` later (earlier when negative), never before the session's start."""
+        return self.set(max(0.0, self.elapsed(now) + seconds), now)

@@ -395,6 +395,7 @@ ROUTES: list[Route] = [
         ("resume", "Resume a paused session"),
         ("next", "Move on to the next phase now"),
         ("previous", "Go back to the start of the previous phase"),
+        ("undo", "Undo the last phase move (within 15 s): back to the phase it left, its time counted on"),
         ("stop", "End the session: the lights stay as they are, the music fades out"))],
     Route("POST", "/api/session/extend", extend_session, "Lengthen the current phase", body=Extend),
     Route("POST", "/api/session/clock", set_session_time, "Set the session time (after a reboot without network "

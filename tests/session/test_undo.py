@@ -1,0 +1,354 @@
+"""A phase move can be undone: the math (a move undone at any time is as if it never happened), the runner on a
+test clock and a real broker (light, reminders, journal, the window, a restart), the HTTP API and the command
+topic, and the music of the phase it returns to on real VLC."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from room_controller.app import App
+from room_controller.core.errors import Conflict
+from room_controller.infrastructure.clock import ManualClock
+from room_controller.session import timeline as tl
+from room_controller.session.runner import CLOCK_PROBLEM, UNDO_WINDOW
+from tests.broker import MARK, Capture
+from tests.rooms import load
+
+ROOT = Path(__file__).resolve().parents[2]
+AUTH = {"Authorization": "Bearer test-token-0123456789"}
+LIGHTS = [{"id": "ceiling", "profile": "zigbee2mqtt", "device": "Ceiling lamp"}]
+PLACES = {"profiles_dir": str(ROOT / "deploy" / "profiles"), "playlists_dir": str(ROOT / "playlists")}
+LAMP = "zigbee2mqtt/Ceiling lamp/set"
+# ketamine-1h: Arrival 10 min (40 %, 2700 K), Onset 10 min (15 %, 2200 K, a 5-minute fade), Journey 30 min,
+# Re-entry 15 min, Closing open
+ONSET_AT = 600.0
+
+# -- the math ------------------------------------------------------------------------------------------------
+
+durations = st.lists(st.one_of(st.none(), st.floats(1, 4 * 3600)), min_size=1, max_size=8).map(tuple)
+window = st.lists(st.tuples(st.sampled_from(["pause", "resume", "wait"]), st.floats(0, UNDO_WINDOW)), max_size=6)
+
+
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None)
+@given(durations=durations, data=st.data())
+def test_a_move_undone_at_any_time_is_as_if_it_never_happened(durations, data):
+    """Whatever the session's state, whichever move (next, previous, any phase, a corrected session time),
+    and whatever happens before the undo (pauses, resumes, time passing): after the undo the session has the
+    timeline it would have had, and its clock says the session time it would say, now and from then on."""
+    last = len(durations) - 1
+    timeline = tl.Timeline(durations, data.draw(st.integers(0, last)), data.draw(st.floats(0, 3600)))
+    now = 5000.0
+    at = data.draw(st.floats(timeline.anchor_at, timeline.anchor_at + 8 * 3600))   # session time of the move
+    never = tl.SessionClock(at, None if data.draw(st.booleans()) else now)          # the clock without the move
+    here = tl.phase_at(timeline, at).index
+    move = data.draw(st.sampled_from(["next", "previous", "jump", "clock"]))
+    moved, clock, shift = timeline, never, 0.0
+    if move == "clock":
+        to = data.draw(st.floats(0, 10 * 3600))
+        clock, shift = never.set(to, now), to - at
+        assert clock.elapsed(now) == to
+    else:
+        target = {"next": here + 1, "previous": here - 1}.get(move, data.draw(st.integers(0, last)))
+        moved = tl.move_to(timeline, target, at)
+    for step, wait in data.draw(window):   # the same happens in the room that moved and the one that did not
+        if step == "pause":
+            clock, never = clock.pause(now), never.pause(now)
+        elif step == "resume":
+            clock, never = clock.resume(now), never.resume(now)
+        now += wait
+    undone, undone_clock = tl.undo(moved, clock, timeline, shift, now)
+    assert undone == timeline
+    later = data.draw(st.floats(0, 8 * 3600))
+    for t in (now, now + later):
+        assert undone_clock.elapsed(t) == pytest.approx(never.elapsed(t), abs=1e-6)
+        assert undone_clock.paused == never.paused
+    if not shift:   # a phase move leaves the clock alone: the phase it left counts on exactly
+        assert undone_clock == never
+        assert tl.phase_at(undone, never.elapsed(now + later)) == tl.phase_at(timeline, never.elapsed(now + later))
+
+
+@settings(max_examples=100, deadline=None)
+@given(durations=durations, at=st.floats(0, 8 * 3600), by=st.floats(1, 3600), target=st.integers(0, 7))
+def test_an_extension_made_between_a_move_and_its_undo_stands(durations, at, by, target):
+    timeline = tl.Timeline(durations)
+    moved = tl.move_to(timeline, target, at)
+    index = tl.phase_at(moved, at).index
+    if durations[index] is None:
+        return   # an open phase cannot be extended
+    undone, _ = tl.undo(tl.extend(moved, index, by), tl.SessionClock(at, None), timeline, 0.0, 0.0)
+    assert undone == tl.extend(timeline, index, by)
+
+
+def test_the_clock_never_goes_before_the_session_start():
+    clock = tl.SessionClock(100.0, 50.0)
+    assert clock.shifted(-500, 60.0) == tl.SessionClock(0.0, 60.0)
+    assert tl.SessionClock(30.0, None).shifted(15, 99.0) == tl.SessionClock(45.0, None)
+
+
+# -- the runner, on a test clock and a real broker ---------------------------------------------------------
+
+
+@pytest.fixture
+def room(tmp_path, broker, room_id):
+    apps = []
+
+    def make(clock=None, web=False):
+        config, catalogue = load(tmp_path, broker, room_id, LIGHTS, **PLACES)
+        app = App(config, catalogue, clock=clock, web=web, audio=False).start()
+        apps.append(app)
+        deadline = time.monotonic() + 5
+        while not app.room.mqtt_connected and time.monotonic() < deadline:
+            time.sleep(0.01)
+        app.loop.settle()
+        return app
+
+    yield make
+    for app in apps:
+        app.stop()
+
+
+def session(app) -> dict:
+    return app.room.snapshot()["session"]
+
+
+def rows(app, *kinds) -> list[tuple[str, float, dict]]:
+    with app.journal.reader() as reader:
+        session_id = reader.sessions()[0]["id"]
+        return [(r.kind, r.session_s, r.data) for r in reader.events(session_id, list(kinds) or None)]
+
+
+def lamp_commands(cap: Capture, app) -> list[dict]:
+    return [json.loads(m.payload) for m in cap.sent_until_now(app) if m.topic == LAMP]
+
+
+def in_onset(app, clock: ManualClock, seconds: float) -> None:
+    app.loop.call(app.room.session.start, "ketamine-1h")
+    clock.advance(ONSET_AT + seconds)
+    app.loop.call(app.room.touch)
+    assert (session(app)["phase"]["name"], session(app)["phase"]["elapsed_s"]) == ("Onset", seconds)
+
+
+def test_next_undone_goes_back_to_the_phase_at_the_time_it_has_reached_with_its_light(room, broker):
+    clock = ManualClock()
+    app = room(clock)
+    cap = Capture(broker, LAMP, MARK)
+    in_onset(app, clock, 162)   # 2:42 in, 7:18 left
+    lamp_commands(cap, app)
+    app.loop.call(app.room.session.next)
+    assert session(app)["phase"]["name"] == "Journey"
+    assert session(app)["undo"] == {"undoes": "next", "back_to": "Onset", "index": 1, "phase_elapsed_s": 162.0,
+                                    "expires_in_s": UNDO_WINDOW}
+    clock.advance(6)
+    assert session(app)["undo"]["phase_elapsed_s"] == 168.0 and session(app)["undo"]["expires_in_s"] == 9.0
+    assert [c["brightness"] for c in lamp_commands(cap, app)] == [20]   # Journey: 8 %
+    state = app.loop.call(app.room.session.undo)["session"]
+    assert (state["phase"]["name"], state["phase"]["elapsed_s"], state["phase"]["remaining_s"]) == ("Onset", 168, 432)
+    assert state["elapsed_s"] == ONSET_AT + 168 and state["undo"] is None
+    # Onset's scene again, its 5-minute fade shortened by the 2:48 it had run
+    assert lamp_commands(cap, app) == [{"state": "ON", "brightness": 38, "color_temp": 455, "transition": 132}]
+    clock.advance(10)
+    assert session(app)["phase"]["elapsed_s"] == 178   # counts on
+    moves = [(kind, s, {k: v for k, v in d.items() if k != "timeline"})
+             for kind, s, d in rows(app, "phase_moved", "phase_entered", "phase_undone")][2:]
+    assert moves == [
+        ("phase_moved", ONSET_AT + 162, {"to": 2, "reason": "next"}),
+        ("phase_entered", ONSET_AT + 162, {"index": 2, "name": "Journey", "planned_s": 1800.0, "transition_s": 300.0,
+                                           "recovered": False}),
+        ("phase_undone", ONSET_AT + 168, {"undid": "next", "moved_to": "Journey", "back_to": "Onset", "index": 1,
+                                          "phase_elapsed_s": 168.0, "elapsed_s": ONSET_AT + 168, "after_s": 6.0}),
+        ("phase_entered", ONSET_AT + 168, {"index": 1, "name": "Onset", "planned_s": 600.0, "transition_s": 132.0,
+                                           "recovered": False, "returned": True})]
+    assert rows(app, "phase_undone")[0][2]["timeline"] == {"durations": [600.0, 600.0, 1800.0, 900.0, None],
+                                                           "anchor_index": 0, "anchor_at": 0.0}
+    cap.close()
+
+
+def test_previous_loses_no_phase_clock_once_undone_and_a_paused_session_counts_no_time(room):
+    clock = ManualClock()
+    app = room(clock)
+    in_onset(app, clock, 162)
+    app.loop.call(app.room.session.previous)
+    assert (session(app)["phase"]["name"], session(app)["phase"]["elapsed_s"]) == ("Arrival", 0)
+    app.loop.call(app.room.session.pause)
+    clock.advance(8)                                          # paused: the window runs, session time does not
+    assert session(app)["undo"]["phase_elapsed_s"] == 162 and session(app)["undo"]["expires_in_s"] == 7
+    state = app.loop.call(app.room.session.undo)["session"]
+    assert (state["phase"]["name"], state["phase"]["elapsed_s"], state["paused"]) == ("Onset", 162, True)
+    app.loop.call(app.room.session.resume)
+    clock.advance(3)
+    assert session(app)["phase"]["elapsed_s"] == 165
+
+
+def test_undo_is_refused_with_nothing_to_undo_after_its_window_and_after_the_session(room):
+    clock = ManualClock()
+    app = room(clock)
+    with pytest.raises(Conflict, match="no session is running"):
+        app.loop.call(app.room.session.undo)
+    app.loop.call(app.room.session.start, "ketamine-1h")
+    with pytest.raises(Conflict, match="^there is no phase move to undo$"):
+        app.loop.call(app.room.session.undo)
+    app.loop.call(app.room.session.next)
+    clock.advance(UNDO_WINDOW)
+    assert session(app)["undo"]["expires_in_s"] == 0            # the last moment it is offered
+    clock.advance(0.5)
+    assert session(app)["undo"] is None
+    with pytest.raises(Conflict, match=f"^too late to undo: a phase move can be undone for {UNDO_WINDOW:g} s after it$"):
+        app.loop.call(app.room.session.undo)
+    assert session(app)["phase"]["name"] == "Onset"
+    app.loop.call(app.room.session.next)                        # a second move: the newest is the one undone
+    clock.advance(2)
+    app.loop.call(app.room.session.next)
+    assert session(app)["undo"]["back_to"] == "Journey"
+    app.loop.call(app.room.session.undo)
+    assert (session(app)["phase"]["name"], session(app)["phase"]["elapsed_s"]) == ("Journey", 2)
+    with pytest.raises(Conflict, match="no phase move to undo"):   # undone once: nothing more to undo
+        app.loop.call(app.room.session.undo)
+    assert [d["undid"] for _, _, d in rows(app, "phase_undone")] == ["next"]
+    app.loop.call(app.room.session.next)
+    app.loop.call(app.room.session.stop)
+    app.loop.call(app.room.session.start, "ketamine-1h")          # a new session has nothing to undo
+    with pytest.raises(Conflict, match="no phase move to undo"):
+        app.loop.call(app.room.session.undo)
+
+
+def test_reminders_due_in_the_window_come_once_and_earlier_ones_are_not_repeated(room):
+    clock = ManualClock()
+    app = room(clock)
+    app.loop.call(app.room.session.start, "ketamine-1h")
+    clock.advance(475)                 # Arrival's reminder comes at 8:00
+    app.loop.call(app.room.session.next)
+    clock.advance(10)
+    assert [r["text"] for r in session(app)["reminders"]] == []
+    app.loop.call(app.room.session.undo)
+    clock.advance(1)
+    assert [(r["text"], r["due_s"]) for r in session(app)["reminders"]] == [("Dose when the client is ready", 480)]
+    for reminder in session(app)["reminders"]:
+        app.loop.call(app.room.session.acknowledge, reminder["id"])
+    clock.advance(200)                 # on into Onset: Arrival's reminder is not shown again
+    assert (session(app)["phase"]["name"], session(app)["reminders"]) == ("Onset", [])
+    assert [(s, d["text"]) for _, s, d in rows(app, "reminder_shown")] == [(485, "Dose when the client is ready")]
+
+
+def test_a_corrected_session_time_can_be_undone_and_the_doubt_comes_back(room):
+    clock = ManualClock()
+    app = room(clock)
+    in_onset(app, clock, 162)
+    app.room.problems[CLOCK_PROBLEM] = "the time the room was off is not counted"
+    app.loop.call(app.room.session.set_elapsed, 2400.0)          # Journey, 20:00 in
+    assert session(app)["undo"] == {"undoes": "clock", "back_to": "Onset", "index": 1, "phase_elapsed_s": 162.0,
+                                    "expires_in_s": UNDO_WINDOW}
+    assert CLOCK_PROBLEM not in app.room.problems
+    clock.advance(4)
+    state = app.loop.call(app.room.session.undo)["session"]
+    assert (state["elapsed_s"], state["phase"]["name"], state["phase"]["elapsed_s"]) == (ONSET_AT + 166, "Onset", 166)
+    assert app.room.problems[CLOCK_PROBLEM] == "the time the room was off is not counted"
+    assert rows(app, "phase_undone")[0][2]["undid"] == "clock"
+
+
+def test_a_restart_replays_the_move_and_its_undo_and_offers_no_undo(room, tmp_path):
+    clock = ManualClock()
+    app = room(clock)
+    in_onset(app, clock, 162)
+    app.loop.call(app.room.session.next)
+    clock.advance(6)
+    app.loop.call(app.room.session.undo)
+    clock.advance(30)
+    app.loop.call(app.room.session.next)                          # this one stands: Journey from 13:18
+    clock.advance(2)
+    app.loop.call(app.room.touch)
+    app.stop()
+    again = room(ManualClock(start=clock.monotonic() + 5))
+    state = session(again)
+    assert (state["phase"]["name"], state["phase"]["elapsed_s"], state["undo"]) == ("Journey", 7, None)
+    with pytest.raises(Conflict, match="no phase move to undo"):
+        again.loop.call(again.room.session.undo)
+
+
+def test_a_restart_after_an_undo_resumes_in_the_phase_it_went_back_to(room):
+    clock = ManualClock()
+    app = room(clock)
+    in_onset(app, clock, 162)
+    app.loop.call(app.room.session.next)
+    clock.advance(6)
+    app.loop.call(app.room.session.undo)
+    clock.advance(1)
+    app.loop.call(app.room.touch)
+    app.stop()
+    again = room(ManualClock(start=clock.monotonic() + 5))
+    state = session(again)
+    assert (state["phase"]["name"], state["phase"]["elapsed_s"]) == ("Onset", 174)
+    assert rows(again, "session_recovered")
+
+
+# -- over HTTP and the command topic ------------------------------------------------------------------------
+
+
+def test_undo_over_http_answers_200_inside_the_window_and_409_outside(room):
+    clock = ManualClock()
+    app = room(clock, web=True)
+    base = f"http://127.0.0.1:{app.web.port}"
+    in_onset(app, clock, 162)
+    assert requests.post(f"{base}/api/session/next", headers=AUTH).status_code == 200
+    clock.advance(6)
+    answer = requests.post(f"{base}/api/session/undo", headers=AUTH)
+    assert answer.status_code == 200
+    phase = answer.json()["session"]["phase"]
+    assert (phase["name"], phase["elapsed_s"]) == ("Onset", 168)
+    answer = requests.post(f"{base}/api/session/undo", headers=AUTH)
+    assert (answer.status_code, answer.json()["error"]["message"]) == (409, "there is no phase move to undo")
+    requests.post(f"{base}/api/session/previous", headers=AUTH)
+    clock.advance(UNDO_WINDOW + 1)
+    answer = requests.post(f"{base}/api/session/undo", headers=AUTH)
+    assert (answer.status_code, answer.json()["error"]["message"]) == (
+        409, f"too late to undo: a phase move can be undone for {UNDO_WINDOW:g} s after it")
+    assert requests.post(f"{base}/api/session/undo").status_code == 401
+
+
+def test_undo_on_the_command_topic(room, broker, room_id):
+    app = room()
+    button = Capture(broker, "nothing/#")
+    app.loop.call(app.room.session.start, "ketamine-1h")
+    app.loop.call(app.room.session.next)
+    app.loop.settle()
+    button.publish(f"therapy-room/{room_id}/command", '{"session": "undo"}')
+    deadline = time.monotonic() + 5
+    while session(app)["phase"]["name"] != "Arrival":
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert [d["back_to"] for _, _, d in rows(app, "phase_undone")] == ["Arrival"]
+    button.close()
+
+
+# -- the music, on real VLC ------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_music_is_the_phase_s_again_after_an_undo(tmp_path, broker, room_id):
+    config, catalogue = load(tmp_path, broker, room_id, [], audio={"vlc_args": ["--aout=dummy"], "crossfade": "1s"},
+                             **PLACES)
+    app = App(config, catalogue).start()
+    try:
+        base = f"http://127.0.0.1:{app.web.port}"
+        requests.post(f"{base}/api/session", headers=AUTH, json={"profile": "ketamine-1h"})
+        wait_for(lambda: app.room.music.snapshot()["playlist"] == "arrival.m3u")
+        assert requests.post(f"{base}/api/session/next", headers=AUTH).status_code == 200
+        wait_for(lambda: app.room.music.snapshot()["playlist"] == "onset.m3u")
+        assert requests.post(f"{base}/api/session/undo", headers=AUTH).status_code == 200
+        wait_for(lambda: app.room.music.snapshot()["playlist"] == "arrival.m3u" and app.room.music.snapshot()["playing"])
+    finally:
+        app.stop()
+
+
+def wait_for(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.05)
