@@ -12,6 +12,7 @@ import { nameLights, showPicture } from "./picture.js";
 import { bindSlider, renderDose, renderLights, renderMusic } from "./setting.js";
 import { renderClock, renderReminders, renderSession, tick, wireClock } from "./session.js";
 import { renderVitals, wireVitals } from "./vitals.js";
+import { isHeld, renderHeldSources } from "./sources.js";
 
 const HOLD_MS = 1000;
 const RELEASE_AFTER_MS = 1000;
@@ -59,6 +60,8 @@ function renderPreset(state) {
   // English says "Release calm"; other languages keep the preset's name as they write it
   $("release-what").textContent = preset ? t("preset.release", { preset: locale().startsWith("en") ? label.toLowerCase() : label }) : "";
   $("release-to").textContent = state.session ? t("preset.back_to", { phase: state.session.phase.name }) : t("preset.back_to_idle");
+  // read as one: "Release emergency light · back to Peak"
+  if (preset) $("release").setAttribute("aria-label", `${$("release-what").textContent} · ${$("release-to").textContent}`);
   $("calm").setAttribute("aria-pressed", preset === "calm" ? "true" : "false");
   document.body.dataset.preset = preset ?? "";
 }
@@ -72,12 +75,15 @@ function holdRelease() {
 }
 
 function renderProblems(state) {
-  // the session time's doubt is said in the session card, in the panel's language, with its correction
-  const problems = (state.problems ?? []).filter((_, i) => !(state.session && state.problem_keys?.[i] === "session_clock"));
+  // the session time's doubt is said in the session card, in the panel's language, with its correction; a
+  // source held off for flipping presets has a line of its own, with the control that lets it act again
+  const problems = (state.problems ?? []).filter((_, i) => !(state.session && state.problem_keys?.[i] === "session_clock")
+                                                           && !isHeld(state.problem_keys?.[i]));
   if (state.audio?.health === "error" && state.audio.problem) problems.push(t("problems.music", { problem: state.audio.problem }));
   const box = $("problems");
-  box.hidden = problems.length === 0;
-  box.textContent = problems.join(" · ");
+  const held = renderHeldSources(box, state, act);
+  box.hidden = problems.length === 0 && held === 0;
+  box.firstChild.textContent = problems.join(" · ");
 }
 
 function showLink(link) {
@@ -88,7 +94,15 @@ function showLink(link) {
 }
 
 function wire() {
-  $("calm").addEventListener("click", () => { holdRelease(); act("POST", "/api/presets/calm"); });
+  $("calm").addEventListener("click", async () => {
+    // the emergency light holds until it is released: the room refuses calm (409), and the panel says how to leave
+    if (last?.preset === "emergency") {
+      if (await act("POST", "/api/presets/calm") === null) toast(t("preset.emergency_holds", { release: $("release-what").textContent }));
+      return;
+    }
+    holdRelease();
+    act("POST", "/api/presets/calm");
+  });
   $("release").addEventListener("click", () => act("DELETE", "/api/presets/active"));
   holdToActivate($("emergency"), HOLD_MS, () => act("POST", "/api/presets/emergency"));
   bindSlider($("room-brightness"), (value) => act("PATCH", "/api/lights", { brightness: value }));
