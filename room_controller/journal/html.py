@@ -12,7 +12,7 @@ drawn at about that width, so its labels stay their size.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from html import escape
 
 from room_controller.i18n import Translator, translator
@@ -87,9 +87,12 @@ def chunks(report: dict, rows: Iterable[Row], count: int, room_name: str = "", l
         + f"<h2>{t('report.every_event', count=t.number(count))}</h2>"
         + f"<table class=events><thead><tr><th>{t('report.time')}</th><th>{t('report.session_time')}</th>"
         + f"<th>{t('report.event')}</th></tr></thead><tbody>")
+    undone = {event: move for move in report["undone_moves"] for event in move["events"]}
     for row in rows:
-        yield (f'<tr data-event="{row.id}" data-kind="{escape(row.kind)}"><td class=t>{t.time(row.wall)}</td>'
-               f"<td class=t>{clock_text(row.session_s)}</td><td>{escape(words.describe(t, row))}</td></tr>")
+        note = f" <span class=quiet>· {_undone(t, undone[row.id])}</span>" if row.id in undone else ""
+        yield (f'<tr data-event="{row.id}" data-kind="{escape(row.kind)}"{" data-undone" if note else ""}>'
+               f"<td class=t>{t.time(row.wall)}</td><td class=t>{clock_text(row.session_s)}</td>"
+               f"<td>{escape(words.describe(t, row))}{note}</td></tr>")
     yield "</tbody></table></body></html>\n"
 
 
@@ -100,6 +103,8 @@ def summary(t: Translator, report: dict) -> str:
     phases = "".join(
         f"<tr data-phase><td>{escape(p['name'])}</td><td class=t>{at(p['start_s'])}</td>"
         f"<td class=t>{_span_length(t, p)}</td><td class=t>{t.duration(p.get('planned_s'))}</td></tr>"
+        + "".join(f"<tr class=quiet data-undone><td colspan=4>{_undone(t, move, at)}</td></tr>"
+                  for move in p.get("undone", ()))
         for p in report["phases"])
     parts = [f"<section class=phases><h3>{t('report.phases')}</h3><table><thead><tr><th>{t('report.phase')}</th>"
              f"<th>{t('report.began')}</th><th>{t('report.lasted')}</th><th>{t('report.planned')}</th></tr></thead>"
@@ -167,6 +172,16 @@ def _point(item: dict, name: str, y: float, scale: float, colour: str) -> str:
     return (f'<g data-kind="{name}" data-name="{escape(item["text"])}" data-at-s="{at:g}">'
             f'<title>{clock_text(at)} {escape(item["text"])}</title>'
             f'<path d="M{x:.1f} {y + 3} l6 {LANE - 6} h-12 z" fill="{colour}"/></g>')
+
+
+def _undone(t: Translator, move: dict, at: Callable[[float], str] | None = None) -> str:
+    """A move taken back: under the phase it left ("Moved to Peak by hand at 10:42 · undone 6 s later"), or
+    after its events in the list."""
+    after = t.duration(move["after_s"] or 0)
+    if at is None:
+        return t("report.undone", after=after)
+    key = "report.clock_undone" if move["kind"] == "clock" else "report.moved_undone"
+    return t(key, phase=escape(move["to"] or "?"), time=at(move["at_s"]), after=after)
 
 
 def _facts(facts: list[tuple[str, str]]) -> str:

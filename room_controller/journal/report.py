@@ -1,9 +1,10 @@
 """The session report: what happened when, for integration sessions and records — built from the journal.
 
 Spans (phases, presets, tracks) are read off the events that open and close them; everything else is a
-point in time. JSON for programs, CSV for a spreadsheet: the raw record, event names and all, for
-integration tools (the HTML page puts it in words, `html.py`). Nothing identifies the client: a session has
-only the label the clinic gave it.
+point in time. A phase move that was undone leaves no phase of its own: the phase it left goes on, with a
+note of the move (its `undone`), and `undone_moves` names the move's events. JSON for programs, CSV for a
+spreadsheet: the raw record, event names and all, for integration tools (the HTML page puts it in words,
+`html.py`). Nothing identifies the client: a session has only the label the clinic gave it.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ def build(session: dict, rows: Iterable[Row], events: bool = True) -> dict:
     events too (a streamed report writes them itself: `json_chunks`)."""
     report: dict = {"session": {k: v for k, v in session.items() if k != "profile"},
                     "phases": [], "presets": [], "tracks": [], "notes": [], "reminders": [], "adjustments": [],
-                    "pauses": [], "recoveries": [], "problems": []}
+                    "pauses": [], "recoveries": [], "problems": [], "undone_moves": []}
     open_spans: dict[str, dict] = {}
+    move: dict | None = None   # the last phase move (or set session time): an undo takes back this one
     end_s, dose, vitals_rows, raw = 0.0, None, [], []
     for row in rows:
         at = row.session_s or 0.0
@@ -45,6 +47,10 @@ def build(session: dict, rows: Iterable[Row], events: bool = True) -> dict:
             vitals_rows.append(row)
         if events:
             raw.append(row.as_dict())
+        move = _follow(report, open_spans, move, row, at)
+        if row.kind == "phase_entered" and row.data.get("returned") and \
+                open_spans.get("phases", {}).get("name") == row.data.get("name"):
+            continue   # the phase the undone move left goes on
         for name, closers, _, _ in SPANS.values():
             if row.kind in closers and name in open_spans:
                 open_spans.pop(name)["end_s"] = at
@@ -77,6 +83,30 @@ def build(session: dict, rows: Iterable[Row], events: bool = True) -> dict:
     if events:
         report["events"] = raw
     return report
+
+
+def _follow(report: dict, open_spans: dict[str, dict], move: dict | None, row: Row, at: float) -> dict | None:
+    """The last move and the phases it began, until its undo takes them back (the runner undoes only the last)."""
+    if row.kind in ("phase_moved", "session_clock_set"):
+        return {"kind": row.kind, "at_s": at, "events": [row.id], "index": len(report["phases"])}
+    if move is not None and row.kind == "phase_entered" and not row.data.get("returned"):
+        move["events"].append(row.id)
+    if move is None or row.kind != "phase_undone":
+        return move
+    dropped = report["phases"][move["index"]:]
+    del report["phases"][move["index"]:]
+    open_spans.pop("phases", None)
+    undone = {"kind": "clock" if move["kind"] == "session_clock_set" else "move", "at_s": move["at_s"],
+              "to": dropped[0]["name"] if dropped else row.data.get("moved_to"), "after_s": row.data.get("after_s"),
+              "events": move["events"]}
+    report["undone_moves"].append(undone)
+    left = report["phases"][-1] if report["phases"] else None
+    if left is not None:
+        left.setdefault("undone", []).append(undone)
+        if left["name"] == row.data.get("back_to"):   # else the phase it left had run out meanwhile
+            left["end_s"] = None
+            open_spans["phases"] = left
+    return None
 
 
 def json_chunks(report: dict, rows: Iterable[Row]) -> Iterator[str]:

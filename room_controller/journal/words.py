@@ -26,6 +26,8 @@ def file_name(path: str | None) -> str:
 
 def _phase(t: Translator, d: dict) -> str:
     name = d.get("name", "?")
+    if d.get("returned"):
+        return t("event.phase_entered_returned", name=name)
     if d.get("recovered"):
         return t("event.phase_entered_recovered", name=name)
     if d.get("planned_s") is None:
@@ -80,6 +82,19 @@ def _refused(t: Translator, d: dict) -> str:
 
 
 
+def phase_clock(seconds: float) -> str:
+    """A time within a phase as the panel shows it: 2:48, 1:02:48."""
+    s = int(max(0.0, seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+def _undone(t: Translator, d: dict) -> str:
+    """A move taken back: where it had gone, how soon, and where the session went on."""
+    key = "event.clock_undone" if d.get("undid") == "clock" else "event.phase_undone"
+    return t(key, moved=d.get("moved_to", "?"), after=t.duration(d.get("after_s", 0)), phase=d.get("back_to", "?"),
+             time=phase_clock(d.get("phase_elapsed_s", 0)))
+
+
 EVENTS: dict[str, Describe] = {
     "session_started": lambda t, d: t("event.session_started", profile=d.get("name") or d.get("profile", "")),
     "session_stopped": lambda t, d: t("event.session_stopped", length=t.duration(d.get("elapsed_s", 0))),
@@ -88,6 +103,7 @@ EVENTS: dict[str, Describe] = {
     "session_recovered": lambda t, d: t("event.session_recovered", gap=t.duration(d.get("gap_s", 0))),
     "phase_entered": _phase,
     "phase_moved": _moved,
+    "phase_undone": _undone,
     "phase_extended": lambda t, d: t("event.phase_extended", length=t.duration(d.get("by_s", 0))),
     "preset_on": lambda t, d: t("event.preset_on", preset=preset_name(t, d.get("preset", ""))),
     "preset_off": lambda t, d: t("event.preset_off", preset=preset_name(t, d.get("preset", ""))),

@@ -5,6 +5,7 @@ topic, and the music of the phase it returns to on real VLC."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -15,7 +16,9 @@ from hypothesis import strategies as st
 
 from room_controller.app import App
 from room_controller.core.errors import Conflict
+from room_controller.i18n import translator
 from room_controller.infrastructure.clock import ManualClock
+from room_controller.journal import html, report
 from room_controller.session import timeline as tl
 from room_controller.session.runner import CLOCK_PROBLEM, UNDO_WINDOW
 from tests.broker import MARK, Capture
@@ -286,6 +289,41 @@ def test_a_restart_after_an_undo_resumes_in_the_phase_it_went_back_to(room):
     state = session(again)
     assert (state["phase"]["name"], state["phase"]["elapsed_s"]) == ("Onset", 174)
     assert rows(again, "session_recovered")
+
+
+def test_the_report_shows_a_move_and_its_undo_as_such(room):
+    """Not as two ordinary phases: Onset goes on, with the move it made and took back under it; in the list of
+    events the move and the phase it began say they were undone."""
+    clock = ManualClock()
+    app = room(clock)
+    in_onset(app, clock, 162)
+    app.loop.call(app.room.session.next)
+    clock.advance(6)
+    app.loop.call(app.room.session.undo)
+    clock.advance(60)
+    app.loop.call(app.room.session.stop)
+    with app.journal.reader() as reader:
+        record = reader.sessions()[0]
+        rows = reader.events(record["id"])
+        record = reader.session(record["id"])
+    built = report.build(record, rows)
+    moved = [r.id for r in rows if r.kind == "phase_moved" or (r.kind == "phase_entered" and r.data["name"] == "Journey")]
+    assert [(p["name"], p["start_s"], p["end_s"]) for p in built["phases"]] == [("Arrival", 0, ONSET_AT),
+                                                                               ("Onset", ONSET_AT, ONSET_AT + 228)]
+    assert built["phases"][1]["undone"] == built["undone_moves"] == [
+        {"kind": "move", "at_s": ONSET_AT + 162, "to": "Journey", "after_s": 6.0, "events": moved}]
+    page = html.render(built, rows, "Test room")
+    moved_at = translator("en").time(record["started_wall"] + ONSET_AT + 162)
+    assert re.findall(r"<tr class=quiet data-undone><td colspan=4>(.*?)</td>", page) == [
+        f"Moved to Journey by hand at {moved_at} · undone 6 s later"]
+    assert [text for _, text in re.findall(r'<tr data-event="(\d+)" data-kind="phase_\w+"[^>]*>.*?<td>(.*?)</td></tr>',
+                                           page)][2:] == [
+        "Moved on to the next phase <span class=quiet>· undone 6 s later</span>",
+        "Phase Journey began (planned 30 min) <span class=quiet>· undone 6 s later</span>",
+        "Move to Journey undone after 6 s: back to Onset, 2:48 into it",
+        "Phase Onset went on (move undone)"]
+    assert re.findall(r'<tr data-event="(\d+)"[^>]* data-undone>', page) == [str(i) for i in moved]
+    assert 'data-name="Journey"' not in html.timeline_svg(built, built["end_s"])
 
 
 # -- over HTTP and the command topic ------------------------------------------------------------------------
