@@ -292,7 +292,7 @@ def test_each_entity_both_ways_through_the_broker(tmp_path, broker, room_id):
     ha.act(clock, lambda: ha.press("next_track"))
     with app.journal.reader() as reader:
         changes = [row.data for row in reader.events(app.room.session.session.id, ["music_changed"])]
-    assert changes == [{"volume": 33.0}, {"playing": False}, {"playing": True}, {"next": True}]
+    assert changes == [{"volume": 33.0, "played": 33.0}, {"playing": False}, {"playing": True}, {"next": True}]
     # the reminder at 8 minutes reaches Home Assistant's event entity, not retained (an old one is no news)
     clock.advance(8 * 60)
     event = ha.bus.wait_for(lambda m: m.topic.endswith("/reminder"))

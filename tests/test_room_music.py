@@ -98,7 +98,7 @@ def test_the_therapists_volume_holds_across_phases_and_a_restart_until_the_phase
         assert r.status_code == 200
         wait_for(lambda: audio(app)["volume_source"] == "phase" and audio(app)["target_volume"] == 35)
         changes = [row.data for row in app.journal.read.events(session_id, ["music_changed"])]
-        assert changes == [{"volume": 20}, {"follow_phase": True}]
+        assert changes == [{"volume": 20, "played": 20}, {"follow_phase": True}]
     finally:
         app.stop()
 

@@ -162,7 +162,8 @@ class Room:
 
     def adjust_music(self, volume: float | None, playing: bool | None, next_track: bool = False,
                      follow_phase: bool = False) -> dict:
-        """`volume` is the therapist's choice, kept across phases until `follow_phase` gives it up."""
+        """`volume` is the therapist's choice, kept across phases until `follow_phase` gives it up; the journal
+        keeps it beside what the room plays (`played`, at most max_volume), so the record says both."""
         if self.music is None:
             raise Conflict("this room plays no music")
         if volume is not None:
@@ -175,7 +176,9 @@ class Room:
             self.music.pause()
         if next_track:
             self.music.next()
-        self.emit("music_changed", **{k: v for k, v in (("volume", volume), ("follow_phase", follow_phase or None),
+        played = None if volume is None else min(volume, self.config.audio.max_volume)   # what the room plays
+        self.emit("music_changed", **{k: v for k, v in (("volume", volume), ("played", played),
+                                                        ("follow_phase", follow_phase or None),
                                                         ("playing", playing), ("next", next_track or None))
                                       if v is not None})
         return {"audio": self.music.snapshot()}

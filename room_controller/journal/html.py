@@ -17,7 +17,7 @@ from html import escape
 
 from room_controller.i18n import Translator, translator
 from room_controller.journal import vitals_report, words
-from room_controller.journal.report import clock_text
+from room_controller.journal.report import clock_text, music_groups
 from room_controller.journal.store import Row
 
 WIDTH, LEFT, RIGHT = 720, 100, 12
@@ -112,11 +112,7 @@ def summary(t: Translator, report: dict) -> str:
     presets = [t("report.preset_used", preset=escape(words.preset_name(t, p["name"])), times=t.number(p["times"]),
                  length=t.duration(p["seconds"])) for p in report["presets_used"]]
     parts.append(_list(t("report.presets"), presets, t("report.none")))
-    tracks = report["tracks"]
-    music = [t("report.music_played", tracks=t.number(len(tracks)),
-               length=t.duration(sum(_stop(s) - s["start_s"] for s in tracks)))] if tracks else []
-    music += [f"{at(s['start_s'])} {escape(s['name'])}" for s in tracks]
-    parts.append(_list(t("report.music"), music, t("report.no_music")))
+    parts.append(_list(t("report.music"), _music(t, report), t("report.no_music")))
     parts.append(_list(t("report.notes"), [
         f"{at(n['at_s'])} {escape(n['text'])}" + (f" <span class=edited>{t('report.edited', text=escape(n['original']))}"
                                                    "</span>" if n.get("original") is not None else "")
@@ -130,6 +126,29 @@ def summary(t: Translator, report: dict) -> str:
                  + "".join(f"<p class=quiet>{t('report.restarted', time=at(r['at_s']))}</p>"
                            for r in report["recoveries"]) + "</section>")
     return f"<h2>{t('report.summary')}</h2><div class=summary>{''.join(parts)}</div>"
+
+
+def _music(t: Translator, report: dict) -> list[str]:
+    """How much music in all, each phase's (and each preset's) tracks counted by playlist, and any volume the
+    room's limit held back. Every track is named in the event list below, not here: a summary of a long
+    session with calm pressed often would run to pages."""
+    tracks = report["tracks"]
+    lines = [t("report.music_played", tracks=t.number(len(tracks)),
+               length=t.duration(sum(_stop(s) - s["start_s"] for s in tracks)))] if tracks else []
+    for group in music_groups(report):
+        where = (t("report.music_during", preset=words.preset_name(t, group["preset"])) if group["preset"]
+                 else group["phase"] or "—")
+        count = t("report.track_one") if group["tracks"] == 1 else t("report.tracks", count=t.number(group["tracks"]))
+        length = t.duration(group["seconds"])
+        lines.append(escape(t("report.music_group", where=where, tracks=count, length=length,
+                              playlist=words.file_name(group["playlist"])) if group["playlist"] else
+                            t("report.music_group_unnamed", where=where, tracks=count, length=length)))
+    held = [v for v in report.get("volumes", []) if v["played"] < v["asked"]]
+    if held:
+        top = max(held, key=lambda v: v["asked"])
+        lines.append(t("report.volume_held", times=t.number(len(held)), asked=t.number(top["asked"]),
+                       played=t.number(top["played"])))
+    return lines
 
 
 def timeline_svg(report: dict, end_s: float, t: Translator | None = None) -> str:

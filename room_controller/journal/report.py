@@ -22,7 +22,8 @@ SPANS = {
     # kind that opens a span -> (span list, the kinds that close it, how to name it, what else it keeps)
     "phase_entered": ("phases", ("phase_entered", "session_stopped"), lambda d: d["name"], ("planned_s",)),
     "preset_on": ("presets", ("preset_on", "preset_off", "session_stopped"), lambda d: d["preset"], ()),
-    "track_started": ("tracks", ("track_started", "silence", "session_stopped"), lambda d: d["title"], ("file",)),
+    "track_started": ("tracks", ("track_started", "silence", "session_stopped"), lambda d: d["title"],
+                      ("file", "playlist")),
 }
 POINTS = {"note": "notes", "reminder_shown": "reminders", "manual_change": "adjustments",
           "session_paused": "pauses", "session_resumed": "pauses", "session_recovered": "recoveries",
@@ -35,7 +36,7 @@ def build(session: dict, rows: Iterable[Row], events: bool = True) -> dict:
     events too (a streamed report writes them itself: `json_chunks`)."""
     report: dict = {"session": {k: v for k, v in session.items() if k != "profile"},
                     "phases": [], "presets": [], "tracks": [], "notes": [], "reminders": [], "adjustments": [],
-                    "pauses": [], "recoveries": [], "problems": [], "undone_moves": []}
+                    "pauses": [], "recoveries": [], "problems": [], "undone_moves": [], "volumes": []}
     open_spans: dict[str, dict] = {}
     move: dict | None = None   # the last phase move (or set session time): an undo takes back this one
     end_s, dose, vitals_rows, raw = 0.0, None, [], []
@@ -63,6 +64,9 @@ def build(session: dict, rows: Iterable[Row], events: bool = True) -> dict:
         if row.kind in POINTS:
             report[POINTS[row.kind]].append({"at_s": at, "wall": row.wall, "kind": row.kind, "event": row.id,
                                              **row.data})
+        if row.kind == "music_changed" and "volume" in row.data:   # asked, and what the room played
+            report["volumes"].append({"at_s": at, "asked": row.data["volume"],
+                                      "played": row.data.get("played", row.data["volume"])})
         if row.kind == "note_edited":   # the note shows its latest text; the journal keeps every version
             for note in report["notes"]:
                 if note["event"] == row.data["note"]:
@@ -126,6 +130,24 @@ def presets_used(spans: list[dict]) -> list[dict]:
         entry["times"] += 1
         entry["seconds"] += (span["end_s"] or span["start_s"]) - span["start_s"]
     return list(used.values())
+
+
+def music_groups(report: dict) -> list[dict]:
+    """The music in a few groups, for the summary: the tracks of each phase by playlist, and those played
+    under a preset (calm changes the track at every press) by preset and playlist across phases, after the
+    phases'. Each: `phase` or `preset`, `playlist` (None in older records), `tracks`, `seconds`."""
+    groups: dict[tuple, dict] = {}
+    for track in report["tracks"]:
+        at = track["start_s"]
+        preset = next((p["name"] for p in report["presets"]
+                       if p["start_s"] <= at and (p["end_s"] is None or at < p["end_s"])), None)
+        phase = None if preset else next((p["name"] for p in reversed(report["phases"]) if p["start_s"] <= at), None)
+        key = (phase, preset, track.get("playlist"))
+        group = groups.setdefault(key, {"phase": phase, "preset": preset, "playlist": key[2], "tracks": 0,
+                                        "seconds": 0.0})
+        group["tracks"] += 1
+        group["seconds"] += (track["end_s"] if track["end_s"] is not None else at) - at
+    return sorted(groups.values(), key=lambda g: g["preset"] is not None)   # stable: in order of first play
 
 
 def _dose_after(dose: dict | None, row: Row) -> dict | None:

@@ -49,7 +49,10 @@ def _light(t: Translator, d: dict) -> str:
 
 def _music(t: Translator, d: dict) -> str:
     if "volume" in d:
-        return t("event.volume_set", percent=t.number(d["volume"]))
+        played = d.get("played", d["volume"])   # older records did not say what the room played
+        if played < d["volume"]:
+            return t("event.volume_held", percent=t.number(played), asked=t.number(d["volume"]))
+        return t("event.volume_set", percent=t.number(played))
     if d.get("follow_phase"):
         return t("event.volume_follows")
     if d.get("next"):

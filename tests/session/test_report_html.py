@@ -143,7 +143,8 @@ def test_the_summary_says_phases_presets_music_notes_reminders_and_the_dose(sess
     assert summary.count("<tr data-phase>") == 3 and "<td class=t>10 min</td><td class=t>10 min</td>" in summary
     assert report["presets_used"] == [{"name": "calm", "times": 1, "seconds": 240.0}]
     assert "Calm: 1×, 4 min in all" in summary
-    assert "Tracks played: 1, 29 min in all" in summary and "Arrival &amp; breath" in summary
+    assert "Tracks played: 1, 29 min in all" in summary and "Arrival: 1 track, 29 min" in summary
+    assert "Arrival &amp; breath" not in summary   # tracks are counted here, named in the event list below
     assert "client resting" in summary
     reminders = [(r["text"], r["acknowledged_s"]) for r in report["reminders"]]
     assert reminders == [("Dose when the client is ready", 1500.0), ("Check vitals", 1500.0)]
