@@ -370,7 +370,8 @@ class SessionRunner:
         timeline, clock = tl.undo(session.timeline, session.clock, move.before, move.shift, now)
         back = tl.phase_at(timeline, clock.elapsed(now))
         return {"undoes": move.reason, "back_to": session.profile.phases[back.index].name, "index": back.index,
-                "phase_elapsed_s": round(back.elapsed, 1), "expires_in_s": round(move.at + UNDO_WINDOW - now, 1)}
+                "phase_elapsed_s": round(back.elapsed, 1), "expires_in_s": round(move.at + UNDO_WINDOW - now, 1),
+                "window_s": UNDO_WINDOW}
 
     # -- recovery ----------------------------------------------------------------------------------------------
 

@@ -148,7 +148,7 @@ def test_next_undone_goes_back_to_the_phase_at_the_time_it_has_reached_with_its_
     app.loop.call(app.room.session.next)
     assert session(app)["phase"]["name"] == "Journey"
     assert session(app)["undo"] == {"undoes": "next", "back_to": "Onset", "index": 1, "phase_elapsed_s": 162.0,
-                                    "expires_in_s": UNDO_WINDOW}
+                                    "expires_in_s": UNDO_WINDOW, "window_s": UNDO_WINDOW}
     clock.advance(6)
     assert session(app)["undo"]["phase_elapsed_s"] == 168.0 and session(app)["undo"]["expires_in_s"] == 9.0
     assert [c["brightness"] for c in lamp_commands(cap, app)] == [20]   # Journey: 8 %
@@ -247,7 +247,7 @@ def test_a_corrected_session_time_can_be_undone_and_the_doubt_comes_back(room):
     app.room.problems[CLOCK_PROBLEM] = "the time the room was off is not counted"
     app.loop.call(app.room.session.set_elapsed, 2400.0)          # Journey, 20:00 in
     assert session(app)["undo"] == {"undoes": "clock", "back_to": "Onset", "index": 1, "phase_elapsed_s": 162.0,
-                                    "expires_in_s": UNDO_WINDOW}
+                                    "expires_in_s": UNDO_WINDOW, "window_s": UNDO_WINDOW}
     assert CLOCK_PROBLEM not in app.room.problems
     clock.advance(4)
     state = app.loop.call(app.room.session.undo)["session"]

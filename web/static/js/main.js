@@ -12,6 +12,7 @@ import { nameLights, showPicture } from "./picture.js";
 import { bindSlider, renderDose, renderLights, renderMusic } from "./setting.js";
 import { renderClock, renderReminders, renderSession, tick, wireClock } from "./session.js";
 import { renderVitals, wireVitals } from "./vitals.js";
+import { renderUndo } from "./undo.js";
 import { isHeld, renderHeldSources } from "./sources.js";
 
 const HOLD_MS = 1000;
@@ -41,6 +42,7 @@ function render(state) {
   $("room-name").textContent = state.room.name;
   renderPreset(state);
   renderSession(state.session, act);
+  renderUndo(state.session, act);
   renderClock(state);
   renderReminders(state.session, act);
   renderVitals(state, act);
