@@ -98,9 +98,11 @@ def test_the_reports_vitals_are_in_the_rooms_language():
 
     reading = {"event": 7, "at_s": 600, "systolic": 171, "diastolic": 95, "pulse": 80, "original": {"systolic": 161},
                "crossed": [{"value_name": "systolic", "value": 171, "side": "above", "limit": 160,
-                            "instruction": "Ärztin rufen"}]}
+                            "instruction": "Ärztin rufen", "source": "Protokoll v3", "example": False}]}
     page = vitals_report.html({"vitals": [reading], "pulse": []}, 3600, i18n.translator("de"), (800, 120, 20))
-    for words in ("<h2>Vitalwerte</h2>", "Systolisch (mmHg)", "Systolisch 171 liegt über 160: Ärztin rufen",
-                  "korrigiert; zuerst eingegeben: systolisch 161", "RR 171/95, Puls 80 — Grenzwert überschritten"):
+    for words in ("<h2>Vitalwerte</h2>", "Systolisch (mmHg)",
+                  "Grenzwert von Protokoll v3 überschritten: Systolisch 171 liegt über 160. Ärztin rufen",
+                  "korrigiert; zuerst eingegeben: systolisch 161",
+                  "RR 171/95, Puls 80 — Grenzwert von Protokoll v3 überschritten"):
         assert words in page
-    assert vitals_report.summary(reading) == "BP 171/95, pulse 80 — beyond a limit"
+    assert vitals_report.summary(reading) == "BP 171/95, pulse 80 — beyond the limit of Protokoll v3"
