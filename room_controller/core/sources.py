@@ -8,8 +8,9 @@ rules keep such a source from fighting the therapist (docs/safety.md):
 - A press on the panel wins: for `PANEL_WINS` seconds after it, an automated source may not change the
   preset, except to switch the emergency light on (full light for someone who needs it is never held back).
 - A source that asks for more than `FLIP_LIMIT` preset changes in `FLIP_WINDOW` seconds is held off: its
-  preset commands are ignored until a person clears it (the panel's problem line, `POST /api/sources/clear`).
-  Its other commands (session, music) still act. The hold is a problem the panel and `/api/health` show.
+  preset commands are ignored until a person clears it (the panel's problem line, `POST /api/sources/clear`),
+  but for the emergency light, which still acts. Its other commands (session, music) still act. The hold is a
+  problem the panel and `/api/health` show.
 
 Runs on the core loop, on the room's clock.
 """
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PANEL = "panel"
+RECOVERY = "recovery"   # the preset that stood before a restart, put back by the room itself: nobody's press
 # A person changes the preset a few times a session; seven changes asked for within a minute is a loop, and
 # each change it makes fades every light: held after the sixth.
 FLIP_LIMIT = 6
@@ -47,8 +49,8 @@ class Sources:
 
     def kind(self, source: str) -> str:
         """How the journal and the panel name a source: `panel`, `command` (the command topic) or `button`."""
-        if source == PANEL:
-            return PANEL
+        if source in (PANEL, RECOVERY):
+            return source
         return "command" if source == self.room.inbox.command_topic else "button"
 
     def label(self, source: str) -> str:

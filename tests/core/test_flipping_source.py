@@ -73,6 +73,26 @@ def test_a_source_that_keeps_changing_the_preset_is_held_until_a_person_clears_i
     cap.close()
 
 
+def test_a_held_source_can_still_switch_the_emergency_light_on_but_never_off(make_room, broker, room_id):
+    """Full light is never held back from someone who needs it; a loop can switch it on, never off again."""
+    clock = ManualClock()
+    app = make_room(ZIGBEE, clock=clock, buttons=BUTTONS)
+    cap = Capture(broker, SET, MARK)
+    send, command = sender(app, clock, cap), f"therapy-room/{room_id}/command"
+    for i in range(FLIP_LIMIT + 1):
+        send(command, PRESETS[i % 2], gap=5)
+    cap.sent_until_now(app)
+    assert health(app.room)["held_sources"] == [command]
+    send(command, '{"preset": "emergency"}')
+    assert cap.next().payload == FULL
+    send(command, PRESETS[1])                                            # its release: ignored
+    send(command, PRESETS[0])                                            # its calm: ignored
+    assert cap.sent_until_now(app) == []
+    assert app.room.snapshot()["preset"] == "emergency"
+    assert health(app.room)["held_sources"] == [command]
+    cap.close()
+
+
 def test_a_panel_press_wins_over_automated_sources_for_a_minute(make_room, broker, room_id):
     clock = ManualClock()
     app = make_room(ZIGBEE, clock=clock, buttons=BUTTONS)
@@ -130,7 +150,7 @@ def test_a_loop_at_ten_commands_a_second_cannot_undo_the_panels_calm(tmp_path, b
         assert report["held_sources"] == [command]
         assert any("keeps changing the preset" in p for p in report["problems"])
         ignored = app.room.presets.sources.held[command]
-        automation.publish(command, '{"preset": "emergency"}')           # held: even emergency is ignored
+        automation.publish(command, '{"preset": null}')                  # held: its release is ignored
         wait_until(lambda: app.room.presets.sources.held[command] > ignored)
         r = requests.post(f"{base}/api/sources/clear", headers=auth, json={"source": command})
         assert (r.status_code, r.json()) == (200, {"source": command, "held": False})
