@@ -1,15 +1,20 @@
 """`room-controller check`: every kind of file the room (and the clinic overview) reads, validated the way the
 service reads it, every problem in one run: a room file's own mistakes, its folders and playlists, and its
-session profiles (each checked alone when the room file itself is wrong). Advice that is no error (a short
-PIN) is logged as a warning."""
+session profiles, the checks across files run on whatever parts of the room loaded (each profile alone when
+not even the room's `room:` did). Advice that is no error (a short PIN) is logged as a warning. A room's
+problems are said in its language (`room.language`), English when the file cannot be read that far; the
+file, line and dotted path stay as they are. `serve` refuses to start with the same list.
+"""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
+from room_controller import i18n
 from room_controller.files import yamlfile
 from room_controller.files.yamlfile import ConfigError, Problem
+from room_controller.i18n.said import Said
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +36,7 @@ def check_paths(paths: list[Path]) -> list[Problem]:
 
 def _check_file(path: Path) -> list[Problem]:
     if not path.exists():
-        return [Problem(str(path), 1, "", "no such file")]
+        return [yamlfile.said(str(path), 1, "", Said.of("check.no_such_file"))]
     doc = yamlfile.load(path)
     data = doc.data if isinstance(doc.data, dict) else {}
     if "room" in data:
@@ -48,40 +53,66 @@ def _check_file(path: Path) -> list[Problem]:
         from room_controller.integrations.overview import load_clinic
         load_clinic(path)
         return []
-    return [doc.problem((), "not a file the room reads: expected a room configuration (with `room:`), "
-                            "a session profile (with `phases:`), a device profile (with `capabilities:`) "
-                            "or the clinic overview's (with `mqtt:` and `web:`)")]
+    return [doc.problem((), Said.of("check.not_room_file"))]
 
 
 def _check_room(path: Path, doc: yamlfile.Document) -> list[Problem]:
-    from room_controller.config import load_room
+    from room_controller.config import read_room
     from room_controller.session.profiles import load_profiles
-    try:
-        config = load_room(path)[0]
-    except ConfigError as exc:
-        return exc.problems + _profiles_alone(path, doc)
-    problems = _folders(config, doc) + _preset_playlists(config, doc)
-    _pin_advice(config, doc)
-    try:
-        load_profiles(config)   # the room's session profiles are checked against the room
-    except ConfigError as exc:
-        problems += exc.problems
-    return problems
+    room = read_room(path)
+    language = language_of(doc)
+    problems = sorted(room.problems, key=lambda p: (p.file != doc.file, p.line))
+    config = room.config
+    if config is None:
+        problems += _profiles_alone(path, doc)
+    else:
+        problems += _folders(config, doc, room.whole) + _preset_playlists(config, doc, room.whole)
+        _pin_advice(config, doc, language)
+        if "profiles_dir" in room.whole:
+            try:
+                load_profiles(config, room.whole)   # the room's session profiles are checked against the room
+            except ConfigError as exc:
+                problems += exc.problems
+    return [p.in_language(language) for p in problems]
 
 
-def _folders(config, doc: yamlfile.Document) -> list[Problem]:
+def language_of(doc: yamlfile.Document) -> str:
+    """The room's language as its file says it, when the file can be read that far; English otherwise."""
+    room = doc.data.get("room") if isinstance(doc.data, dict) else None
+    tag = room.get("language") if isinstance(room, dict) else None
+    try:
+        return i18n.check_tag(tag) if isinstance(tag, str) else i18n.DEFAULT
+    except ValueError:
+        return i18n.DEFAULT
+
+
+def all_clear(paths: list[Path]) -> str:
+    """The line saying the files are right, in the rooms' language when they all share one."""
+    languages = set()
+    for path in paths:
+        try:
+            doc = yamlfile.load(path) if path.is_file() else None
+        except ConfigError:
+            doc = None
+        if doc is not None and isinstance(doc.data, dict) and "room" in doc.data:
+            languages.add(language_of(doc))
+    language = languages.pop() if len(languages) == 1 else i18n.DEFAULT
+    return str(Said.of("check.all_clear", count=len(paths)).in_language(language))
+
+
+def _folders(config, doc: yamlfile.Document, whole: frozenset[str]) -> list[Problem]:
     """The folders a room reads from must be there (`serve` would start with no profiles or no music)."""
-    return [doc.problem((key,), f"no such folder: {folder}") for key, folder in
+    return [doc.problem((key,), Said.of("check.no_such_folder", folder=str(folder))) for key, folder in
             (("profiles_dir", config.profiles_dir), ("playlists_dir", config.playlists_dir))
-            if not Path(folder).is_dir()]
+            if key in whole and not Path(folder).is_dir()]
 
 
-def _preset_playlists(config, doc: yamlfile.Document) -> list[Problem]:
+def _preset_playlists(config, doc: yamlfile.Document, whole: frozenset[str]) -> list[Problem]:
     from room_controller.audio import playlists
     from room_controller.audio.settings import MusicPlay
-    if not Path(config.playlists_dir).is_dir():
+    if "playlists_dir" not in whole or not Path(config.playlists_dir).is_dir():
         return []
-    return [doc.problem(("presets", name, "music", "playlist"), p.message)
+    return [doc.problem(("presets", name, "music", "playlist"), p.said or p.message)
             for name, preset in config.presets.items() if isinstance(preset.music, MusicPlay)
             for p in playlists.check(preset.music.playlist, Path(config.playlists_dir))]
 
@@ -101,8 +132,8 @@ def _profiles_alone(path: Path, doc: yamlfile.Document) -> list[Problem]:
     return problems
 
 
-def _pin_advice(config, doc: yamlfile.Document) -> None:
+def _pin_advice(config, doc: yamlfile.Document, language: str) -> None:
     pin = config.web.pin
     if pin is not None and len(pin.get_secret_value()) < MIN_PIN_DIGITS:
-        log.warning("%s:%d: web.pin: shorter than %d characters; choose a longer one for this room (a short PIN "
-                    "falls to patient guessing)", doc.file, doc.line_of(("web", "pin")), MIN_PIN_DIGITS)
+        advice = Said.of("check.short_pin", digits=MIN_PIN_DIGITS).in_language(language)
+        log.warning("%s:%d: web.pin: %s", doc.file, doc.line_of(("web", "pin")), advice)

@@ -36,13 +36,13 @@ def main(argv: list[str] | None = None) -> int:
     level = args.log_level or ("WARNING" if args.command == "demo" else "INFO")
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "check":
-        from room_controller.checks import check_paths
+        from room_controller.checks import all_clear, check_paths
         problems = check_paths(args.paths)
         for problem in problems:
             print(problem)
         if problems:
             return EXIT_INVALID
-        print(f"{len(args.paths)} file(s) checked: no problems")
+        print(all_clear(args.paths))
         return 0
     if args.command == "demo":
         from room_controller.demo.room import run

@@ -1,13 +1,15 @@
 """The room configuration file (docs/interface.md): models, built-in presets, and the checks across sections.
 
 Models are frozen and reject unknown keys with a suggestion; `load_room()` returns a validated `RoomConfig`
-or raises `ConfigError` whose problems name file, line and field. Relative paths are relative to the file.
+or raises `ConfigError` whose problems name file, line and field; `read_room()` is what `check` and `serve`
+see of the file, every problem at once and the parts that loaded. Relative paths are relative to the file.
 """
 
 from __future__ import annotations
 
 import difflib
 import ipaddress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from room_controller.audio.settings import AudioSettings, MusicSpec
 from room_controller.fields import Colour, Duration, Identifier, Kelvin, Percent
 from room_controller.files import yamlfile
 from room_controller.files.yamlfile import ConfigError, Model, Problem
+from room_controller.i18n.said import Said
 from room_controller.integrations.buttons import ButtonMapping
 from room_controller.lighting.profiles import Catalogue, deep_merge
 from room_controller.lighting.state import LightChange
@@ -248,12 +251,37 @@ class RoomConfig(Model):
         return {g for light in self.lights for g in light.groups}
 
 
+ALL_PARTS = frozenset({"lights", "presets", "profiles_dir", "playlists_dir", "device_profiles_dir"})
+
+
+@dataclass
+class RoomRead:
+    """A room file as far as it could be read: every problem in it, and the room made of its parts that
+    loaded (None when not even its `room:` did), with the parts the other checks lean on that stand whole
+    as written (`whole`): a light taken out would make every preset naming it look wrong."""
+
+    doc: yamlfile.Document
+    config: RoomConfig | None
+    catalogue: Catalogue | None
+    problems: list[Problem]
+    whole: frozenset[str] = ALL_PARTS
+
+
 def load_room(path: str | Path) -> tuple[RoomConfig, Catalogue]:
     """The validated room and its device catalogue, or ConfigError listing every problem found."""
+    room = read_room(path)
+    if room.problems or room.config is None or room.catalogue is None:
+        raise ConfigError(room.problems)
+    return room.config, room.catalogue
+
+
+def read_room(path: str | Path) -> RoomRead:
+    """Every problem of the room file, its own and across its sections, each found in one pass: the checks
+    across sections run on the parts that loaded (ConfigError only when the file is no YAML)."""
     path = Path(path)
     doc = yamlfile.load(path)
     if not isinstance(doc.data, dict):
-        raise ConfigError([doc.problem((), "a room configuration is a mapping with at least `room: {id: ...}`")])
+        return RoomRead(doc, None, None, [doc.problem((), Said.of("check.room_not_mapping"))])
     data = dict(doc.data)
     user_presets = data.get("presets") or {}
     if isinstance(user_presets, dict):
@@ -265,21 +293,56 @@ def load_room(path: str | Path) -> tuple[RoomConfig, Catalogue]:
         value = data.get(key, default)
         if isinstance(value, str):
             data[key] = str(base / value)  # an absolute path stays as it is
-    config = yamlfile.validate(RoomConfig, doc, data)
-    catalogue = Catalogue.load(config.device_profiles_dir)
-    problems = cross_check(config, catalogue, doc)
-    if problems:
-        raise ConfigError(problems)
-    return config, catalogue
+    config, problems = yamlfile.read(RoomConfig, doc, data)
+    if config is None:
+        return RoomRead(doc, None, None, problems)
+    whole = _whole(config, data)
+    catalogue = None
+    if "device_profiles_dir" in whole:
+        try:
+            catalogue = Catalogue.load(config.device_profiles_dir)
+        except ConfigError as exc:
+            problems += exc.problems
+    return RoomRead(doc, config, catalogue, problems + cross_check(config, catalogue, doc, whole), whole)
 
 
-def cross_check(config: RoomConfig, catalogue: Catalogue, doc: yamlfile.Document) -> list[Problem]:
-    """What each section is right about alone but wrong about together."""
+def _whole(config: RoomConfig, data: dict) -> frozenset[str]:
+    """The parts of the (perhaps partly) loaded room that are as the file has them."""
+    lights = data.get("lights") or []
+    written = [(light.get("id"), light.get("groups", [])) if isinstance(light, dict) else None
+               for light in (lights if isinstance(lights, list) else [None])]
+    loaded = {
+        "lights": [(light.id, list(light.groups)) for light in config.lights] == written,
+        "presets": isinstance(data.get("presets"), dict) and set(config.presets) == set(data["presets"]),
+        **{key: data.get(key) == (None if getattr(config, key) is None else str(getattr(config, key)))
+           for key in ("profiles_dir", "playlists_dir", "device_profiles_dir")},
+    }
+    return frozenset(part for part, same in loaded.items() if same)
+
+
+def cross_check(config: RoomConfig, catalogue: Catalogue | None, doc: yamlfile.Document,
+                whole: frozenset[str] = ALL_PARTS) -> list[Problem]:
+    """What each section is right about alone but wrong about together (on the parts `whole` as written)."""
+    problems = [] if catalogue is None else families(config, catalogue, doc)
+    if "lights" in whole:
+        for name, preset in config.presets.items():
+            problems += preset_problems(preset, config, doc, ("presets", name))
+        problems += idle_problems(config, doc)
+    for i, button in enumerate(config.buttons if "presets" in whole else []):
+        named = button.do.get("preset")
+        if named is not None and named not in config.presets:
+            problems.append(doc.problem(("buttons", i, "do", "preset"), Said.of(
+                "check.no_preset", name=repr(named), hint=hint(named, config.presets))))
+    return problems
+
+
+def families(config: RoomConfig, catalogue: Catalogue, doc: yamlfile.Document) -> list[Problem]:
+    """Each light's device family is in the catalogue, and its changes to the family's capabilities fit."""
     problems = []
     for i, light in enumerate(config.lights):
         if light.profile not in catalogue.profiles:
-            problems.append(doc.problem(("lights", i, "profile"),
-                                        f"unknown device profile {light.profile!r}{suggest(light.profile, catalogue.profiles)}"))
+            problems.append(doc.problem(("lights", i, "profile"), Said.of(
+                "check.unknown_device_profile", name=repr(light.profile), hint=hint(light.profile, catalogue.profiles))))
             continue
         try:
             catalogue.resolve(light.profile, light.capabilities, light.quirks)
@@ -289,14 +352,6 @@ def cross_check(config: RoomConfig, catalogue: Catalogue, doc: yamlfile.Document
             message = first["msg"] if first else str(exc)
             problems.append(doc.problem(("lights", i, where.split(".")[0] or "capabilities"),
                                         f"{where}: {message}" if where else message))
-    for name, preset in config.presets.items():
-        problems += preset_problems(preset, config, doc, ("presets", name))
-    problems += idle_problems(config, doc)
-    for i, button in enumerate(config.buttons):
-        named = button.do.get("preset")
-        if named is not None and named not in config.presets:
-            problems.append(doc.problem(("buttons", i, "do", "preset"),
-                                        f"there is no preset {named!r}{suggest(named, config.presets)}"))
     return problems
 
 
@@ -309,10 +364,11 @@ def preset_problems(preset: Preset, config: RoomConfig, doc: yamlfile.Document,
 def scene_problems(scene: LightScene, config: RoomConfig, doc: yamlfile.Document,
                    where: yamlfile.Path_) -> list[Problem]:
     ids = {light.id for light in config.lights}
-    problems = [doc.problem(where + ("per_light", light_id), f"no light has the id {light_id!r}{suggest(light_id, ids)}")
+    problems = [doc.problem(where + ("per_light", light_id),
+                            Said.of("check.no_light_id", id=repr(light_id), hint=hint(light_id, ids)))
                 for light_id in scene.per_light if light_id not in ids]
     return problems + [doc.problem(where + ("per_group", group),
-                                   f"no light is in the group {group!r}{suggest(group, config.groups)}")
+                                   Said.of("check.no_group", group=repr(group), hint=hint(group, config.groups)))
                        for group in scene.per_group if group not in config.groups]
 
 
@@ -324,13 +380,13 @@ def idle_problems(config: RoomConfig, doc: yamlfile.Document) -> list[Problem]:
     unset = [light.id for light in config.lights
              if light.id not in changes or (changes[light.id].brightness is None and changes[light.id].on is not False)]
     if unset:
-        problems.append(doc.problem(("idle",), "give a brightness for every light (room-wide, per group or per "
-                                               f"light); none for: {', '.join(unset)}"))
+        problems.append(doc.problem(("idle",), Said.of("check.idle_brightness", lights=", ".join(unset))))
     return problems
 
 
-def suggest(word: str, known) -> str:
+def hint(word: str, known) -> Said | str:
+    """'; did you mean ...?' with the nearest of `known`, or all of them (nothing when there are none)."""
     close = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.6)
     if close:
-        return f"; did you mean {close[0]!r}?"
-    return f"; known: {', '.join(sorted(known))}" if known else ""
+        return Said.of("check.near", near=repr(close[0]))
+    return Said.of("check.known", known=", ".join(sorted(known))) if known else ""

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import re
 
+from room_controller.i18n.said import SaidError
+
 KELVIN_MIN = 1800
 KELVIN_MAX = 6500
 # The longest duration anything in the room may have: a week, far longer than any session, phase, fade or
@@ -26,32 +28,45 @@ _DURATION = re.compile(r"^\s*(?:(?P<h>\d+(?:\.\d+)?)h)?\s*(?:(?P<m>\d+(?:\.\d+)?
 def parse_duration(value: str | int | float) -> float:
     """Seconds from `90s`, `20m`, `1h30m`, `250ms` or a plain number of seconds, at most MAX_DURATION.
 
-    Raises ValueError with the accepted forms, so a config error can say what would have worked.
+    Raises ValueError (a SaidError, so `check` can say it in the room's language) with the accepted forms,
+    so a config error can say what would have worked, and a negative length as such.
     """
     if isinstance(value, bool):
-        raise ValueError("a duration, not true/false")
+        raise SaidError("check.duration_bool")
     if isinstance(value, int) and abs(value) > MAX_DURATION:   # before float(): a huge int overflows it
-        raise ValueError(f"{_short(value)} s is longer than the longest duration, {format_duration(MAX_DURATION)}")
+        raise SaidError("check.duration_too_long", value=f"{_short(value)} s", longest=format_duration(MAX_DURATION))
     if isinstance(value, (int, float)):
         seconds = float(value)
     elif not isinstance(value, str) or len(value) > 40:
-        raise ValueError(f"{_short(value)} is not a duration; write it like 90s, 20m, 1h30m or 250ms")
+        raise SaidError("check.not_duration", value=_short(value))
     else:
-        text = value.strip()
-        try:
-            seconds = float(text)
-        except ValueError:
-            match = _DURATION.match(text)
-            if not text or not match or not any(match.groupdict().values()):
-                raise ValueError(f"{value!r} is not a duration; write it like 90s, 20m, 1h30m or 250ms") from None
-            parts = {k: float(v) for k, v in match.groupdict().items() if v}
-            seconds = (parts.get("h", 0) * 3600 + parts.get("m", 0) * 60 + parts.get("s", 0)
-                       + parts.get("ms", 0) / 1000)
-    if not math.isfinite(seconds) or seconds < 0:
-        raise ValueError(f"{_short(value)} is not a duration of zero or more seconds")
+        seconds = _seconds(value)
+    if not math.isfinite(seconds):
+        raise SaidError("check.not_duration", value=_short(value))
+    if seconds < 0:
+        raise SaidError("check.duration_negative", value=_short(value))
     if seconds > MAX_DURATION:
-        raise ValueError(f"{_short(value)} is longer than the longest duration, {format_duration(MAX_DURATION)}")
+        raise SaidError("check.duration_too_long", value=_short(value), longest=format_duration(MAX_DURATION))
     return seconds
+
+
+def _seconds(value: str) -> float:
+    """A duration's text in seconds, negative when it is a duration with a minus sign before it."""
+    text = value.strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    if text.startswith("-") and not text.startswith("--"):
+        try:
+            return -_seconds(text[1:])
+        except SaidError:
+            pass
+    match = _DURATION.match(text)
+    if not text or not match or not any(match.groupdict().values()):
+        raise SaidError("check.not_duration", value=repr(value))
+    parts = {k: float(v) for k, v in match.groupdict().items() if v}
+    return parts.get("h", 0) * 3600 + parts.get("m", 0) * 60 + parts.get("s", 0) + parts.get("ms", 0) / 1000
 
 
 def _short(value: object) -> str:
@@ -65,9 +80,9 @@ def bounded_number(value: object) -> object:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return value
     if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"{value!r} is not a finite number")
+        raise SaidError("check.not_finite", value=repr(value))
     if abs(value) > MAX_NUMBER:
-        raise ValueError(f"{_short(value)} is larger than any setting takes (at most {MAX_NUMBER:.0e})")
+        raise SaidError("check.number_too_large", value=_short(value), most=f"{MAX_NUMBER:.0e}")
     return value
 
 

@@ -90,7 +90,8 @@ def test_the_editor_lists_the_presets_and_refuses_mistakes_per_field_writing_not
         {"path": "name", "message": "String should match pattern '^[A-Za-z0-9][A-Za-z0-9_.-]*$'"},
         {"path": "lights.per_light.cieling", "message": "no light has the id 'cieling'; did you mean 'ceiling'?"},
         {"path": "lights.per_group.wall", "message": "no light is in the group 'wall'; known: overhead"},
-        {"path": "music.playlist", "message": "cannot read the playlist: No such file or directory"}]
+        {"path": "music.playlist",
+         "message": f"cannot read the playlist {ROOT / 'playlists' / 'nowhere.m3u'}: there is no such file"}]
     assert path.read_text() == before
     assert not (tmp := path.parent / "backups").exists(), list(tmp.iterdir())
 

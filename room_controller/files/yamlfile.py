@@ -2,11 +2,18 @@
 
 The only module that imports PyYAML. `load()` returns the plain data together with a map from each value's
 path (`("lights", 0, "profile")`) to its line; `validate()` runs a pydantic model over the data and turns
-every error into a `Problem` that `room-controller check` prints as `file:line: dotted.path: message`.
+every error into a `Problem` that `room-controller check` prints as `file:line: dotted.path: message`, in the
+room's language where the message has a catalogue key (`Problem.said`); `read()` also returns the model of
+the parts that loaded, so the checks across files can run on them in the same pass.
+
+One pass finds every mistake: an unknown key is reported together with the other errors of its model (the
+rest is validated without it), not instead of them.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import difflib
 import re
 import textwrap
@@ -20,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from room_controller import units
+from room_controller.i18n.said import Said, SaidError
 
 Path_ = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
@@ -30,10 +38,19 @@ class Problem:
     file: str
     line: int
     path: str
-    message: str
+    message: str       # English
+    said: Said | None = field(default=None, compare=False)   # the message by its catalogue key, when it has one
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.path or '(top)'}: {self.message}"
+
+    def in_language(self, tag: str) -> Problem:
+        """The same problem, its message in `tag`'s language (file, line and path as they are)."""
+        return self if self.said is None else dataclasses.replace(self, message=self.said.in_language(tag))
+
+
+def said(file: str, line: int, path: str, message: Said) -> Problem:
+    return Problem(file, line, path, str(message), message)
 
 
 class ConfigError(Exception):
@@ -60,8 +77,9 @@ class Document:
                 return line
         return 1
 
-    def problem(self, path: Path_, message: str) -> Problem:
-        return Problem(self.file, self.line_of(path), dotted(path), message)
+    def problem(self, path: Path_, message: str | Said) -> Problem:
+        return Problem(self.file, self.line_of(path), dotted(path), str(message),
+                       message if isinstance(message, Said) else None)
 
 
 def dotted(path: Path_) -> str:
@@ -78,20 +96,37 @@ class Model(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
-    @model_validator(mode="before")
+    @model_validator(mode="wrap")
     @classmethod
-    def _known_keys(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            known = set(cls.model_fields)
-            known |= {f.alias for f in cls.model_fields.values() if f.alias}
-            for key in data:
-                if key not in known:
-                    close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
-                    hint = f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(sorted(known))}"
-                    raise PydanticCustomError("unknown_key", "unknown key '{key}'{hint}", {"key": key, "hint": hint})
-            for key, value in data.items():
-                _bounded(key, value)
-        return data
+    def _known_keys(cls, data: Any, handler: Any) -> Any:
+        """An unknown key is an error naming the nearest known one; the rest of the model is validated
+        without it, and its errors travel with the first unknown key's (`more`), so one pass finds them all.
+        A required key that an unknown one misspells is not said missing: that is the same mistake."""
+        if not isinstance(data, dict):
+            return handler(data)
+        for key, value in data.items():
+            _bounded(key, value)
+        known = set(cls.model_fields) | {f.alias for f in cls.model_fields.values() if f.alias}
+        unknown = {key: _nearest(str(key), known) for key in data if key not in known}
+        if not unknown:
+            return handler(data)
+        more: list[Any] = [{"type": "unknown_key", "loc": (), "ctx": {"key": key, "near": near, "known": sorted(known),
+                                                                     "more": []}}
+                           for key, near in list(unknown.items())[1:]]
+        try:
+            handler({k: v for k, v in data.items() if k in known})
+        except ValidationError as exc:
+            misspelt = {near for near in unknown.values() if near}
+            more += [err for err in exc.errors() if not (err["type"] == "missing" and err["loc"][0] in misspelt)]
+        key, near = next(iter(unknown.items()))
+        hint = f"; did you mean '{near}'?" if near else f"; known keys: {', '.join(sorted(known))}"
+        raise PydanticCustomError("unknown_key", "unknown key '{key}'{hint}",
+                                  {"key": key, "hint": hint, "near": near, "known": sorted(known), "more": more})
+
+
+def _nearest(key: str, known: set[str]) -> str | None:
+    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def _bounded(key: Any, value: Any) -> None:
@@ -107,8 +142,8 @@ def _bounded(key: Any, value: Any) -> None:
             try:
                 units.bounded_number(item)
             except ValueError as exc:
-                raise PydanticCustomError("number_bound", "{place}: {why}",
-                                          {"place": dotted(where), "where": where, "why": str(exc)}) from None
+                raise PydanticCustomError("number_bound", "{place}: {why}", {"place": dotted(where), "where": where,
+                                          "why": str(exc), "said": getattr(exc, "said", None)}) from None
 
 
 # A billion-laughs file (aliases of aliases) costs a few hundred bytes and expands to gigabytes: a room's
@@ -154,29 +189,28 @@ def load(path: str | Path, text: str | None = None) -> Document:
     if text is None:
         text = _read(Path(path), name)
     if len(text) > MAX_FILE_BYTES:
-        raise ConfigError([Problem(name, 1, "", f"the file is larger than {MAX_FILE_BYTES // 1024} KiB")])
+        raise ConfigError([said(name, 1, "", Said.of("check.file_too_large", kib=MAX_FILE_BYTES // 1024))])
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        raise ConfigError([Problem(name, line, "", f"not valid YAML: {exc.problem or exc}")]) from None
+        raise ConfigError([said(name, line, "", Said.of("check.not_yaml", why=exc.problem or exc))]) from None
     except yaml.YAMLError as exc:
-        raise ConfigError([Problem(name, 1, "", f"not valid YAML: {exc}")]) from None
+        raise ConfigError([said(name, 1, "", Said.of("check.not_yaml", why=exc))]) from None
     except RecursionError:   # the composer recurses once per level of nesting
-        raise ConfigError([Problem(name, 1, "", "not valid YAML: nested too deeply")]) from None
+        raise ConfigError([said(name, 1, "", Said.of("check.nested_too_deeply"))]) from None
     doc = Document(name, None)
     problems: list[Problem] = []
     if node is not None:
         try:
             _index(node, (), doc.lines, problems, name, [MAX_NODES])
         except _TooBig:
-            raise ConfigError([Problem(name, 1, "", f"the file expands to more than {MAX_NODES} values "
-                                                    "(aliases of aliases?)")]) from None
+            raise ConfigError([said(name, 1, "", Said.of("check.too_many_values", count=MAX_NODES))]) from None
         try:
             doc.data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
         except yaml.YAMLError as exc:  # composed but could not be constructed (e.g. a bad tag)
-            problems.append(Problem(name, 1, "", f"not valid YAML: {exc}"))
+            problems.append(said(name, 1, "", Said.of("check.not_yaml", why=exc)))
         problems += _numbers(doc)
     if problems:
         raise ConfigError(problems)
@@ -189,7 +223,7 @@ def _read(path: Path, name: str) -> str:
             raw = f.read(MAX_FILE_BYTES + 1)
         return raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([Problem(name, 1, "", f"cannot read the file: {exc}")]) from None
+        raise ConfigError([said(name, 1, "", Said.of("check.cannot_read_file", why=exc))]) from None
 
 
 def _numbers(doc: Document) -> list[Problem]:
@@ -205,8 +239,8 @@ def _numbers(doc: Document) -> list[Problem]:
         else:
             try:
                 units.bounded_number(item)
-            except ValueError as exc:
-                problems.append(doc.problem(path, str(exc)))
+            except SaidError as exc:
+                problems.append(doc.problem(path, exc.said))
     return sorted(problems, key=lambda p: p.line)
 
 
@@ -221,8 +255,8 @@ def _index(node: yaml.Node, path: Path_, lines: dict[Path_, int], problems: list
         for key_node, value_node in node.value:
             key = key_node.value
             if key in seen:
-                problems.append(Problem(name, key_node.start_mark.line + 1, dotted(path + (key,)),
-                                        "this key appears twice; keep one"))
+                problems.append(said(name, key_node.start_mark.line + 1, dotted(path + (key,)),
+                                     Said.of("check.key_twice")))
             seen.add(key)
             lines[path + (key,)] = key_node.start_mark.line + 1
             _index(value_node, path + (key,), lines, problems, name, budget)
@@ -269,17 +303,107 @@ def validate(model: type[M], doc: Document, data: Any = None, context: dict | No
         raise ConfigError(problems_from(exc, doc)) from None
 
 
+MAX_CUTS = 8   # rounds of taking out what failed; each round's cuts are wider (a field, then its owner)
+
+
+def read(model: type[M], doc: Document, data: Any = None) -> tuple[M | None, list[Problem]]:
+    """`model` over the data with every problem, and when there are some, the model of what is left once
+    each part with a problem is taken out (a key, or the item or section it leaves incomplete); None when
+    even that fails (the file's own identity, such as `room.id`, is wrong)."""
+    data = doc.data if data is None else data
+    try:
+        return model.model_validate(data), []
+    except ValidationError as exc:
+        problems, errors = problems_from(exc, doc), _flat(exc.errors())
+    left = copy.deepcopy(data)
+    for _ in range(MAX_CUTS):
+        if not _cut(left, [_cut_path(left, err) for err in errors]):
+            return None, problems
+        try:
+            return model.model_validate(left), problems
+        except ValidationError as exc:
+            errors = _flat(exc.errors())
+    return None, problems
+
+
+def _cut_path(data: Any, err: Mapping[str, Any]) -> Path_:
+    """What to take out for an error: the value at fault, or the mapping a required key is missing from."""
+    path = _error_path(data, err)
+    return path[:-1] if err["type"] == "missing" else path
+
+
+def _cut(data: Any, paths: list[Path_]) -> bool:
+    """Take each path out of `data` (list items from the last, so the others keep their places); False
+    when one is the whole data."""
+    if any(not path for path in paths):
+        return False
+    owners: dict[int, tuple[Any, set]] = {}
+    for path in paths:
+        owner = data
+        for part in path[:-1]:
+            owner = owner[part]
+        owners.setdefault(id(owner), (owner, set()))[1].add(path[-1])
+    for owner, keys in owners.values():
+        for key in sorted(keys, reverse=True) if isinstance(owner, list) else keys:
+            if isinstance(owner, list) and isinstance(key, int) and key < len(owner):
+                del owner[key]
+            elif isinstance(owner, dict):
+                owner.pop(key, None)
+    return True
+
+
 def problems_from(exc: ValidationError, doc: Document) -> list[Problem]:
     problems = []
-    for err in exc.errors():
-        path = _data_path(doc.data, err["loc"])
-        message = _message(err)
-        if err["type"] == "unknown_key":   # raised for the model: name its key
-            path = path + (err["ctx"]["key"],)
-        elif err["type"] == "number_bound":
-            path, message = _data_path(doc.data, err["loc"] + tuple(err["ctx"]["where"])), err["ctx"]["why"]
-        problems.append(doc.problem(path, message))
+    for err in _flat(exc.errors()):
+        problems.append(doc.problem(_error_path(doc.data, err), _said(err) or _message(err)))
     return _dedupe(problems)
+
+
+def _flat(errors: list[Any]) -> list[Mapping[str, Any]]:
+    """Pydantic's errors with those an unknown key carries (`more`) as errors of their own, at their place."""
+    out: list[Mapping[str, Any]] = []
+    todo = [(err, ()) for err in reversed(errors)]
+    while todo:
+        err, prefix = todo.pop()
+        err = {**err, "loc": prefix + tuple(err["loc"])}
+        out.append(err)
+        if err["type"] == "unknown_key":
+            todo += [(inner, err["loc"]) for inner in reversed(err["ctx"]["more"])]
+    return out
+
+
+def _error_path(data: Any, err: Mapping[str, Any]) -> Path_:
+    """Where in `data` an error is: an unknown key names its key, a number out of bounds its own place."""
+    if err["type"] == "number_bound":
+        return _data_path(data, tuple(err["loc"]) + tuple(err["ctx"]["where"]))
+    path = _data_path(data, err["loc"])
+    return path + (err["ctx"]["key"],) if err["type"] == "unknown_key" else path
+
+
+# pydantic's error kinds that `check` says in the room's language: their English is pydantic's own
+_KINDS = {"missing", "int_type", "int_parsing", "int_from_float", "float_type", "float_parsing", "string_type",
+          "bool_type", "bool_parsing", "dict_type", "list_type", "greater_than", "greater_than_equal", "less_than",
+          "less_than_equal"}
+
+
+def _said(err: Mapping[str, Any]) -> Said | None:
+    ctx = err.get("ctx") or {}
+    if err["type"] == "unknown_key":
+        near = ctx["near"]
+        return Said.of("check.unknown_key_near", name=ctx["key"], near=near) if near else \
+            Said.of("check.unknown_key", name=ctx["key"], known=", ".join(ctx["known"]))
+    if err["type"] == "number_bound":
+        return ctx.get("said")
+    if isinstance(ctx.get("error"), SaidError):
+        return ctx["error"].said
+    if err["type"] in _KINDS:
+        return Said.of(f"check.pydantic.{err['type']}", **{k: _number(v) for k, v in ctx.items() if k != "error"})
+    return None
+
+
+def _number(value: Any) -> Any:
+    """A bound as pydantic writes it: 100, not 100.0."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _data_path(data: Any, loc: tuple) -> Path_:
@@ -304,8 +428,6 @@ def _message(err: Mapping[str, Any]) -> str:
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
             msg = msg[len(prefix):]
-    if err["type"] == "missing":
-        return "required, but missing"
     return msg
 
 

@@ -15,10 +15,11 @@ from pydantic import Field, model_validator
 from room_controller import units
 from room_controller.audio import playlists
 from room_controller.audio.settings import MusicSpec
-from room_controller.config import LightScene, RoomConfig, suggest
+from room_controller.config import ALL_PARTS, LightScene, RoomConfig, hint
 from room_controller.fields import Duration, Identifier
 from room_controller.files import yamlfile
 from room_controller.files.yamlfile import ConfigError, Model, Problem
+from room_controller.i18n.said import Said
 from room_controller.vitals.model import Limits as VitalsLimits
 from room_controller.vitals.model import Schedule as VitalsSchedule
 
@@ -109,9 +110,10 @@ def load_profile(path: Path) -> tuple[SessionProfile, yamlfile.Document]:
     return yamlfile.validate(SessionProfile, doc), doc
 
 
-def load_profiles(room: RoomConfig) -> dict[str, SessionProfile]:
+def load_profiles(room: RoomConfig, whole: frozenset[str] = ALL_PARTS) -> dict[str, SessionProfile]:
     """Every profile in the room's `profiles_dir`, checked against the room; ConfigError lists all problems,
-    a profile's playlists even when the rest of it is wrong (so one run of `check` shows every mistake)."""
+    a profile's playlists even when the rest of it is wrong (so one run of `check` shows every mistake).
+    `whole`: the parts of a partly loaded room to check against (config.read_room)."""
     profiles: dict[str, SessionProfile] = {}
     problems: list[Problem] = []
     folder = Path(room.profiles_dir)
@@ -124,37 +126,39 @@ def load_profiles(room: RoomConfig) -> dict[str, SessionProfile]:
         try:
             profile = yamlfile.validate(SessionProfile, doc)
         except ConfigError as exc:
-            problems += sorted(exc.problems + check_against_room(None, doc, room), key=lambda p: p.line)
+            problems += sorted(exc.problems + check_against_room(None, doc, room, whole), key=lambda p: p.line)
             continue
         if profile.id in profiles:
-            problems.append(doc.problem(("id",), f"another profile already has the id {profile.id!r}"))
+            problems.append(doc.problem(("id",), Said.of("check.profile_id_taken", id=repr(profile.id))))
             continue
-        problems += check_against_room(profile, doc, room)
+        problems += check_against_room(profile, doc, room, whole)
         profiles[profile.id] = profile
     if problems:
         raise ConfigError(problems)
     return profiles
 
 
-def check_against_room(profile: SessionProfile | None, doc: yamlfile.Document, room: RoomConfig) -> list[Problem]:
+def check_against_room(profile: SessionProfile | None, doc: yamlfile.Document, room: RoomConfig,
+                       whole: frozenset[str] = ALL_PARTS) -> list[Problem]:
     """A phase naming a light, group or playlist the room does not have is an error. Read from the data as
-    written, so a profile its model refused (`profile` None) is checked too: one run of `check` shows all."""
+    written, so a profile its model refused (`profile` None) is checked too: one run of `check` shows all.
+    Lights and playlists are checked only when the room's `lights` and `playlists_dir` loaded `whole`."""
     ids = {light.id for light in room.lights}
     problems = []
     for i, phase in enumerate(_items(_get(doc.data, "phases"))):
         where = ("phases", i)
-        lights = _get(phase, "lights")
+        lights = _get(phase, "lights") if "lights" in whole else None
         for light_id in _keys(_get(lights, "per_light")):
             if light_id not in ids:
-                problems.append(doc.problem(where + ("lights", "per_light", light_id),
-                                            f"the room has no light {light_id!r}{suggest(str(light_id), ids)}"))
+                problems.append(doc.problem(where + ("lights", "per_light", light_id), Said.of(
+                    "check.room_no_light", id=repr(light_id), hint=hint(str(light_id), ids))))
         for group in _keys(_get(lights, "per_group")):
             if group not in room.groups:
-                problems.append(doc.problem(where + ("lights", "per_group", group),
-                                            f"no light is in the group {group!r}{suggest(str(group), room.groups)}"))
-        playlist = _get(_get(phase, "music"), "playlist")
+                problems.append(doc.problem(where + ("lights", "per_group", group), Said.of(
+                    "check.no_group", group=repr(group), hint=hint(str(group), room.groups))))
+        playlist = _get(_get(phase, "music"), "playlist") if "playlists_dir" in whole else None
         if isinstance(playlist, str) and playlist:
-            problems += [doc.problem(where + ("music", "playlist"), p.message)
+            problems += [doc.problem(where + ("music", "playlist"), p.said or p.message)
                          for p in playlists.check(playlist, Path(room.playlists_dir))]
     return problems
 

@@ -94,7 +94,7 @@ def test_check_reports_every_problem_of_a_room_in_one_run(tmp_path):
                                     "presets": {"reading": {"music": {"playlist": "gone.m3u"}}}}))
     found = {(p.path, p.message.split(":")[0]) for p in check_paths([room])}
     assert found == {("playlists_dir", "no such folder"), ("phases[0].duration", "'10x' is not a duration; write it like 90s, 20m, 1h30m or 250ms"),
-                     ("phases[0].music.playlist", "cannot read the playlist"),
+                     ("phases[0].music.playlist", f"cannot read the playlist {tmp_path / 'nowhere' / 'missing.m3u'}"),
                      ("phases[0].lights.brightness", "Input should be less than or equal to 100")}
 
 
@@ -112,4 +112,4 @@ def test_check_still_checks_the_profiles_when_the_room_file_is_wrong(tmp_path):
     (tmp_path / "profiles" / "p.yaml").write_text("id: p\nname: P\nphases: [{name: One, duration: 10x}]\n")
     room = tmp_path / "room.yaml"
     room.write_text("room: {id: r}\nmqtt: {port: 0}\n")
-    assert sorted(p.path for p in check_paths([room])) == ["mqtt.port", "phases[0].duration"]
+    assert sorted(p.path for p in check_paths([room])) == ["mqtt.port", "phases[0].duration", "playlists_dir"]
