@@ -15,6 +15,7 @@ from room_controller import i18n
 from room_controller.files import yamlfile
 from room_controller.files.yamlfile import ConfigError, Problem
 from room_controller.i18n.said import Said
+from room_controller.vitals.model import EXAMPLE
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +71,11 @@ def _check_room(path: Path, doc: yamlfile.Document) -> list[Problem]:
         _pin_advice(config, doc, language)
         if "profiles_dir" in room.whole:
             try:
-                load_profiles(config, room.whole)   # the room's session profiles are checked against the room
+                profiles = load_profiles(config, room.whole)   # the room's session profiles, against the room
             except ConfigError as exc:
                 problems += exc.problems
+            else:
+                _example_limits_advice(config, doc, profiles, language)
     return [p.in_language(language) for p in problems]
 
 
@@ -130,6 +133,16 @@ def _profiles_alone(path: Path, doc: yamlfile.Document) -> list[Problem]:
         except ConfigError as exc:
             problems += exc.problems
     return problems
+
+
+def _example_limits_advice(config, doc: yamlfile.Document, profiles: dict, language: str) -> None:
+    """Vitals limits still the shipped examples: not an error (the panel marks them), but the clinic's to set."""
+    advice = Said.of("check.example_limits").in_language(language)
+    if config.vitals.limits is not None and config.vitals.limits.source == EXAMPLE:
+        log.warning("%s:%d: vitals.limits: %s", doc.file, doc.line_of(("vitals", "limits")), advice)
+    for profile in profiles.values():
+        if profile.vitals_limits is not None and profile.vitals_limits.source == EXAMPLE:
+            log.warning("%s: profile %s: vitals_limits: %s", config.profiles_dir, profile.id, advice)
 
 
 def _pin_advice(config, doc: yamlfile.Document, language: str) -> None:

@@ -13,6 +13,7 @@ from pydantic import Field, field_validator, model_validator
 
 from room_controller.fields import Duration
 from room_controller.files.yamlfile import Model
+from room_controller.i18n.said import SaidError
 
 Measure = Literal["blood_pressure", "pulse", "temperature"]
 MEASURES: tuple[Measure, ...] = ("blood_pressure", "pulse", "temperature")
@@ -93,8 +94,7 @@ class Limits(Model):
     @classmethod
     def _sourced(cls, data):
         if isinstance(data, dict) and "source" not in data:
-            raise ValueError("say where these limits come from: `source:` the clinic's protocol and its version "
-                             "(e.g. \"MDMA protocol v3, 2025\"), or `source: example` for numbers not yet the clinic's")
+            raise SaidError("check.limits_no_source")
         return data
 
     @field_validator("source")
@@ -135,10 +135,9 @@ def _named(value: str, required: bool) -> str:
     if value.lower() == EXAMPLE:
         return EXAMPLE
     if required and not value:
-        raise ValueError("name the clinic's protocol and its version, or write `example`")
+        raise SaidError("check.limits_unnamed")
     if re.search(r"\b(example|placeholder)", value, re.IGNORECASE):
-        raise ValueError(f"{value!r}: write `example` alone for example limits; limits the clinic has set name "
-                         "its protocol (and version) without the word")
+        raise SaidError("check.limits_half_example", source=value)
     return value
 
 

@@ -5,6 +5,7 @@ the room's answers and the report."""
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 import requests
 from pydantic import ValidationError
 
+from room_controller import checks
 from room_controller.app import App
 from room_controller.files import yamlfile
 from room_controller.files.yamlfile import ConfigError
@@ -93,6 +95,27 @@ def test_a_profile_without_a_source_is_a_file_line_problem(tmp_path):
     line = text.splitlines().index("vitals_limits:") + 1
     assert (problem.path, problem.line) == ("vitals_limits", line)
     assert "say where these limits come from" in problem.message
+
+
+def test_a_missing_source_is_said_in_the_rooms_language(tmp_path):
+    path = tmp_path / "mdma.yaml"
+    path.write_text((PROFILES / "mdma-8h.yaml").read_text().replace("  source: example", ""))
+    with pytest.raises(ConfigError) as caught:
+        yamlfile.validate(SessionProfile, yamlfile.load(path))
+    assert caught.value.problems[0].in_language("de").message.startswith("sagen Sie, woher diese Grenzwerte stammen")
+
+
+def test_check_warns_of_example_limits_in_the_rooms_language(tmp_path, caplog):
+    room = tmp_path / "room.yaml"
+    room.write_text((ROOT / "deploy" / "room.example.yaml").read_text()
+                    .replace("/etc/room-controller/profiles", str(PROFILES))
+                    .replace("/var/lib/room-controller/playlists", str(ROOT / "playlists"))
+                    .replace('room: {id: room-1, name: "Room 1"}', 'room: {id: room-1, name: "Raum 1", language: de}', 1))
+    caplog.set_level(logging.WARNING, logger="room_controller.checks")
+    assert checks.check_paths([room]) == []   # advice, not a problem: the panel marks example limits itself
+    warned = [r.getMessage() for r in caplog.records if "vitals_limits" in r.getMessage()]
+    assert [w.split(": ")[1] for w in warned] == ["profile ketamine-1h", "profile mdma-8h", "profile psilocybin-8h"]
+    assert all("Beispiel-Grenzwerte (`source: example`)" in w for w in warned)
 
 
 @pytest.fixture
