@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from room_controller.core.commands import Command, CommandError, parse_command
+from room_controller.core.commands import SESSION_CONTROLS, Command, CommandError, parse_command
 from room_controller.files.yamlfile import Model
 
 Scalar = str | int | float | bool | None
@@ -34,7 +34,8 @@ class ButtonMapping(Model):
             parse_command(json.dumps(do).encode())
         except CommandError as exc:
             raise ValueError(f"{exc}; give one of {{preset: NAME}}, {{preset: null}}, "
-                             "{session: pause|resume|next|previous|stop}, {extend: 15m}") from None
+                             f"{{session: {'|'.join(SESSION_CONTROLS)}}}, {{extend: 15m}}, {{music: play|pause|next}}, "
+                             "{lights: {...}}") from None
         return do
 
     @property
