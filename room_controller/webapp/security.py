@@ -1,8 +1,8 @@
 """What every answer says to the browser about itself, and where the login's news goes.
 
 The headers keep the panel to its own files: scripts, styles and connections from this room only (the
-room has no internet, the panel loads nothing from elsewhere), no framing by another page (clickjacking a
-calm or emergency button), and no guessing a JSON answer to be HTML. The printable session report has one
+room has no internet, the panel loads nothing from elsewhere), no framing by another site (clickjacking a
+calm or emergency button; the panel itself frames a report beside its Calm), and no guessing a JSON answer to be HTML. The printable session report has one
 inline `<style>`, allowed by its hash rather than by 'unsafe-inline'.
 """
 
@@ -20,11 +20,11 @@ log = logging.getLogger(__name__)
 _REPORT_STYLE = base64.b64encode(hashlib.sha256(html.CSS.encode()).digest()).decode()
 CSP = ("default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
        f"style-src 'self' 'sha256-{_REPORT_STYLE}'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-       "frame-ancestors 'none'")
+       "frame-ancestors 'self'")
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",          # frame-ancestors for browsers that predate it
+    "X-Frame-Options": "SAMEORIGIN",    # frame-ancestors for browsers that predate it
     "Referrer-Policy": "no-referrer",
 }
 

@@ -64,8 +64,9 @@ def test_edit_a_profile_see_the_mistake_save_and_start_a_session_with_it(served,
                what="the start screen with the saved profile")
     panel.wait(lambda: browser.find_element(By.CSS_SELECTOR, '[aria-label="Start Ketamine, about 1 hour"]').click()
                or True)
+    panel.wait(lambda: browser.find_element(By.CSS_SELECTOR, ".timeline summary").click() or True)   # every phase listed
     panel.wait(lambda: [li.text.splitlines() for li in browser.find_elements(By.CSS_SELECTOR, ".timeline li")][:2]
-               == [["Arrival", "10 min"], ["Onset", "12 min"]], what="the session with the saved phases")
+               == [["Arrival 10 min"], ["Onset 12 min"]], what="the session with the saved phases")
     assert app.room.snapshot()["session"]["phases"][1]["duration_s"] == 720.0
 
 
@@ -85,10 +86,19 @@ def test_past_sessions_open_their_report_and_take_a_label(served, browser):
     with app.journal.reader() as reader:
         assert reader.session(session_id)["label"] == "K-1 integration"
     browser.find_element(By.CSS_SELECTOR, f"{item} a").click()
+    panel.wait(lambda: panel.shown("report"), what="the report beside the dock")
+    assert panel.find("report-tab").get_attribute("href") == f"{base}/api/sessions/{session_id}/report?format=html&lang=en"
+    browser.switch_to.frame(panel.find("report-frame"))
+    try:
+        panel.wait(lambda: browser.find_element(By.TAG_NAME, "h1").text == "Session report · K-1 integration",
+                   what="the report in its frame, with the cookie's login")
+        assert browser.find_elements(By.CSS_SELECTOR, 'svg g[data-kind="phases"]')
+    finally:
+        browser.switch_to.default_content()
+    panel.find("report-tab").click()   # printed from a tab of its own
     browser.switch_to.window(browser.window_handles[-1])
     panel.wait(lambda: browser.find_element(By.TAG_NAME, "h1").text == "Session report · K-1 integration",
                what="the report in its own tab, with the cookie's login")
-    assert browser.find_elements(By.CSS_SELECTOR, 'svg g[data-kind="phases"]')
 
 
 def test_the_form_edits_kind_each_lights_setting_and_reminders(served, browser):

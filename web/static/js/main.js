@@ -129,8 +129,9 @@ function wire() {
     if (link !== "connecting") showLink(link);
     if (last) render(last);
   });
-  const dock = document.querySelector(".dock");   // the page ends above the docked controls, however tall
-  new ResizeObserver(() => document.body.style.setProperty("--dock-height", `${dock.offsetHeight}px`)).observe(dock);
+  // the page ends above the docked controls, however tall, and a control scrolled into view stops above them
+  const dock = document.querySelector(".dock");
+  new ResizeObserver(() => document.documentElement.style.setProperty("--dock-height", `${dock.offsetHeight}px`)).observe(dock);
   wireTools();
   wirePast();
   wireVitals(act);

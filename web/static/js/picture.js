@@ -1,12 +1,17 @@
-// The demo room's picture: each simulated light drawn in the colour and brightness it glows with now,
-// over a floor plan, so a person sees what the room would look like. Only a demo room answers
-// /api/demo/room; elsewhere the card stays hidden.
+// The demo room's picture: each simulated light drawn in its colour over a floor plan, glowing more the
+// brighter it is, so a person sees which light does what. Tone-mapped into the panel's dark palette: it shows
+// how the lights glow relative to one another, never their real brightness (a room at full would turn the
+// tablet into the brightest light in a dim room), and each label sits on a dark plate so it reads at any
+// glow. Only a demo room answers /api/demo/room; elsewhere the card stays hidden.
 
 import { api } from "./api.js";
 import { $ } from "./dom.js";
 
 const SPOTS = [[200, 120], [330, 170], [70, 210], [200, 250], [330, 60], [70, 60]];   // x, y on a 400x300 plan
 const NS = "http://www.w3.org/2000/svg";
+const FLOOR = [18, 10, 8];     // the plan's floor, as dark as the panel's cards
+const AMBIENT = 22;            // the most the lights together tint the floor, per channel
+const GLOW = 0.6;              // a glow's colour at its centre: the light's hue at this share of full
 let names = {};
 
 export function nameLights(state) {
@@ -19,28 +24,40 @@ function svg(tag, attrs) {
   return node;
 }
 
+/** The light's hue at `share` of full brightness, whatever its own brightness. */
+function hue(color, share) {
+  const c = parseInt(color.slice(1), 16);
+  const rgb = [(c >> 16) & 255, (c >> 8) & 255, c & 255];
+  const top = Math.max(...rgb, 1);
+  return `rgb(${rgb.map((v) => Math.round((v / top) * 255 * share)).join(",")})`;
+}
+
 function draw(lights) {
   const plan = $("room-plan");
   plan.replaceChildren();
   const defs = svg("defs", {});
   plan.append(defs);
-  const [r, g, b] = lights.reduce(([r, g, b], l) => {
-    const c = parseInt(l.color.slice(1), 16);
-    return [r + ((c >> 16) & 255) * l.level, g + ((c >> 8) & 255) * l.level, b + (c & 255) * l.level];
-  }, [0, 0, 0]).map((v) => Math.min(255, Math.round(v / 1.5)));
-  plan.append(svg("rect", { x: 0, y: 0, width: 400, height: 300, rx: 12, fill: `rgb(${r},${g},${b})`, stroke: "#3b2219" }));
+  const total = lights.reduce((sum, l) => sum + l.level, 0) / Math.max(lights.length, 1);
+  const floor = FLOOR.map((v, i) => v + Math.round(AMBIENT * total * [1, 0.7, 0.4][i]));
+  plan.append(svg("rect", { x: 0, y: 0, width: 400, height: 300, rx: 12, fill: `rgb(${floor.join(",")})`, stroke: "#3b2219" }));
   plan.append(svg("rect", { x: 150, y: 130, width: 100, height: 150, rx: 10, fill: "#000", "fill-opacity": 0.35 }));
   lights.forEach((light, i) => {
     const [x, y] = SPOTS[i % SPOTS.length];
     const gradient = svg("radialGradient", { id: `glow-${i}` });
-    gradient.append(svg("stop", { offset: "0%", "stop-color": light.color, "stop-opacity": Math.min(1, light.level * 1.6) }));
-    gradient.append(svg("stop", { offset: "100%", "stop-color": light.color, "stop-opacity": 0 }));
+    gradient.append(svg("stop", { offset: "0%", "stop-color": hue(light.color, GLOW), "stop-opacity": light.level > 0 ? 0.15 + 0.55 * light.level : 0 }));
+    gradient.append(svg("stop", { offset: "100%", "stop-color": hue(light.color, GLOW), "stop-opacity": 0 }));
     defs.append(gradient);
-    plan.append(svg("circle", { cx: x, cy: y, r: 30 + 90 * light.level, fill: `url(#glow-${i})` }));
-    plan.append(svg("circle", { cx: x, cy: y, r: 9, fill: light.level > 0 ? light.color : "#2a1a14", stroke: "#5a3324" }));
-    const label = svg("text", { x, y: y + 26, "text-anchor": "middle", "font-size": 13, fill: "#b98069" });
-    label.textContent = `${names[light.id] ?? light.id} ${Math.round(light.level * 100)} %`;
-    plan.append(label);
+    plan.append(svg("circle", { cx: x, cy: y, r: 30 + 60 * light.level, fill: `url(#glow-${i})` }));
+    plan.append(svg("circle", { cx: x, cy: y, r: 9, fill: light.level > 0 ? hue(light.color, 0.35 + 0.45 * light.level) : "#2a1a14",
+                                stroke: "#5a3324" }));
+    const words = `${names[light.id] ?? light.id} ${Math.round(light.level * 100)} %`;
+    const plate = svg("rect", { y: y + 14, height: 17, rx: 4, fill: "#0d0706", class: "plate" });
+    const label = svg("text", { x, y: y + 27, "text-anchor": "middle", "font-size": 13, fill: "#e2a68d" });
+    label.textContent = words;
+    plan.append(plate, label);
+    const width = label.getBBox().width || words.length * 7.5;
+    plate.setAttribute("x", String(x - width / 2 - 4));
+    plate.setAttribute("width", String(width + 8));
   });
 }
 

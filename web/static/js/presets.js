@@ -3,6 +3,7 @@
 // that is on while it is edited holds on as it began until it is released.
 
 import { api } from "./api.js";
+import { ask } from "./dialog.js";
 import { $, el, toast } from "./dom.js";
 import { field, hex, lightRow, showProblems } from "./form.js";
 import { presetLabel, t } from "./i18n.js";
@@ -45,7 +46,7 @@ async function edit(presetName) {
 }
 
 async function remove(preset) {
-  if (!confirm(t("presets.delete_confirm", { label: preset.label }))) return;
+  if (!await ask(t("presets.delete_confirm", { label: preset.label }), t("common.delete"))) return;
   try {
     await api("DELETE", `/api/admin/presets/${encodeURIComponent(preset.name)}`);
     toast(t("tools.deleted", { name: preset.label }));

@@ -2,6 +2,7 @@
 // the controls. Times count on locally between state events, from the server's figures.
 
 import { api } from "./api.js";
+import { openDialog } from "./dialog.js";
 import { $, el, renderWhenChanged } from "./dom.js";
 import { clock, length } from "./format.js";
 import { t } from "./i18n.js";
@@ -11,6 +12,7 @@ const OPEN_PHASE_S = 15 * 60;   // how wide an open-ended phase is drawn on the 
 let shownKey = null;
 let current = null;             // {session, at}: the last session seen and when (performance.now())
 let profiles = null;
+let listOpen = false;           // the timeline's list of phases, as the therapist left it open or closed
 
 document.addEventListener("profiles-changed", () => {   // saved in the clinic tools: show the new versions
   profiles = null;
@@ -52,7 +54,7 @@ export function tick() {
   $("phase-remaining").textContent = remaining === null || remaining === undefined ? t("session.open_ended")
     : remaining - passed >= 0 ? t("session.left", { time: clock(remaining - passed) })
       : t("session.over", { time: clock(passed - remaining) });
-  const now = document.querySelector(".timeline [aria-current] .progress");
+  const now = document.querySelector(".phase-bar .now .progress");
   if (now) {
     const total = session.phases?.[session.phase.index]?.duration_s ?? Math.max(inPhase, OPEN_PHASE_S);
     now.style.width = `${Math.min(100, (100 * inPhase) / total)}%`;
@@ -83,23 +85,35 @@ function running(session, act) {
        [5, 15].map((minutes) => el("button", { type: "button", onclick: () => act("POST", "/api/session/extend",
          { duration: `${minutes}m` }, t("session.extended", { length: length(minutes * 60) })) },
          t("session.extend", { minutes }))),
-       el("button", { type: "button", class: "danger", onclick: () => confirmStop(act) }, t("session.stop"))));
+       el("button", { type: "button", id: "session-stop", class: "danger", onclick: () => confirmStop(act) }, t("session.stop"))));
 }
 
+/** The phases as a bar in proportion to their lengths, with the next phase named in full under it (the
+ *  current one is the card's heading); a tap opens the list of all of them. Names of eight phases never fit
+ *  side by side on a phone, least of all in German, so the bar carries no words to cut. */
 function timeline(phases, index) {
-  return el("ol", { class: "timeline", "aria-label": t("session.phases") }, phases.map((phase, i) => el("li", {
-    class: i < index ? "past" : i === index ? "now" : "next",
-    "aria-current": i === index ? "step" : null,
-    style: { flexGrow: String(phase.duration_s ?? OPEN_PHASE_S) },
-  }, el("span", { class: "progress" }), el("span", { class: "name" }, phase.name),
-     el("span", { class: "length" }, length(phase.duration_s)))));
+  const state = (i) => (i < index ? "past" : i === index ? "now" : "next");
+  const next = phases[index + 1];
+  return el("details", { class: "timeline", open: listOpen, ontoggle: (event) => { listOpen = event.target.open; } },
+    el("summary", {},
+      el("span", { class: "phase-bar", "aria-hidden": "true" }, phases.map((phase, i) => el("span", {
+        class: state(i), style: { flexGrow: String(phase.duration_s ?? OPEN_PHASE_S) },
+      }, i === index ? el("span", { class: "progress" }) : null))),
+      el("span", { class: "upcoming" }, next
+        ? [el("span", { class: "hint" }, `${t("session.upcoming")} `), el("span", { class: "name" }, next.name),
+           el("span", { class: "length" }, ` · ${length(next.duration_s)}`)]
+        : el("span", { class: "hint" }, t("session.last_phase"))),
+      el("span", { class: "all hint" }, t("session.all_phases", { count: phases.length }))),
+    el("ol", { "aria-label": t("session.phases") }, phases.map((phase, i) => el("li", {
+      class: state(i), "aria-current": i === index ? "step" : null,
+    }, el("span", { class: "name" }, phase.name), " ", el("span", { class: "length" }, length(phase.duration_s))))));
 }
 
 function confirmStop(act) {
   const dialog = $("confirm-stop");
   dialog.returnValue = "";
   dialog.onclose = () => { if (dialog.returnValue === "stop") act("POST", "/api/session/stop", undefined, t("session.stopped")); };
-  dialog.showModal();
+  openDialog(dialog);
 }
 
 function startScreen(act) {
@@ -156,7 +170,7 @@ function askTime() {
   $("clock-minutes").value = String(Math.floor((now % 3600) / 60));
   confirmWords();
   dialog.returnValue = "";
-  dialog.showModal();
+  openDialog(dialog);
 }
 
 /** The hours and minutes typed, as seconds (null while they are not a time). */

@@ -6,6 +6,7 @@
 
 import { api, useAdminCsrf } from "./api.js";
 import { $, el, toast } from "./dom.js";
+import { ask, openDialog } from "./dialog.js";
 import { choice, field, lightRow, showProblems } from "./form.js";
 import { chooseLanguage, chosenLanguage, knownLanguages, t, useLanguage } from "./i18n.js";
 import { calibrationSection } from "./calibration.js";
@@ -48,7 +49,7 @@ function languageChoice() {
 
 async function openTools() {
   languageChoice();
-  $("tools").showModal();
+  openDialog($("tools"));
   $("tools-message").textContent = "";
   const state = await api("GET", "/api/admin/login").catch(() => ({ authenticated: false }));
   if (state.authenticated) {
@@ -57,7 +58,7 @@ async function openTools() {
   } else {
     $("admin-login").hidden = false;
     $("tools-body").replaceChildren();
-    $("admin-pin").focus();
+    $("admin-pin").focus({ preventScroll: true });
   }
 }
 
@@ -93,7 +94,7 @@ function startNew() {
 }
 
 async function copy(profile) {
-  const id = prompt(t("tools.copy_id"), `${profile.id}-copy`);
+  const id = await ask(t("tools.copy_id"), t("common.copy"), `${profile.id}-copy`);
   if (!id) return;
   try {
     await api("POST", `/api/admin/profiles/${encodeURIComponent(profile.id)}/copy`, { id, name: t("tools.copy_name", { name: profile.name }) });
@@ -103,7 +104,7 @@ async function copy(profile) {
 }
 
 async function remove(profile) {
-  if (!confirm(t("tools.delete_confirm", { name: profile.name }))) return;
+  if (!await ask(t("tools.delete_confirm", { name: profile.name }), t("common.delete"))) return;
   try {
     await api("DELETE", `/api/admin/profiles/${encodeURIComponent(profile.id)}`);
     toast(t("tools.deleted", { name: profile.name }));
