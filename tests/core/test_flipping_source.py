@@ -150,7 +150,7 @@ def test_a_loop_at_ten_commands_a_second_cannot_undo_the_panels_calm(tmp_path, b
         assert report["held_sources"] == [command]
         assert any("keeps changing the preset" in p for p in report["problems"])
         ignored = app.room.presets.sources.held[command]
-        automation.publish(command, '{"preset": null}')                  # held: its release is ignored
+        automation.publish(command, '{"preset": "check-in"}')          # held: ignored
         wait_until(lambda: app.room.presets.sources.held[command] > ignored)
         r = requests.post(f"{base}/api/sources/clear", headers=auth, json={"source": command})
         assert (r.status_code, r.json()) == (200, {"source": command, "held": False})
