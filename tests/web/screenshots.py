@@ -44,5 +44,30 @@ def main() -> None:
             broker.close()
 
 
+def walk_pictures() -> None:
+    """Each step of the whole-session walk (tests/web/walk.py) at a tablet and a phone: web/docs/walk-*.png,
+    the README's row of them. The walk's verdicts are printed; a picture of a broken step shows what broke."""
+    from tests.web.walk import PROMISES, WALKS, Room, walk
+
+    broker = Broker().start()
+    with tempfile.TemporaryDirectory() as tmp:
+        driver = start_chrome(Path(tmp) / "chromium-profile")
+        try:
+            for old in OUT.glob("walk-*.png"):
+                old.unlink()
+            for name, (size, profile, seed) in WALKS.items():
+                room = Room(Path(tmp) / name, broker, f"walk-{name}")
+                try:
+                    done = walk(driver, room, size, profile, name, seed, shots=OUT)
+                finally:
+                    room.stop()
+                for promise in PROMISES:
+                    print(name, promise, done.faults[promise] or "kept")
+        finally:
+            driver.quit()
+            broker.close()
+
+
 if __name__ == "__main__":
     main()
+    walk_pictures()
