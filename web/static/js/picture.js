@@ -51,11 +51,11 @@ function draw(lights) {
     plan.append(svg("circle", { cx: x, cy: y, r: 9, fill: light.level > 0 ? hue(light.color, 0.35 + 0.45 * light.level) : "#2a1a14",
                                 stroke: "#5a3324" }));
     const words = `${names[light.id] ?? light.id} ${Math.round(light.level * 100)} %`;
-    const plate = svg("rect", { y: y + 14, height: 17, rx: 4, fill: "#0d0706", class: "plate" });
-    const label = svg("text", { x, y: y + 27, "text-anchor": "middle", "font-size": 13, fill: "#e2a68d" });
+    const plate = svg("rect", { y: y + 13, height: 20, rx: 4, fill: "#0d0706", class: "plate" });
+    const label = svg("text", { x, y: y + 28, "text-anchor": "middle", "font-size": 15, fill: "#e2a68d" });
     label.textContent = words;
     plan.append(plate, label);
-    const width = label.getBBox().width || words.length * 7.5;
+    const width = label.getBBox().width || words.length * 8.5;
     plate.setAttribute("x", String(x - width / 2 - 4));
     plate.setAttribute("width", String(width + 8));
   });
