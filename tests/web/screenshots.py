@@ -56,6 +56,7 @@ def walk_pictures() -> None:
             for old in OUT.glob("walk-*.png"):
                 old.unlink()
             for name, (size, profile, seed) in WALKS.items():
+                (Path(tmp) / name).mkdir()
                 room = Room(Path(tmp) / name, broker, f"walk-{name}")
                 try:
                     done = walk(driver, room, size, profile, name, seed, shots=OUT)
