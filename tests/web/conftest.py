@@ -95,6 +95,17 @@ def webkit():
 
 
 @pytest.fixture
+def safari(webkit):
+    """The shared WebKit, logged out, at a tablet's size (landscape 1024x768)."""
+    from tests.web.webkit import viewport as webkit_viewport
+
+    webkit.get("about:blank")
+    webkit.delete_all_cookies()
+    webkit_viewport(webkit, 1024, 768)
+    return webkit
+
+
+@pytest.fixture
 def browser(chrome):
     """The shared browser, logged out and with one tab, at the tablet's size."""
     while len(chrome.window_handles) > 1:

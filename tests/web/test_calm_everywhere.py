@@ -1,4 +1,5 @@
-"""Calm from every screen (issue 22, part 1), in real Chromium with touch at two tablet and two phone sizes.
+"""Calm from every screen (issue 22, part 1), in real Chromium with touch at two tablet and two phone sizes,
+and in WebKit at the two tablet sizes.
 
 The test finds every dialog and overlay from the page itself: each <dialog>, popover, role=dialog and every
 element fixed on the screen except the dock. Each says in `data-opened-by` what opens it, and OPENERS here
@@ -22,6 +23,7 @@ from tests.hardening.conftest import serve
 from tests.session.test_profile_editor_api import ADMIN_PIN
 from tests.web.conftest import AUTH, device
 from tests.web.panel import Panel
+from tests.web.webkit import viewport as webkit_viewport
 
 SIZES = {"1024x768": (1024, 768), "768x1024": (768, 1024), "390x844": (390, 844), "360x740": (360, 740)}
 
@@ -194,6 +196,24 @@ def test_calm_works_with_every_dialog_and_overlay_open(browser, room, size):
         panel.wait(lambda: not browser.execute_script("return document.querySelector('dialog[open]')"),
                    what=f"every dialog closed after {opener}")
     assert browser.execute_script("return [...document.querySelectorAll('[inert]')].length") == 0
+
+
+@pytest.mark.parametrize("size", ["1024x768", "768x1024"])
+def test_calm_works_with_every_dialog_and_overlay_open_in_webkit(safari, room, size):
+    """The same in WebKit (the engine of the tablets that are iPads), at the tablet sizes, tapped with a mouse:
+    WebKitGTK's driver has no touch."""
+    webkit_viewport(safari, *SIZES[size])
+    panel = Panel(safari, room.base).open_logged_in()
+    panel.wait(lambda: panel.shown("clock-open"), what="the session time's correction")
+    found = overlays(safari)
+    assert {"tools", "confirm-stop", "set-clock", "ask", "report", "toast"} <= set(found)
+    for opener in sorted({v for v in found.values() if v}):
+        safari.execute_script("scrollTo(0, document.scrollingElement.scrollHeight)")
+        for shown in OPENERS[opener](panel):
+            panel.wait(lambda: panel.shown(shown), what=f"{shown} shown")   # a toast fades in
+            calm_in_reach(panel, room, f"{shown} ({opener}, WebKit)")
+        panel.wait(lambda: not safari.execute_script("return document.querySelector('dialog[open]')"),
+                   what=f"every dialog closed after {opener}")
 
 
 def test_a_dialog_answers_the_keyboard_and_hands_focus_back(browser, room):

@@ -27,7 +27,7 @@ def test_calm_during_emergency_moves_no_light_and_says_how_to_leave(browser, ser
     panel.hold("emergency", 1.3)
     panel.wait_text("preset-status", "Emergency light is on")
     assert [m.payload for m in cap.sent_until_now(app)] == [FULL]
-    panel.wait(lambda: panel.find("release").get_attribute("aria-label") == "Release emergency light · back to Arrival",
+    panel.wait(lambda: panel.find("release").accessible_name == "Release emergency light · back to Arrival",
                what="the release control to say what the room returns to")
     assert (panel.text("release-what"), panel.text("release-to")) == ("Release emergency light", "back to Arrival")
     panel.tap("calm")

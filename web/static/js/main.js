@@ -63,7 +63,6 @@ function renderPreset(state) {
   $("release-what").textContent = preset ? t("preset.release", { preset: locale().startsWith("en") ? label.toLowerCase() : label }) : "";
   $("release-to").textContent = state.session ? t("preset.back_to", { phase: state.session.phase.name }) : t("preset.back_to_idle");
   // read as one: "Release emergency light · back to Peak"
-  if (preset) $("release").setAttribute("aria-label", `${$("release-what").textContent} · ${$("release-to").textContent}`);
   $("calm").setAttribute("aria-pressed", preset === "calm" ? "true" : "false");
   document.body.dataset.preset = preset ?? "";
 }
