@@ -210,7 +210,7 @@ def test_calm_works_with_every_dialog_and_overlay_open_in_webkit(safari, room, s
     for opener in sorted({v for v in found.values() if v}):
         safari.execute_script("scrollTo(0, document.scrollingElement.scrollHeight)")
         for shown in OPENERS[opener](panel):
-            panel.wait(lambda: panel.shown(shown), what=f"{shown} shown")   # a toast fades in
+            panel.wait(lambda shown=shown: panel.shown(shown), what=f"{shown} shown")   # a toast fades in
             calm_in_reach(panel, room, f"{shown} ({opener}, WebKit)")
         panel.wait(lambda: not safari.execute_script("return document.querySelector('dialog[open]')"),
                    what=f"every dialog closed after {opener}")
