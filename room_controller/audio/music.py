@@ -88,9 +88,10 @@ class Music:
             unregister(self)
         self._thread = None
 
-    def play(self, music: MusicSpec | str, reason: str = "") -> None:
-        """The phase's music: crossfade to a playlist, or to silence. Under a held preset it waits."""
-        self._send("play", as_spec(music), reason)
+    def play(self, music: MusicSpec | str, reason: str = "", resume: bool = False) -> None:
+        """The phase's music: crossfade to a playlist, or to silence. Under a held preset it waits. `resume`:
+        a phase move undone, so the music goes back to where it stood before another phase's replaced it."""
+        self._send("play", as_spec(music), reason, resume)
 
     def hold(self, music: MusicSpec | str, reason: str = "") -> None:
         """A preset's music (calm, emergency) over the phase's; `release()` goes back to where it was."""
@@ -195,13 +196,15 @@ class Music:
     def _handle(self, command: tuple) -> None:
         kind, *args = command
         now = self._clock.monotonic()
+        if kind == "play" and args[2] and self._programme.goes_on(args[0]):
+            return   # the phase's music goes on as it is (paused too, if it was)
         if kind in ("hold", "release", "next") or (kind == "play" and not self._programme.held):
             self._end_pause(now)  # a pause is about the music playing now; new music plays
         if kind == "vlc":
             self._programme.ended(now, *args)
         elif kind == "play":
             self._level.phase_music(args[0])
-            self._programme.play(now, args[0])
+            self._programme.play(now, args[0], resume=args[2])
         elif kind == "hold":
             self._level.volume = self._level.volume.held(args[0].volume if isinstance(args[0], MusicPlay) else None)
             self._programme.hold(now, args[0])

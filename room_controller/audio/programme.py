@@ -4,7 +4,9 @@ A playlist plays round and round (a phase may outlast it). The next track crossf
 when the one playing is `crossfade` seconds from its end, when the phase or a preset changes the music, or
 when someone presses "next"; a silent stretch fades out and waits. A track VLC cannot read is skipped, and so
 is the rest of one that stops early. When a preset takes over, the phase's music is remembered where it
-stood; the release goes back there, or to the next entry when little of the track was left.
+stood; the release goes back there, or to the next entry when little of the track was left. So is the
+phase's music that another phase's replaces: a phase move undone (`play(..., resume=True)`) goes back there
+the same way, so the client hears the track they were hearing, not the playlist from its start.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ READ_AHEAD = 1.5     # VLC amplifies as it decodes, up to this far ahead of what
 
 @dataclass(frozen=True)
 class _Resume:
-    """Where the phase's music stood when a preset took over."""
+    """Where the phase's music stood when a preset or another phase's music took over."""
 
     spec: MusicSpec | None
     playlist: Playlist | None
@@ -58,6 +60,7 @@ class Programme:
         self._pending: tuple[int, float, float] | None = None   # a start waiting for a free deck
         self._phase: MusicSpec | None = None
         self._held: _Resume | None = None
+        self._left: _Resume | None = None    # where the phase's music stood when another phase's replaced it
 
     @property
     def playlist(self) -> str | None:
@@ -80,13 +83,25 @@ class Programme:
 
     # -- what the room asks for -----------------------------------------------------------------------------
 
-    def play(self, now: float, spec: MusicSpec) -> None:
-        """The phase's music: now, or on the release of a held preset."""
+    def play(self, now: float, spec: MusicSpec, resume: bool = False) -> None:
+        """The phase's music: now, or on the release of a held preset. With `resume` (a phase move undone) it
+        goes on where it stood when another phase's replaced it, and as it is if none did."""
+        if resume and self.goes_on(spec):
+            return
+        back = self._left if resume and self._left is not None and self._left.spec == spec else None
+        self._left = self._held if self._held is not None else \
+            self._resume_point(self._phase, self._index, self._decks.position(now))
         self._phase = spec
         if self._held is not None:
-            self._held = self._resume_point(spec, 0, 0.0)
+            self._held = back if back is not None else self._resume_point(spec, 0, 0.0)
+        elif back is not None:
+            self._restore(now, back)
         else:
             self._apply(now, spec)
+
+    def goes_on(self, spec: MusicSpec) -> bool:
+        """Resumed, `spec` is the phase's music still (the move went to a phase without music of its own)."""
+        return spec == self._phase and (self._left is None or self._left.spec != spec)
 
     def hold(self, now: float, spec: MusicSpec) -> None:
         """A preset's music over the phase's (or over another preset's, which is then forgotten)."""

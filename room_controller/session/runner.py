@@ -208,7 +208,8 @@ class SessionRunner:
 
     def undo(self) -> dict:
         """Take back the last move within UNDO_WINDOW of it: the phase it left, at the time that phase has
-        reached by now, with its light and music; reminders that came due meanwhile in it are shown."""
+        reached by now, with its light, and its music where it stood; reminders that came due meanwhile in it are
+        shown."""
         session = self._running()
         now = self.clock.monotonic()
         move = session.undo
@@ -282,8 +283,8 @@ class SessionRunner:
         if recovering or returning:  # the phase's own fade has run (or part of it) already
             transition = max(self.room.config.lighting.reassert_transition, transition - position.elapsed)
         self.room.layers.set_scene(phase.lights.changes(self.room.config.lights) if phase.lights else {}, transition)
-        if phase.music is not None and self.room.music is not None:
-            self.room.music.play(phase.music, reason=f"phase {phase.name}")
+        if phase.music is not None and self.room.music is not None:   # back by an undo: where it stood
+            self.room.music.play(phase.music, reason=f"phase {phase.name}", resume=returning)
         self.room.emit("phase_entered", index=position.index, name=phase.name, planned_s=phase.seconds,
                        transition_s=transition, recovered=recovering, **({"returned": True} if returning else {}))
 

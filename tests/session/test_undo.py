@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from room_controller.infrastructure.clock import ManualClock
 from room_controller.journal import html, report
 from room_controller.session import timeline as tl
 from room_controller.session.runner import CLOCK_PROBLEM, UNDO_WINDOW
+from tests.audio.conftest import write_m3u, write_tone
 from tests.broker import MARK, Capture
 from tests.rooms import load
 
@@ -369,18 +371,42 @@ def test_undo_on_the_command_topic(room, broker, room_id):
 
 
 @pytest.mark.slow
-def test_the_music_is_the_phase_s_again_after_an_undo(tmp_path, broker, room_id):
-    config, catalogue = load(tmp_path, broker, room_id, [], audio={"vlc_args": ["--aout=dummy"], "crossfade": "1s"},
-                             **PLACES)
-    app = App(config, catalogue).start()
+def test_an_undo_brings_back_the_track_the_client_was_hearing_where_it_stood(tmp_path, broker, room_id):
+    """Arrival's second track a few seconds in; a mistaken Next phase and its undo: that track again from about
+    where it was, crossfaded in. A move that stands plays the new phase's music from its start, as before."""
+    music = shutil.copytree(ROOT / "playlists", tmp_path / "playlists")   # arrival's first track made short
+    write_tone(music / "short.wav", 440, 3.0)
+    write_m3u(music / "arrival.m3u", ["#EXTINF:3,Short", "short.wav", "#EXTINF:40,Soft rain", "demo/soft-rain.ogg"])
+    write_m3u(music / "onset.m3u", ["#EXTINF:40,Deep hum", "demo/deep-hum.ogg"])
+    config, catalogue = load(tmp_path, broker, room_id, [], audio={"vlc_args": ["--aout=adummy"], "crossfade": "1s"},
+                             profiles_dir=PLACES["profiles_dir"])
+    app = App(config, catalogue, web=False).start()
+
+    def heard() -> tuple[str | None, str | None, float]:
+        snap = app.room.music.snapshot()
+        return snap["track"], snap["playlist"], snap["position_s"]
+
+    def started() -> list[tuple[str, str, float]]:
+        app.loop.settle()
+        return [(d["title"], d["playlist"], d["position_s"]) for _, _, d in rows(app, "track_started")]
+
     try:
-        base = f"http://127.0.0.1:{app.web.port}"
-        requests.post(f"{base}/api/session", headers=AUTH, json={"profile": "ketamine-1h"})
-        wait_for(lambda: app.room.music.snapshot()["playlist"] == "arrival.m3u")
-        assert requests.post(f"{base}/api/session/next", headers=AUTH).status_code == 200
-        wait_for(lambda: app.room.music.snapshot()["playlist"] == "onset.m3u")
-        assert requests.post(f"{base}/api/session/undo", headers=AUTH).status_code == 200
-        wait_for(lambda: app.room.music.snapshot()["playlist"] == "arrival.m3u" and app.room.music.snapshot()["playing"])
+        app.loop.call(app.room.session.start, "ketamine-1h")
+        wait_for(lambda: heard()[0] == "Soft rain" and heard()[2] >= 3.0)
+        app.loop.call(app.room.session.next)
+        left_at = heard()[2]   # where Soft rain stood at the move (the music thread takes it a moment later)
+        wait_for(lambda: [d["track"] for d in app.room.music.snapshot()["decks"]] == ["Deep hum"])
+        app.loop.call(app.room.session.undo)
+        wait_for(lambda: len(app.room.music.snapshot()["decks"]) == 2)   # crossfading, not a cut
+        wait_for(lambda: [d["track"] for d in app.room.music.snapshot()["decks"]] == ["Soft rain"])
+        assert heard()[:2] == ("Soft rain", "arrival.m3u")
+        *before, back = started()
+        assert before == [("Short", "arrival.m3u", 0), ("Soft rain", "arrival.m3u", 0), ("Deep hum", "onset.m3u", 0)]
+        assert back[:2] == ("Soft rain", "arrival.m3u") and left_at <= back[2] <= left_at + 1.0
+        assert heard()[2] >= back[2] + 1.0   # and plays on from there
+        app.loop.call(app.room.session.next)   # this move stands
+        wait_for(lambda: heard()[:2] == ("Deep hum", "onset.m3u"))
+        assert started()[-1] == ("Deep hum", "onset.m3u", 0)
     finally:
         app.stop()
 
