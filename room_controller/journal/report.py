@@ -2,7 +2,8 @@
 
 Spans (phases, presets, tracks) are read off the events that open and close them; everything else is a
 point in time. A phase move that was undone leaves no phase of its own: the phase it left goes on, with a
-note of the move (its `undone`), and `undone_moves` names the move's events. JSON for programs, CSV for a
+note of the move (its `undone`), and `undone_moves` names the move's events. A restart in the middle of a
+phase is a recovery (`recoveries`), not a second phase. JSON for programs, CSV for a
 spreadsheet: the raw record, event names and all, for integration tools (the HTML page puts it in words,
 `html.py`). Nothing identifies the client: a session has only the label the clinic gave it.
 """
@@ -49,9 +50,9 @@ def build(session: dict, rows: Iterable[Row], events: bool = True) -> dict:
         if events:
             raw.append(row.as_dict())
         move = _follow(report, open_spans, move, row, at)
-        if row.kind == "phase_entered" and row.data.get("returned") and \
+        if row.kind == "phase_entered" and (row.data.get("returned") or row.data.get("recovered")) and \
                 open_spans.get("phases", {}).get("name") == row.data.get("name"):
-            continue   # the phase the undone move left goes on
+            continue   # the phase goes on: the undone move left it, or the room restarted in it
         for name, closers, _, _ in SPANS.values():
             if row.kind in closers and name in open_spans:
                 open_spans.pop(name)["end_s"] = at

@@ -3,19 +3,13 @@
 tapped, over each dialog, during emergency; a phase moved and undone; vitals normal and beyond a limit;
 notes; the volume pushed past the room's cap; the service stopped and started again mid-session; the session
 stopped; the report read. One walk per device (tests/web/walk.py) and one verdict per promise, each failing
-with every step that broke it. A promise whose part of the issue has not landed is xfail(strict): it fails
-the day it holds, to be unmarked."""
+with every step that broke it."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.web.walk import PROMISES, WALKS, Room, walk
-
-NOT_LANDED = {   # a promise the product does not keep yet: xfail(strict), so it fails the day it holds
-    "split": "the report opens a second row for the phase the room resumed in after a restart "
-             "(journal/report.py: a phase_entered with recovered=True starts a new span)",
-}
 
 
 @pytest.fixture(scope="module", params=WALKS)
@@ -28,9 +22,7 @@ def walked(request, chrome, broker, tmp_path_factory):
         room.stop()
 
 
-@pytest.mark.parametrize("promise", [
-    pytest.param(p, marks=pytest.mark.xfail(strict=True, reason=NOT_LANDED[p])) if p in NOT_LANDED else p
-    for p in PROMISES])
+@pytest.mark.parametrize("promise", PROMISES)
 def test_the_whole_session_keeps_its_promise(walked, promise):
     assert walked.checks[promise] > 0, f"the walk never came to check that {PROMISES[promise]}"
     assert walked.faults[promise] == [], f"{PROMISES[promise]}: " + "; ".join(walked.faults[promise])
