@@ -79,16 +79,18 @@ class MusicCommand:
 
 @dataclass(frozen=True)
 class LightsCommand:
-    """A manual adjustment of every light (the panel's room slider): it holds across phases, like the panel's."""
+    """A manual adjustment of every light (the panel's room slider): it holds across phases, like the panel's.
+    It comes from an automated source, so it is refused while the emergency light is on (core/layers.py)."""
     on: bool | None = None
     brightness: float | None = None
     kelvin: float | None = None
     transition: float | None = None
     kind = "lights"
 
-    def run(self, room: Any) -> Any:
+    def run(self, room: Any, source: str) -> Any:
+        """`source`: the topic it came on (the command topic, Home Assistant's included, or a button's)."""
         return room.layers.adjust_lights(None, LightChange(on=self.on, brightness=self.brightness, kelvin=self.kelvin),
-                                  self.transition)
+                                         self.transition, source)
 
 
 Command = PresetCommand | SessionCommand | ExtendCommand | MusicCommand | LightsCommand

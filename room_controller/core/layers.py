@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 from room_controller.config import LightScene
 from room_controller.core.errors import Conflict, NotFound
+from room_controller.core.presets import EMERGENCY, EmergencyOn
+from room_controller.core.sources import PANEL
 from room_controller.lighting.state import LightChange, LightState
 
 if TYPE_CHECKING:
@@ -107,10 +109,19 @@ class Layers:
         self.room.emit("follow_phase", lights=adjusted)
         return {"follow_phase": True, "lights": adjusted}
 
-    def adjust_lights(self, ids: list[str] | None, change: LightChange, transition: float | None) -> dict:
+    def adjust_lights(self, ids: list[str] | None, change: LightChange, transition: float | None,
+                      source: str = PANEL) -> dict:
         """The therapist's change. It holds across phases; one made under a preset ends with the preset, or when
-        the preset is pressed again."""
+        the preset is pressed again. From an automated `source` (the command topic, a button) it is refused while
+        the emergency light is on: an automation must not dim full light someone needs. The panel's sliders (a
+        person in the room: a paramedic asking for less glare) still act."""
         self._known(ids)
+        if source != PANEL and self.preset is not None and self.preset.name == EMERGENCY:
+            sources = self.room.presets.sources
+            self.room.emit("lights_refused", change={k: v for k, v in vars(change).items() if v is not None},
+                           source=source, via=sources.kind(source), reason=EMERGENCY)
+            label = self.room.config.presets[EMERGENCY].label or EMERGENCY
+            raise EmergencyOn(f"{label} is on: only the panel changes the lights until it is released")
         targets = ids or list(self.lights)
         layer = self.preset.adjust if self.preset else self.manual
         for light_id in targets:

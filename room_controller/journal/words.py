@@ -115,6 +115,7 @@ EVENTS: dict[str, Describe] = {
     "track_skipped": lambda t, d: t("event.track_skipped", title=file_name(d.get("file"))),
     "silence": lambda t, d: t("event.silence"),
     "preset_refused": _refused,
+    "lights_refused": lambda t, d: t("event.lights_refused_emergency", source=source_name(t, d)),
     "source_held": lambda t, d: _first_upper(t("event.source_held", source=source_name(t, d), changes=d.get(
         "changes", "?"), window=t.duration(d.get("window_s", 0)))),
     "source_cleared": lambda t, d: _first_upper(t("event.source_cleared", source=source_name(t, d))),

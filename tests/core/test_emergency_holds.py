@@ -1,6 +1,7 @@
 """Emergency holds until someone releases it: calm (or any other preset) changes nothing while it is on, from
 the panel's API, the command topic, a bedside button or Home Assistant's Calm button; a second emergency press
-keeps it; it holds across a restart; a release is the only way out. Asserted on the real broker's wire."""
+keeps it; it holds across a restart; a release is the only way out. An automation's light command (command topic,
+button, Home Assistant's Lights) cannot dim it; the panel's slider can. Asserted on the real broker's wire."""
 
 from __future__ import annotations
 
@@ -144,3 +145,66 @@ def test_emergency_standing_across_a_restart_still_refuses_calm(tmp_path, broker
         app.loop.call(app.room.presets.release)
         assert cap.next().payload == IDLE
         cap.close()
+
+
+LIGHTS_REFUSED = "Emergency light is on: only the panel changes the lights until it is released"
+
+
+def test_an_automation_cannot_dim_the_emergency_light_and_the_panel_can(make_room, broker, room_id, caplog):
+    """A {"lights": ...} command from the command topic, a bedside button or Home Assistant's Lights entity
+    changes no light while emergency holds: refused, logged in one line, journaled. The panel's slider (a
+    person in the room: a paramedic asking for less glare) still acts; after the release the automation acts."""
+    clock = ManualClock()
+    dim = [{"topic": REMOTE, "match": {"action": "double"}, "do": {"lights": {"brightness": 20}}}]
+    app = make_room(ZIGBEE, clock=clock, web=True, buttons=dim, homeassistant={"discovery": True, "room_light": True})
+    ha = HomeAssistantStandIn(broker, room_id, app)
+    cap = Capture(broker, SET, MARK)
+    command = f"therapy-room/{room_id}/command"
+
+    def send(topic: str, publish) -> None:
+        clock.advance(3)   # past the source's pace and repeat gap, on the room's clock
+        publish()
+        wait_until(lambda: app.loop.call(lambda: not app.room.intake._waiting and app.room.intake._heard.get(   # noqa: SLF001
+            ("commands", topic, "lights"), -1) >= clock.monotonic()))
+
+    app.loop.call(app.room.presets.activate, "emergency")
+    assert cap.next().payload == FULL
+    with caplog.at_level(logging.WARNING, logger="room_controller.core.inbox"):
+        send(command, lambda: cap.publish(command, '{"lights": {"brightness": 20}}'))
+        send(REMOTE, lambda: cap.publish(REMOTE, '{"action":"double"}'))
+        send(command, lambda: ha.send("lights", "command_on_template", brightness=51, transition=2))
+        send(command, lambda: ha.send("lights", "command_off_template"))
+    assert cap.sent_until_now(app) == []                                 # no light moved
+    assert app.room.snapshot()["lights"][0]["target"] == {"on": True, "brightness": 100.0, "mode": "white",
+                                                          "kelvin": 4000}
+    assert journaled(app, "lights_refused") == [
+        {"change": {"brightness": 20.0}, "source": command, "via": "command", "reason": "emergency"},
+        {"change": {"brightness": 20.0}, "source": REMOTE, "via": "button", "reason": "emergency"},
+        {"change": {"on": True, "brightness": 20.0}, "source": command, "via": "command", "reason": "emergency"},
+        {"change": {"on": False}, "source": command, "via": "command", "reason": "emergency"}]
+    assert journaled(app, "manual_change") == []
+    assert [r.getMessage() for r in caplog.records if "refused" in r.getMessage()] == [
+        f"command LightsCommand(on=None, brightness=20.0, kelvin=None, transition=None) on {command} refused: "
+        f"{LIGHTS_REFUSED}",
+        f"command LightsCommand(on=None, brightness=20.0, kelvin=None, transition=None) on {REMOTE} refused: "
+        f"{LIGHTS_REFUSED}",
+        f"command LightsCommand(on=True, brightness=20.0, kelvin=None, transition=2.0) on {command} refused: "
+        f"{LIGHTS_REFUSED}",
+        f"command LightsCommand(on=False, brightness=None, kelvin=None, transition=None) on {command} refused: "
+        f"{LIGHTS_REFUSED}"]
+    assert EVENTS["lights_refused"](translator("en"), journaled(app, "lights_refused")[0]) == \
+        "Light change refused (Home Assistant or an automation): the emergency light was on"
+    # the panel's slider still acts, under the emergency light
+    base, auth = f"http://127.0.0.1:{app.web.port}", {"Authorization": f"Bearer {TOKEN}"}
+    r = requests.patch(f"{base}/api/lights", headers=auth, json={"brightness": 60, "transition": "0s"})
+    assert r.status_code == 200
+    assert cap.next().payload == '{"state":"ON","brightness":152,"color_temp":250,"transition":0}'
+    assert app.room.snapshot()["preset"] == "emergency"
+    # released: an automation's light command acts again
+    app.loop.call(app.room.presets.release)
+    assert cap.next().payload == IDLE
+    send(command, lambda: cap.publish(command, '{"lights": {"brightness": 20}}'))
+    assert [m.payload for m in cap.sent_until_now(app)] == ['{"state":"ON","brightness":51,"color_temp":370,"transition":1}']
+    assert len(journaled(app, "lights_refused")) == 4
+    ha.bus.close()
+    cap.close()
