@@ -7,6 +7,7 @@ tests/homeassistant/test_real_home_assistant.py runs the same through a real Hom
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from room_controller import __version__
 from room_controller.app import App
 from room_controller.infrastructure.clock import ManualClock
+from room_controller.session.runner import UNDO_WINDOW
 from tests.broker import MARK, Capture
 from tests.homeassistant import templates
 from tests.rooms import load
@@ -30,12 +32,14 @@ def expected(room_id: str, phases: tuple[str, ...] = ()) -> dict[str, dict]:
     node = f"therapy-room_{room_id}"
     prefix = f"therapy-room/{room_id}"
     command, state = f"{prefix}/command", f"{prefix}/state"
-    common = {
-        "availability_topic": f"{prefix}/status", "payload_available": "online", "payload_not_available": "offline",
+    online = {"availability_topic": f"{prefix}/status", "payload_available": "online",
+              "payload_not_available": "offline"}
+    own = {   # every entity's but the undo button's availability
         "device": {"identifiers": [node], "name": "Test room", "manufacturer": "room-controller",
                    "model": "Therapy room controller", "sw_version": __version__, "suggested_area": "Test room"},
         "origin": {"name": "room-controller", "sw_version": __version__},
     }
+    common = {**online, **own}
 
     def button(obj, name, icon, press):
         return {f"homeassistant/button/{node}/{obj}/config": {
@@ -60,6 +64,14 @@ def expected(room_id: str, phases: tuple[str, ...] = ()) -> dict[str, dict]:
         **button("previous_phase", "Previous phase", "mdi:skip-previous", '{"session":"previous"}'),
         **button("stop", "Stop session", "mdi:stop", '{"session":"stop"}'),
         **button("next_track", "Next track", "mdi:music-note-plus", '{"music":"next"}'),
+        f"homeassistant/button/{node}/undo_phase/config": {   # there while the room offers an undo
+            "name": "Undo phase move", "icon": "mdi:undo-variant", "command_topic": command,
+            "payload_press": '{"session":"undo"}', "availability_mode": "all",
+            "availability": [
+                {"topic": f"{prefix}/status", "payload_available": "online", "payload_not_available": "offline"},
+                {"topic": state, "payload_available": "online", "payload_not_available": "offline",
+                 "value_template": '{{ "online" if value_json.session and value_json.session.undo else "offline" }}'}],
+            "unique_id": f"{node}_undo_phase", **own},
         f"homeassistant/sensor/{node}/phase/config": {
             "name": "Phase", "icon": "mdi:timeline-clock", "state_topic": state, "device_class": "enum",
             "options": ["No session", *phases],
@@ -231,6 +243,15 @@ class HomeAssistantStandIn:
     def shown(self, obj: str, key: str = "value_template") -> str:
         return templates.value(self.configs[obj][key], self.state)
 
+    def available(self, obj: str) -> bool:
+        """As Home Assistant reads an entity's availability: each topic's payload against its template, all of
+        them online (`availability_mode: all`); the status is online while the room runs."""
+        config = self.configs[obj]
+        found = config.get("availability") or [{"topic": config["availability_topic"]}]
+        seen = {f"{self.prefix}/status": "online", f"{self.prefix}/state": self.state}
+        return all((templates.value(a["value_template"], seen[a["topic"]]) if "value_template" in a
+                    else seen[a["topic"]]) == a.get("payload_available", "online") for a in found)
+
     def press(self, obj: str, payload: str = "payload_press") -> None:
         self.bus.publish(self.configs[obj]["command_topic"], self.configs[obj][payload])
 
@@ -248,7 +269,7 @@ class HomeAssistantStandIn:
         self.settle()
 
 
-def test_each_entity_both_ways_through_the_broker(tmp_path, broker, room_id):
+def test_each_entity_both_ways_through_the_broker(tmp_path, broker, room_id, caplog):
     clock = ManualClock()
     app = run(tmp_path, broker, room_id, discovery=True, clock=clock, audio=True)
     ha = HomeAssistantStandIn(broker, room_id, app)
@@ -277,10 +298,27 @@ def test_each_entity_both_ways_through_the_broker(tmp_path, broker, room_id):
     assert ha.shown("phase", "json_attributes_template") == '{"profile":"Ketamine, about 1 hour","paused":true}'
     ha.act(clock, lambda: ha.press("resume"))
     assert app.room.snapshot()["session"]["paused"] is False
+    assert not ha.available("undo_phase") and ha.available("next_phase")
     ha.act(clock, lambda: ha.press("next_phase"))
     assert [ha.shown(obj) for obj in ("phase", "phase_left", "session_time")] == ["Onset", "10", "0"]
+    assert ha.available("undo_phase")                          # the move can be undone
+    ha.act(clock, lambda: ha.press("undo_phase"))
+    undone = app.room.snapshot()["session"]
+    assert (ha.shown("phase"), undone["phase"]["elapsed_s"]) == ("Arrival", undone["elapsed_s"])   # as if never moved
+    assert not ha.available("undo_phase")                      # undone: nothing more to undo
+    ha.act(clock, lambda: ha.press("next_phase"))
     ha.act(clock, lambda: ha.press("previous_phase"))
+    assert ha.shown("phase") == "Arrival" and ha.available("undo_phase")
+    clock.advance(UNDO_WINDOW)
+    ha.settle()
+    assert not ha.available("undo_phase")                      # the offer ended: the button goes
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="room_controller.core.inbox"):
+        ha.act(clock, lambda: ha.press("undo_phase"))          # a press that came too late: refused, logged
     assert ha.shown("phase") == "Arrival"
+    assert [r.getMessage() for r in caplog.records if "refused" in r.getMessage()] == [
+        f"command SessionCommand(control='undo') on {ha.prefix}/command refused: too late to undo: a phase move "
+        f"can be undone for {UNDO_WINDOW:g} s after it"]
     # the music: the volume it ramps to, on and off, the next track
     ha.act(clock, lambda: ha.send("volume", value=33))
     assert (app.room.snapshot()["audio"]["requested_volume"], ha.shown("volume")) == (33, "33.0")

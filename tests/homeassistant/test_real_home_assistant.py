@@ -5,12 +5,14 @@ music, reminders and problems reaches Home Assistant; turning discovery off remo
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
 
 from room_controller.app import App
 from room_controller.infrastructure.clock import ManualClock
+from room_controller.session.runner import UNDO_WINDOW
 from tests.broker import Capture
 from tests.homeassistant.hass import HASS, HomeAssistant
 from tests.rooms import load
@@ -55,12 +57,12 @@ def entity(hass: HomeAssistant, name: str) -> str:
     return found[0]
 
 
-def test_every_entity_both_ways_in_a_real_home_assistant(room_and_hass):
+def test_every_entity_both_ways_in_a_real_home_assistant(room_and_hass, caplog):
     app, hass, clock, (tmp_path, broker, room_id) = room_and_hass
     ids = {name: entity(hass, name) for name in (
         "Preset", "Calm", "Release preset", "Emergency light", "Pause session", "Resume session", "Next phase",
-        "Previous phase", "Stop session", "Next track", "Phase", "Phase time left", "Session time", "Volume",
-        "Music", "Reminder", "Problem", "Lights")}
+        "Previous phase", "Stop session", "Next track", "Undo phase move", "Phase", "Phase time left", "Session time",
+        "Volume", "Music", "Reminder", "Problem", "Lights")}
 
     def act(domain, service, name, **data):
         clock.advance(3)   # the room's pace and repeat gap for one command source run on its own clock
@@ -139,10 +141,32 @@ def test_every_entity_both_ways_in_a_real_home_assistant(room_and_hass):
     shows("Phase", lambda s: s["attributes"].get("paused") is True)
     act("button", "press", "Resume session")
     shows("Phase", lambda s: s["attributes"].get("paused") is False)
+    shows("Undo phase move", lambda s: s["state"] == "unavailable")   # nothing to undo
+    act("button", "press", "Next phase")
+    shows("Phase", lambda s: s["state"] == "Onset")
+    shows("Undo phase move", lambda s: s["state"] != "unavailable")   # the room offers an undo
+    act("button", "press", "Undo phase move")
+    shows("Phase", lambda s: s["state"] == "Arrival")
+    undone = app.room.snapshot()["session"]
+    assert undone["phase"]["elapsed_s"] == undone["elapsed_s"]       # Arrival's clock as if it had never moved
+    shows("Undo phase move", lambda s: s["state"] == "unavailable")
     act("button", "press", "Next phase")
     shows("Phase", lambda s: s["state"] == "Onset")
     act("button", "press", "Previous phase")
     shows("Phase", lambda s: s["state"] == "Arrival")
+    shows("Undo phase move", lambda s: s["state"] != "unavailable")
+    clock.advance(UNDO_WINDOW + 1)                                   # the offer ends: the button goes with it
+    shows("Undo phase move", lambda s: s["state"] == "unavailable")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="room_controller.core.inbox"):
+        act("button", "press", "Undo phase move")                    # Home Assistant presses no unavailable button:
+        act("button", "press", "Pause session")                      # the next command on the topic is this one
+        shows("Phase", lambda s: s["attributes"].get("paused") is True)
+    assert [r.getMessage() for r in caplog.records if "undo" in r.getMessage()] == []
+    with app.journal.reader() as reader:
+        assert [row.data["undid"] for row in reader.events(app.room.session.session.id, ["phase_undone"])] == ["next"]
+    act("button", "press", "Resume session")
+    shows("Phase", lambda s: s["attributes"].get("paused") is False)
 
     # music: the volume it ramps to, on and off, the next track
     act("number", "set_value", "Volume", value=33)

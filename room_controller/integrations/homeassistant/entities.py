@@ -70,6 +70,19 @@ def _buttons(command: str) -> dict[tuple[str, str], dict]:
             for obj, (name, icon, body) in found.items()}
 
 
+def _undo_button(command: str, state: str, status: str) -> dict:
+    """Undo phase move: available while the room is online and its state offers an undo (`session.undo`), so it
+    shows only when a press can act. The state is sent every second while a session runs, so the button goes when
+    the offer ends; a press that arrives just after is refused by the room and logged."""
+    return {
+        "name": "Undo phase move", "icon": "mdi:undo-variant", "command_topic": command,
+        "payload_press": _json({"session": "undo"}), "availability_mode": "all",
+        "availability": [
+            {"topic": status, "payload_available": "online", "payload_not_available": "offline"},
+            {"topic": state, "payload_available": "online", "payload_not_available": "offline",
+             "value_template": '{{ "online" if value_json.session and value_json.session.undo else "offline" }}'}]}
+
+
 def _preset_select(config: RoomConfig, command: str, state: str) -> dict:
     presets = [name for name in config.presets if name != EMERGENCY]
     return {
@@ -137,13 +150,13 @@ def _room_light(command: str, state: str) -> dict:
 def entities(config: RoomConfig, phases: Iterable[str] = ()) -> dict[str, dict]:
     """Each entity's discovery topic and config payload; `phases`: the running profile's phase names."""
     node, prefix = node_id(config), config.homeassistant.prefix
-    command, state = f"{config.topic_prefix}/command", f"{config.topic_prefix}/state"
-    common = {"availability_topic": f"{config.topic_prefix}/status", "payload_available": "online",
-              "payload_not_available": "offline", "device": device(config),
-              "origin": {"name": "room-controller", "sw_version": __version__}}
+    command, state, status = (f"{config.topic_prefix}/{leaf}" for leaf in ("command", "state", "status"))
+    common = {"device": device(config), "origin": {"name": "room-controller", "sw_version": __version__}}
+    online = {"availability_topic": status, "payload_available": "online", "payload_not_available": "offline"}
     found = {
         ("select", "preset"): _preset_select(config, command, state),
         **_buttons(command),
+        ("button", "undo_phase"): _undo_button(command, state, status),
         **_session_sensors(state, phases),
         **_music(config, command, state),
         ("event", REMINDER): {"name": "Reminder", "icon": "mdi:bell-ring", "state_topic": reminder_topic(config),
@@ -158,5 +171,6 @@ def entities(config: RoomConfig, phases: Iterable[str] = ()) -> dict[str, dict]:
     }
     if config.homeassistant.room_light:
         found["light", "lights"] = _room_light(command, state)
-    return {f"{prefix}/{component}/{node}/{obj}/config": {**payload, "unique_id": f"{node}_{obj}", **common}
+    return {f"{prefix}/{component}/{node}/{obj}/config": {
+                **payload, "unique_id": f"{node}_{obj}", **({} if "availability" in payload else online), **common}
             for (component, obj), payload in found.items()}
