@@ -63,6 +63,7 @@ def _music(t: Translator, d: dict) -> str:
 def _moved(t: Translator, d: dict) -> str:
     return t("event.phase_back") if d.get("reason") == "previous" else t("event.phase_next")
 
+
 def source_name(t: Translator, d: dict) -> str:
     """Where a preset command came from (core/sources.py): the panel, the command topic, or a button's topic."""
     via = d.get("via")
@@ -82,7 +83,6 @@ def _refused(t: Translator, d: dict) -> str:
     if d.get("preset") is None:
         return t("event.release_refused_panel", source=source_name(t, d))
     return t("event.preset_refused_panel", preset=preset_name(t, d["preset"]), source=source_name(t, d))
-
 
 
 def phase_clock(seconds: float) -> str:

@@ -25,9 +25,9 @@ PLACES = {"profiles_dir": str(ROOT / "deploy" / "profiles"), "playlists_dir": st
 def room(tmp_path, broker, room_id):
     apps = []
 
-    def make(clock=None):
+    def make(clock=None, web=False):
         config, catalogue = load(tmp_path, broker, room_id, LIGHTS, **PLACES)
-        app = App(config, catalogue, clock=clock, web=False, audio=False).start()
+        app = App(config, catalogue, clock=clock, web=web, audio=False).start()
         apps.append(app)
         deadline = time.monotonic() + 5
         while not app.room.mqtt_connected and time.monotonic() < deadline:

@@ -25,11 +25,10 @@ from room_controller.session.runner import CLOCK_PROBLEM, UNDO_WINDOW
 from tests.audio.conftest import write_m3u, write_tone
 from tests.broker import MARK, Capture
 from tests.rooms import load
+from tests.session.test_sessions import PLACES, room  # noqa: F401 - room is a fixture: rooms on a test clock
 
 ROOT = Path(__file__).resolve().parents[2]
 AUTH = {"Authorization": "Bearer test-token-0123456789"}
-LIGHTS = [{"id": "ceiling", "profile": "zigbee2mqtt", "device": "Ceiling lamp"}]
-PLACES = {"profiles_dir": str(ROOT / "deploy" / "profiles"), "playlists_dir": str(ROOT / "playlists")}
 LAMP = "zigbee2mqtt/Ceiling lamp/set"
 # ketamine-1h: Arrival 10 min (40 %, 2700 K), Onset 10 min (15 %, 2200 K, a 5-minute fade), Journey 30 min,
 # Re-entry 15 min, Closing open
@@ -99,25 +98,6 @@ def test_the_clock_never_goes_before_the_session_start():
 
 
 # -- the runner, on a test clock and a real broker ---------------------------------------------------------
-
-
-@pytest.fixture
-def room(tmp_path, broker, room_id):
-    apps = []
-
-    def make(clock=None, web=False):
-        config, catalogue = load(tmp_path, broker, room_id, LIGHTS, **PLACES)
-        app = App(config, catalogue, clock=clock, web=web, audio=False).start()
-        apps.append(app)
-        deadline = time.monotonic() + 5
-        while not app.room.mqtt_connected and time.monotonic() < deadline:
-            time.sleep(0.01)
-        app.loop.settle()
-        return app
-
-    yield make
-    for app in apps:
-        app.stop()
 
 
 def session(app) -> dict:
