@@ -3,12 +3,16 @@ where the level is, where it is going and why, and it is announced while a ramp 
 
 from __future__ import annotations
 
+import pytest
+
 from room_controller.audio.decks import TICK
 from room_controller.audio.music import ANNOUNCE_GAP
 from room_controller.audio.programme import READ_AHEAD
 from room_controller.audio.settings import MusicPlay
 
 from .conftest import FADE, LENGTH, settle
+
+pytestmark = pytest.mark.slow   # real libvlc: each music thread takes half a second to check its output
 
 
 def level(music) -> tuple:

@@ -11,6 +11,8 @@ from room_controller.audio.settings import MusicPlay
 
 from .conftest import FADE, LENGTH, settle, tracks
 
+pytestmark = pytest.mark.slow   # real libvlc playing: seconds each
+
 B_STARTS = LENGTH - FADE - READ_AHEAD   # ab.m3u: b crossfades in at 14.5 s
 
 

@@ -109,6 +109,7 @@ def test_the_command_topic_and_a_bedside_button_are_refused_and_journaled(make_r
     cap.close()
 
 
+@pytest.mark.slow   # real time: seconds of it
 def test_home_assistants_calm_button_is_refused(tmp_path, broker, room_id):
     clock = ManualClock()
     app = run(tmp_path, broker, room_id, discovery=True, clock=clock)

@@ -8,6 +8,7 @@ import json
 import threading
 import time
 
+import pytest
 import requests
 
 from room_controller.app import App
@@ -118,6 +119,7 @@ def test_a_panel_press_wins_over_automated_sources_for_a_minute(make_room, broke
     cap.close()
 
 
+@pytest.mark.slow   # real time: seconds of it
 def test_a_loop_at_ten_commands_a_second_cannot_undo_the_panels_calm(tmp_path, broker, room_id):
     """The issue's loop: calm and release in turn on the command topic, 10 a second for 5 s; the panel's calm
     during it holds in every sample and on the wire; the topic is held, shown in /api/health, and cleared."""
