@@ -149,3 +149,19 @@ def test_a_playlist_that_cannot_be_read_names_the_path_it_tried(tmp_path):
         f"{tmp_path / 'notes.txt'} is not a playlist: use .m3u, .m3u8, .xspf or a folder"]
     assert [p.message for p in playlists.check("folder.m3u", tmp_path)] == [
         f"no audio files in the playlist {tmp_path / 'folder.m3u'}"]
+
+
+def test_an_unknown_key_inside_a_union_is_named_beside_the_others(tmp_path, capsys):
+    """Pydantic labels a union's branches in an error's place ("function-wrap[...]"): such a label is not a key
+    the file lacks, so the check's second pass never looks for it (the fuzzer found a KeyError there)."""
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "playlists").mkdir()
+    path = tmp_path / "room.yaml"
+    path.write_text('room: {id: x}\npresets:\n  calm:\n    music: {"": 1}\n  check-in:\n'
+                    '    lights: {per_light: {strip: true}}\n', encoding="utf-8")
+    assert main(["check", str(path)]) == 2
+    assert capsys.readouterr().out.splitlines() == [
+        f"{path}:4: presets.calm.music: Input should be 'silence' or 'stop'",
+        f"{path}:4: presets.calm.music.: unknown key ''; known keys: playlist, volume",
+        f"{path}:6: presets.check-in.lights.per_light.strip: Input should be a valid dictionary or instance of "
+        "LightSetting"]

@@ -376,7 +376,7 @@ def _error_path(data: Any, err: Mapping[str, Any]) -> Path_:
     """Where in `data` an error is: an unknown key names its key, a number out of bounds its own place."""
     if err["type"] == "number_bound":
         return _data_path(data, tuple(err["loc"]) + tuple(err["ctx"]["where"]))
-    path = _data_path(data, err["loc"])
+    path = _data_path(data, err["loc"], missing=err["type"] == "missing")
     return path + (err["ctx"]["key"],) if err["type"] == "unknown_key" else path
 
 
@@ -406,8 +406,9 @@ def _number(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-def _data_path(data: Any, loc: tuple) -> Path_:
-    """Pydantic's error location minus its union-branch labels, matched against the real data."""
+def _data_path(data: Any, loc: tuple, missing: bool = False) -> Path_:
+    """Pydantic's error location minus its union-branch labels, matched against the real data; with
+    `missing`, the last part is a required key the data lacks."""
     path: list[str | int] = []
     node = data
     for i, part in enumerate(loc):
@@ -417,7 +418,7 @@ def _data_path(data: Any, loc: tuple) -> Path_:
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             node = node[part]
             path.append(part)
-        elif i == len(loc) - 1 and isinstance(node, dict):
+        elif missing and i == len(loc) - 1 and isinstance(node, dict):
             path.append(part)  # a missing required key: name it, it has no line of its own
         # anything else is a label pydantic adds for a union branch or a validator: not in the file
     return tuple(path)

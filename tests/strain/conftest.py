@@ -32,11 +32,12 @@ class Served:
 
     def fingerprint(self) -> tuple[bytes, int, int]:
         """Everything a request can change: the room's state, the journal's events and sessions. A refused
-        login is journaled on purpose (the audit trail of PIN guessing, webapp/auth.py), so it is not counted."""
+        login is journaled on purpose (the audit trail of PIN guessing, webapp/auth.py), and so is a preset
+        refused while the emergency light holds (the record of a stray tap, core/presets.py): not counted."""
         self.app.loop.settle()
         self.app.journal.flush()   # read behind the journal's back: what the room queued, committed first
         with sqlite3.connect(f"file:{self.app.journal.path}?mode=ro", uri=True) as db:
-            counts = db.execute("SELECT (SELECT count(*) FROM events WHERE kind NOT IN ('login_failed', 'login_locked')),"
+            counts = db.execute("SELECT (SELECT count(*) FROM events WHERE kind NOT IN ('login_failed', 'login_locked', 'preset_refused')),"
                                 " (SELECT count(*) FROM sessions)").fetchone()
         return self.app.room.snapshot_json(), *counts
 
