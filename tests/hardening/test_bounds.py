@@ -53,7 +53,7 @@ def test_check_names_each_unbounded_number_with_its_line(tmp_path, text, where):
     (tmp_path / "p.yaml").write_text("id: p\nname: P\n" + text + "\n")
     problems = check_paths([tmp_path / "p.yaml"])
     assert [(p.line, p.path) for p in problems] == [(3, where)]
-    assert len(str(problems[0])) < 200   # the 401 digits are not echoed whole
+    assert len(str(problems[0]).removeprefix(str(tmp_path))) < 160   # the 401 digits are not echoed whole
 
 
 def billion_laughs(levels: int = 9) -> str:
