@@ -40,8 +40,11 @@ def test_a_volume_above_the_rooms_limit_is_recorded_as_played_and_asked(music_ro
     session_id = requests.post(f"{base}/api/session", headers=AUTH, json={"profile": "ketamine-1h"}).json()["session"]
     r = requests.patch(f"{base}/api/audio", headers=AUTH, json={"volume": 95})
     assert r.status_code == 200
-    app.music.settle()   # the music thread has taken the request
-    audio = requests.get(f"{base}/api/state", headers=AUTH).json()["audio"]
+    app.music.settle()   # the music thread has taken the request; the room's state shows it a moment later
+    deadline = time.monotonic() + 5
+    while (audio := requests.get(f"{base}/api/state", headers=AUTH).json()["audio"])["requested_volume"] != 95 \
+            and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert (audio["requested_volume"], audio["target_volume"], audio["limited"]) == (95, 80, True)
     assert volume_rows(app, session_id) == [{"volume": 95, "played": 80}]
     requests.patch(f"{base}/api/audio", headers=AUTH, json={"volume": 45}).raise_for_status()   # within it
