@@ -43,7 +43,7 @@ class SessionCommand:
     def kind(self) -> str:
         return {"resume": "pause", "previous": "next"}.get(self.control, self.control)
 
-    def run(self, room: Any) -> Any:
+    def run(self, room: Any, source: str) -> Any:
         return getattr(room.session, self.control)()
 
 
@@ -52,7 +52,7 @@ class ExtendCommand:
     seconds: float
     kind = "extend"
 
-    def run(self, room: Any) -> Any:
+    def run(self, room: Any, source: str) -> Any:
         return room.session.extend(self.seconds)
 
 
@@ -69,7 +69,7 @@ class MusicCommand:
     def kind(self) -> str:
         return "volume" if self.control == "volume" else MUSIC_CONTROLS[self.control]
 
-    def run(self, room: Any) -> Any:
+    def run(self, room: Any, source: str) -> Any:
         if self.control == "volume":
             return room.adjust_music(self.volume, None)
         if self.control == "next":

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
-from room_controller.core.commands import CommandError, LightsCommand, PresetCommand, parse_command
+from room_controller.core.commands import CommandError, PresetCommand, parse_command
 from room_controller.core.intake import SUMMARY_WINDOW
 from room_controller.integrations.buttons import pressed
 from room_controller.lighting import bridge
@@ -147,10 +147,7 @@ class Inbox:
 
     def _run(self, command: Any, topic: str) -> None:
         try:
-            if isinstance(command, (PresetCommand, LightsCommand)):   # whose it is decides (core/sources.py)
-                command.run(self.room, topic)
-            else:
-                command.run(self.room)
+            command.run(self.room, topic)   # whose it is decides for presets and lights (core/sources.py)
         except Exception as exc:   # noqa: BLE001 - a refused command is logged; the room carries on
             log.warning("command %s on %s refused: %s", command, topic, exc)
 
