@@ -121,6 +121,14 @@ def in_onset(app, clock: ManualClock, seconds: float) -> None:
     assert (session(app)["phase"]["name"], session(app)["phase"]["elapsed_s"]) == ("Onset", seconds)
 
 
+def moved_and_undone(app, clock: ManualClock) -> None:
+    """2:42 into Onset, Next phase, and its undo 6 s later."""
+    in_onset(app, clock, 162)
+    app.loop.call(app.room.session.next)
+    clock.advance(6)
+    app.loop.call(app.room.session.undo)
+
+
 def test_next_undone_goes_back_to_the_phase_at_the_time_it_has_reached_with_its_light(room, broker):
     clock = ManualClock()
     app = room(clock)
@@ -241,10 +249,7 @@ def test_a_corrected_session_time_can_be_undone_and_the_doubt_comes_back(room):
 def test_a_restart_replays_the_move_and_its_undo_and_offers_no_undo(room, tmp_path):
     clock = ManualClock()
     app = room(clock)
-    in_onset(app, clock, 162)
-    app.loop.call(app.room.session.next)
-    clock.advance(6)
-    app.loop.call(app.room.session.undo)
+    moved_and_undone(app, clock)
     clock.advance(30)
     app.loop.call(app.room.session.next)                          # this one stands: Journey from 13:18
     clock.advance(2)
@@ -260,10 +265,7 @@ def test_a_restart_replays_the_move_and_its_undo_and_offers_no_undo(room, tmp_pa
 def test_a_restart_after_an_undo_resumes_in_the_phase_it_went_back_to(room):
     clock = ManualClock()
     app = room(clock)
-    in_onset(app, clock, 162)
-    app.loop.call(app.room.session.next)
-    clock.advance(6)
-    app.loop.call(app.room.session.undo)
+    moved_and_undone(app, clock)
     clock.advance(1)
     app.loop.call(app.room.touch)
     app.stop()
@@ -278,10 +280,7 @@ def test_the_report_shows_a_move_and_its_undo_as_such(room):
     events the move and the phase it began say they were undone."""
     clock = ManualClock()
     app = room(clock)
-    in_onset(app, clock, 162)
-    app.loop.call(app.room.session.next)
-    clock.advance(6)
-    app.loop.call(app.room.session.undo)
+    moved_and_undone(app, clock)
     clock.advance(60)
     app.loop.call(app.room.session.stop)
     with app.journal.reader() as reader:
