@@ -13,16 +13,20 @@ from __future__ import annotations
 
 import datetime
 import functools
+import re
 import string
 from pathlib import Path
 
-from babel import Locale, UnknownLocaleError
+from babel import Locale, localedata
 from babel.dates import format_date, format_datetime, format_time
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DEFAULT = "en"
+MAX_TAG = 35   # BCP 47 tags in use are far shorter (RFC 5646 4.4.1 asks for at least 35 characters)
+_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")   # a language, then subtags (RFC 5646 2.1)
+_REGION = re.compile(r"[A-Za-z]{2}|[0-9]{3}")
 
 
 def available() -> list[str]:
@@ -30,7 +34,7 @@ def available() -> list[str]:
     return sorted(p.stem for p in LOCALE_DIR.glob("*.po"))
 
 
-@functools.cache
+@functools.lru_cache(maxsize=16)   # one per catalogue file: a handful
 def catalogue(language: str) -> dict[str, str]:
     """One catalogue's keys and texts (an untranslated entry is a missing one, so English stands in)."""
     with (LOCALE_DIR / f"{language}.po").open("rb") as file:
@@ -43,22 +47,32 @@ def placeholders(text: str) -> set[str]:
 
 
 def check_tag(tag: str) -> str:
-    """A language tag the room can use, or ValueError saying which are."""
-    try:
-        locale = Locale.parse(tag, sep="-" if "-" in tag else "_")
-    except (ValueError, UnknownLocaleError):
-        raise ValueError(f"{tag!r} is not a language tag (say de, nl, en-AU, pt-BR)") from None
-    if locale.language not in available():
-        raise ValueError(f"there is no catalogue for {locale.language!r}; languages: {', '.join(available())}")
-    return tag
+    """The tag the room uses for `tag`, or ValueError saying which it can use. `tag` is a BCP 47 tag whose
+    language has a catalogue; what comes back is that language with the tag's region when the formats know the
+    pair (`de-CH`, `pt-BR`), else the language alone (`de-XX`, `en-GB-oxendict`: the words are the same, only
+    the formats are the language's own). So the tags in use are few, whatever a browser or a URL sends: they
+    key the translators' cache."""
+    if len(tag) > MAX_TAG or not _TAG.fullmatch(tag):
+        raise ValueError(f"{tag[:MAX_TAG]!r} is not a language tag (say de, nl, en-AU, pt-BR)")
+    language, *subtags = re.split("[-_]", tag)
+    language = language.lower()
+    if not (LOCALE_DIR / f"{language}.po").is_file():
+        raise ValueError(f"there is no catalogue for {language!r}; languages: {', '.join(available())}")
+    region = next((s.upper() for s in subtags[:2] if _REGION.fullmatch(s)), None)   # after a script, if any
+    return f"{language}-{region}" if region and localedata.exists(f"{language}_{region}") else language
 
 
-@functools.cache
 def translator(tag: str = DEFAULT) -> Translator:
+    """The words and formats for `tag` (check_tag's); English for a tag the room cannot use."""
     try:
-        check_tag(tag)
+        tag = check_tag(tag)
     except ValueError:
         tag = DEFAULT
+    return _translator(tag)
+
+
+@functools.lru_cache(maxsize=32)   # check_tag's tags: a few per language, and a bound all the same
+def _translator(tag: str) -> Translator:
     return Translator(tag)
 
 
