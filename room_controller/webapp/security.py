@@ -2,8 +2,10 @@
 
 The headers keep the panel to its own files: scripts, styles and connections from this room only (the
 room has no internet, the panel loads nothing from elsewhere), no framing by another site (clickjacking a
-calm or emergency button; the panel itself frames a report beside its Calm), and no guessing a JSON answer to be HTML. The printable session report has one
-inline `<style>`, allowed by its hash rather than by 'unsafe-inline'.
+calm or emergency button; the panel itself frames a report beside its Calm), and no guessing a JSON answer to
+be HTML. The printable session report's inline `<style>`s (the page's and its vitals') are allowed by their
+hashes rather than by 'unsafe-inline': a style left out is blocked, and a reading beyond a limit would look like
+the others.
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ import hashlib
 import logging
 
 from room_controller.core.errors import Refused
-from room_controller.journal import html
+from room_controller.journal import html, vitals_report
 
 log = logging.getLogger(__name__)
 
-_REPORT_STYLE = base64.b64encode(hashlib.sha256(html.CSS.encode()).digest()).decode()
+REPORT_STYLES = (html.CSS, vitals_report.CSS)   # every <style> the report writes
+_HASHES = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()}'"
+                   for css in REPORT_STYLES)
 CSP = ("default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
-       f"style-src 'self' 'sha256-{_REPORT_STYLE}'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+       f"style-src 'self' {_HASHES}; object-src 'none'; base-uri 'none'; form-action 'self'; "
        "frame-ancestors 'self'")
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
