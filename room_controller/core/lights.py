@@ -170,7 +170,8 @@ class Light:
 
     def apply_report(self, report: Report) -> bool:
         """Merge what the device said; True if its availability changed. A report that says white or colour
-        without saying which (a WLED strip on its white LEDs) forgets the other one."""
+        without saying which (a WLED strip on its white LEDs) forgets the other one; one that says on without a
+        level that could be read is lit at the level it was told (full if never told), never shown off."""
         changed = False
         if report.online is not None and report.online != self.online:
             self.online, changed = report.online, True
@@ -179,6 +180,9 @@ class Light:
         base = self.reported or LightState(on=False, brightness=0.0)
         on = base.on if report.on is None else report.on
         brightness = base.brightness if report.brightness is None else report.brightness
+        if on and report.brightness is None and brightness <= 0:   # on, at a level it did not say (unreadable)
+            told = self.commanded
+            brightness = told.brightness if told is not None and told.lit else LightState().brightness
         kelvin, rgb = base.kelvin, base.rgb
         if report.kelvin is not None:
             kelvin, rgb = report.kelvin, None

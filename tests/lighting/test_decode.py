@@ -217,3 +217,36 @@ def test_what_a_zigbee_bulb_echoes_reads_back_as_what_was_sent(brightness, kelvi
     assert report.on is True
     assert abs(report.brightness - brightness) <= 100 / 254
     assert abs(1e6 / report.kelvin - 1e6 / kelvin) <= 0.5
+
+
+def _state_reports() -> list:
+    """Per family, a report topic that says on/off and brightness side by side (JSON)."""
+    out = []
+    for name, profile in sorted(CATALOGUE.profiles.items()):
+        for source in profile.state:
+            if source.format == "json" and {"state", "brightness"} <= set(source.fields):
+                out.append(pytest.param(name, source, id=name))
+    return out
+
+
+@pytest.mark.parametrize("profile, source", _state_reports())
+@pytest.mark.parametrize("told", [None, LightState(on=True, brightness=40, kelvin=2700)], ids=["never-told", "told"])
+def test_an_unreadable_brightness_leaves_the_light_on(profile, source, told):
+    """Issue 24 (8): `"brightness":"abc"` beside `"state":"ON"` showed the light off; it is on, at the level it
+    was told (full when never told), and the bad field is one problem."""
+    dev = device(profile)
+    body: dict = {}
+    for name, value in (("state", source.fields["state"].on), ("brightness", "abc")):
+        *parents, last = source.fields[name].path.split(".")
+        node = body
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    report = decode(dev, dev.topic(source.topic), json.dumps(body).encode())
+    assert report.on is True and report.brightness is None and len(report.problems) == 1
+    light = Light(dev, Loop(ManualClock()), lambda m: True, max_rate=5, min_toggle_interval=1)
+    light.commanded = told
+    light.apply_report(Report(on=False, brightness=0.0))   # it was off, and said so
+    light.apply_report(report)
+    shown = light.as_dict()["state"]
+    assert shown["on"] is True and shown["brightness"] == (40 if told else 100)
