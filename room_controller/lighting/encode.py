@@ -15,6 +15,9 @@ from typing import Any
 
 from room_controller import units
 from room_controller.lighting.profiles import (
+    CONDITIONS,
+    MODE_CHANNELS,
+    TUNABLE,
     ColorTemp,
     Device,
     DeviceProfile,
@@ -37,26 +40,76 @@ class DeviceValues:
     color_temp: int | None = None
     rgb: tuple[int, int, int] | None = None
     transition: float | int | None = None
+    color_mode: str | None = None   # the light type's mode this command uses (profiles.MODE_CHANNELS)
+    white: tuple[int, ...] = ()     # white channels 0-255 sent with the colour: (w,) or (cold, warm)
 
     @property
     def fading(self) -> bool:
         return bool(self.transition)
 
+    @property
+    def sends_color_temp(self) -> bool:
+        return self.color_temp is not None and "ct" in MODE_CHANNELS.get(self.color_mode or "color_temp", {"ct"})
+
 
 def device_values(profile: DeviceProfile, state: LightState, transition: float | None) -> DeviceValues:
+    """What the device is told, by its light type: a white in the mode with a white of its own range, else a
+    white channel, else made of colour; a colour in its colour mode. A mode that lights colour and white
+    together (no interlock) gets the other's channels at 0, so nothing of the last scene stays lit."""
     caps = profile.capabilities
     trans = transition_value(profile, transition)
     if not state.lit:
         return DeviceValues(on=False, transition=trans)
-    mode, color_temp, rgb = None, None, None
+    brightness = brightness_value(profile, state.brightness)
+    light = caps.light_type
+    colour = light.colour_mode
+    rgb = state.rgb
     if state.kelvin is not None:
-        if caps.color and (caps.color_temp is None or state.kelvin < caps.color_temp.kelvin_range[0] - 0.5):
-            mode, rgb = "colour", units.kelvin_to_rgb(state.kelvin)
-        elif caps.color_temp is not None:
-            mode, color_temp = "white", color_temp_value(profile, state.kelvin)
-    elif state.rgb is not None and caps.color:
-        mode, rgb = "colour", state.rgb
-    return DeviceValues(True, brightness_value(profile, state.brightness), mode, color_temp, rgb, trans)
+        white = light.white_mode
+        too_warm = caps.color_temp is not None and state.kelvin < caps.color_temp.kelvin_range[0] - 0.5
+        if white in TUNABLE and not (too_warm and colour):
+            return DeviceValues(True, brightness, "white", color_temp_value(profile, state.kelvin),
+                                (0, 0, 0) if light.mixes(white) else None, trans, white,
+                                _white_channels(profile, white, state.kelvin))
+        if white == "rgbw":
+            rgb, w = rgbw_white(state.kelvin, caps.white_kelvin)
+            return DeviceValues(True, brightness, "white", None, rgb, trans, white, (w,))
+        if white == "white":
+            return DeviceValues(True, brightness, "white", None, None, trans, white, (255,))
+        rgb = units.kelvin_to_rgb(state.kelvin) if colour else None
+    if rgb is None or colour is None:
+        return DeviceValues(True, brightness, transition=trans)
+    zeros = (0, 0) if colour == "rgbww" else (0,) if light.mixes(colour) else ()
+    return DeviceValues(True, brightness, "colour", None, rgb, trans, colour, zeros)
+
+
+def _white_channels(profile: DeviceProfile, mode: str, kelvin: float) -> tuple[int, ...]:
+    """rgbww: cold and warm white as ESPHome mixes a colour temperature itself (light_call.cpp
+    transform_parameters_: each channel's share of the mired range over the larger share, gamma-uncorrected),
+    so the mix is set directly and no colour temperature is sent; rgbct: its white channel full."""
+    if mode == "rgbct":
+        return (255,)
+    if mode != "rgbww":
+        return ()
+    coolest, warmest = (units.kelvin_to_mired(k) for k in reversed(_white_range(profile).kelvin_range))
+    mired = min(warmest, max(coolest, units.kelvin_to_mired(kelvin)))
+    warm = (mired - coolest) / (warmest - coolest)
+    top = max(warm, 1.0 - warm)
+    gamma = profile.capabilities.channel_gamma
+    return tuple(round(255 * (share / top) ** (1.0 / gamma)) for share in (1.0 - warm, warm))
+
+
+def rgbw_white(kelvin: float, white_kelvin: float | None) -> tuple[tuple[int, int, int], int]:
+    """A white on an RGBW light: as much of it from the white channel as its colour allows, the rest of the
+    tint from RGB, the brightest channel at 255 (Home Assistant's color_rgb_to_rgbw, for a white channel of
+    `white_kelvin`; None: pure white)."""
+    target = units.kelvin_to_rgb(kelvin)
+    w_colour = units.kelvin_to_rgb(white_kelvin) if white_kelvin else (255, 255, 255)
+    share = min(t / c for t, c in zip(target, w_colour) if c > 0)
+    rest = [max(0.0, t - share * c) for t, c in zip(target, w_colour)]
+    scale = 255 / max(*rest, share * 255)
+    r, g, b = (round(c * scale) for c in rest)
+    return (r, g, b), round(share * 255 * scale)
 
 
 def brightness_value(profile: DeviceProfile, brightness: float) -> int:
@@ -137,10 +190,10 @@ def _json_payloads(device: Device, command: JsonCommand, v: DeviceValues) -> lis
         parts["state"] = fields["state"].on if v.on else fields["state"].off
     if v.on and "brightness" in fields:
         parts["brightness"] = v.brightness
-    if v.mode == "white" and "color_temp" in fields:
+    if v.mode == "white" and v.sends_color_temp and "color_temp" in fields:
         parts["color_temp"] = v.color_temp
-    if v.mode == "colour" and v.rgb is not None and "color" in fields:
-        parts["color"] = colour_payload(fields["color"], v.rgb)
+    if (v.rgb is not None or v.white) and "color" in fields:
+        parts["color"] = colour_payload(fields["color"], v.rgb, v.white)
     if v.transition is not None and "transition" in fields:
         parts["transition"] = v.transition
     # A bulb that runs one transition at a time (quirks.fade_one_property) still gets one message: two would
@@ -149,26 +202,35 @@ def _json_payloads(device: Device, command: JsonCommand, v: DeviceValues) -> lis
     for name in fields:  # the profile's order is the wire order
         if name in parts:
             _put(body, fields[name].path, parts[name])
+    count, key = device.profile.capabilities.segments, command.segments
+    if count and key and isinstance(body.get(key), dict):   # every segment by its id, selected or not
+        body[key] = [{"id": i, **body[key]} for i in range(count)]
     return [json.dumps(body, separators=(",", ":"))]
 
 
-def colour_payload(field: Field_, rgb: tuple[int, int, int]) -> Any:
-    r, g, b = rgb
+def colour_payload(field: Field_, rgb: tuple[int, int, int] | None, white: tuple[int, ...] = ()) -> Any:
+    """The colour in the field's format, with the white channels where the format has them: `w` (and `c`
+    before it for cold and warm) in an object as Home Assistant's rgbw/rgbww modes send them, a fourth value
+    in a list (WLED's `col`), the profile's keys in turn for rgb_keys. A white alone (ESPHome's white mode)
+    is an object of its white channels."""
     fmt = field.format or "rgb_object"
+    channels = [*(rgb or ()), *white]
+    if fmt == "rgb_object":
+        names = [*("rgb" if rgb is not None else ""), *(("c", "w") if len(white) == 2 else ("w",) * len(white))]
+        return dict(zip(names, channels))
+    assert rgb is not None, f"{fmt} cannot carry a white channel alone"
     if fmt == "xy_object":
         x, y = units.rgb_to_xy(rgb)
         return {"x": round(x, 4), "y": round(y, 4)}
-    if fmt == "rgb_object":
-        return {"r": r, "g": g, "b": b}
     if fmt == "rgb_list":
-        return [r, g, b]
+        return channels
     if fmt == "rgb_nested":
-        return [[r, g, b]]
+        return [channels]
     if fmt == "hex":
         return units.hex_colour(rgb)
     if fmt == "hsb_string":
         return "{},{},{}".format(*units.rgb_to_hsb(rgb))
-    return dict(zip(field.keys or ["red", "green", "blue"], rgb))  # rgb_keys: spread over the payload
+    return dict(zip(field.keys or ["red", "green", "blue", "white"], channels))  # rgb_keys: spread over the payload
 
 
 def _put(body: dict, path: str, value: Any) -> None:
@@ -228,8 +290,9 @@ def _template_messages(device: Device, command: TemplateCommand, v: DeviceValues
                        seconds: float | None = None) -> list[MqttMessage]:
     variables = template_variables(device, v)
     flags = {"on": v.on, "off": not v.on, "white": v.on and v.mode != "colour", "colour": v.mode == "colour",
-             "fading": v.fading, "instant": not v.fading, "ct": v.on and v.mode == "white",
+             "fading": v.fading, "instant": not v.fading, "ct": v.on and v.mode == "white" and v.sends_color_temp,
              "dim": v.on and v.mode is None}
+    flags.update({f"mode_{m}": v.color_mode == m for m in MODE_CHANNELS if f"mode_{m}" in CONDITIONS})
     out = []
     for msg in command.messages:
         if not all(flags[c] for c in msg.when):
@@ -275,7 +338,9 @@ def template_variables(device: Device, v: DeviceValues) -> dict[str, str]:
         kelvin = kelvin_from_value(device.profile, v.color_temp)
         out.update(color_temp=str(v.color_temp), kelvin=str(round(kelvin)),
                    mired=str(round(units.kelvin_to_mired(kelvin))))
-    elif v.mode == "colour" and v.rgb is not None:
+    if v.white:
+        out.update(zip(("cw", "ww") if len(v.white) == 2 else ("w",), map(str, v.white)))
+    if v.rgb is not None:
         r, g, b = v.rgb
         hue, sat, _ = units.rgb_to_hsb(v.rgb)
         x, y = units.rgb_to_xy(v.rgb)

@@ -10,6 +10,7 @@ and `quirks:` of its own (one bulb of a family has no colour, another is an IKEA
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -26,9 +27,12 @@ BUILTIN_DIR = Path(str(resources.files("room_controller") / "device_profiles"))
 _EFFECT_WORDS = re.compile(r"\b(effect|effects|blink|breathe|flash|colorloop|colourloop|strobe|scheme|fx|okay)\b",
                            re.IGNORECASE)
 TEMPLATE_VARS = {"device", "client_id", "brightness", "color_temp", "kelvin", "mired", "r", "g", "b", "hex",
-                 "hue", "saturation", "x", "y", "transition", "state"}
+                 "hue", "saturation", "x", "y", "transition", "state",
+                 "w", "cw", "ww"}  # white channels 0-255: one (rgbw, rgbct, white), cold and warm (rgbww)
 CONDITIONS = {"on", "off", "white", "colour", "fading", "instant",
-              "ct", "dim"}  # ct: a white with its temperature; dim: brightness only, colour kept
+              "ct", "dim",  # ct: a white with its temperature; dim: brightness only, colour kept
+              # the colour mode this command uses (Capabilities.light_type)
+              "mode_white", "mode_color_temp", "mode_rgb", "mode_rgbw", "mode_rgbww", "mode_rgbct"}
 
 
 class Brightness(Model):
@@ -66,11 +70,73 @@ class Transition(Model):
                                              "a fraction is rounded up, never shorter than asked")
 
 
+ColorMode = Literal["onoff", "brightness", "white", "color_temp", "rgb", "rgbw", "rgbww", "rgbct"]
+# What each colour mode drives at one time (Home Assistant's light colour modes, with ESPHome's rgbct):
+# `rgb` the colour channels, `ct` a white of tunable temperature, `w` one white channel, `cw` cold and warm
+# white channels set one by one (docs/devices.md, "Light types").
+MODE_CHANNELS: dict[str, frozenset[str]] = {
+    "onoff": frozenset(), "brightness": frozenset(), "white": frozenset({"w"}), "color_temp": frozenset({"ct"}),
+    "rgb": frozenset({"rgb"}), "rgbw": frozenset({"rgb", "w"}), "rgbww": frozenset({"rgb", "cw"}),
+    "rgbct": frozenset({"rgb", "w", "ct"}),
+}
+TUNABLE = ("color_temp", "rgbww", "rgbct")   # modes with a white of the device's own range (color_temp)
+
+
 class Capabilities(Model):
     brightness: Brightness
     color_temp: ColorTemp | None = None
     color: bool = False
     transition: Transition | None = Field(None, description="native fades; none means software steps only")
+    color_modes: list[ColorMode] | None = Field(
+        None, min_length=1,
+        description="the light's type as Home Assistant's supported_color_modes: one mode with colour and white "
+                    "channels (rgbw, rgbww, rgbct) mixes them, so leaving a colour sends the colour channels at 0; "
+                    "several modes are interlocked (one at a time). None: [color_temp, rgb] as color and "
+                    "color_temp say")
+    white_kelvin: float | None = Field(None, gt=0, description="the colour of a single white channel (rgbw, "
+                                                               "white); None: pure white, as Home Assistant assumes")
+    channel_gamma: float = Field(1.0, gt=0, description="the gamma the device applies to each channel it is sent "
+                                                        "(ESPHome: 2.8): a white mix is sent uncorrected")
+    segments: int | None = Field(None, ge=1, description="segments the strip has (WLED): each is addressed by its "
+                                                         "id; None: one command to every selected segment")
+
+    @model_validator(mode="after")
+    def _modes_fit(self) -> Capabilities:
+        for mode in self.color_modes or []:
+            if mode in TUNABLE and self.color_temp is None:
+                raise ValueError(f"colour mode {mode} needs color_temp: the range of the light's whites")
+            if "rgb" in MODE_CHANNELS[mode] and not self.color:
+                raise ValueError(f"colour mode {mode} has colour: set color: true, or leave the mode out")
+        return self
+
+    @property
+    def light_type(self) -> LightType:
+        if self.color_modes is not None:
+            return LightType(tuple(self.color_modes))
+        derived = [m for m, has in (("color_temp", self.color_temp is not None), ("rgb", self.color)) if has]
+        return LightType(tuple(derived or ["brightness"]))
+
+
+@dataclass(frozen=True)
+class LightType:
+    """The colour modes of one light, and which of them the room uses for a white and for a colour."""
+
+    modes: tuple[str, ...]
+
+    @property
+    def white_mode(self) -> str | None:
+        """A white of the device's own range first, then a white channel, then whites made of colour."""
+        return next((m for m in (*TUNABLE, "rgbw", "white", "rgb") if m in self.modes), None)
+
+    @property
+    def colour_mode(self) -> str | None:
+        return next((m for m in ("rgb", "rgbw", "rgbct", "rgbww") if m in self.modes), None)
+
+    @staticmethod
+    def mixes(mode: str) -> bool:
+        """Colour and white channels lit together (no interlock): a white sends the colour channels at 0 and a
+        colour the white channels at 0, or the other stays lit (ESPHome light_call.cpp transform_parameters_)."""
+        return "rgb" in MODE_CHANNELS[mode] and len(MODE_CHANNELS[mode]) > 1
 
 
 class Quirks(Model):
@@ -118,6 +184,9 @@ class JsonCommand(Model):
     topic: str
     fields: dict[Literal["state", "brightness", "color_temp", "color", "transition"], Field_]
     static: dict[str, Any] = Field(default_factory=dict, description="constant keys sent with every command")
+    segments: str | None = Field(None, description="the key of an object that applies to every selected segment "
+                                                   "(WLED's seg); a light with capabilities.segments gets a list "
+                                                   "of it instead, one per segment with its id")
 
 
 class _Conditional(Model):

@@ -42,10 +42,10 @@ EXPECTED = {
     ("tasmota", "full"): [("cmnd/lamp/Backlog", "Speed2 0; White 100; Speed2 0; CT 250")],
     ("tasmota", "off"): [("cmnd/lamp/Backlog", "Speed2 4; Power OFF")],
     ("tasmota", "amber"): [("cmnd/lamp/Backlog", "Speed2 40; HSBColor 30,100,50")],
-    ("wled", "calm"): [("wled/lamp/api", '{"on":true,"bri":5,"seg":[{"col":[[255,150,47]]}],"tt":30}')],
-    ("wled", "full"): [("wled/lamp/api", '{"on":true,"bri":255,"seg":[{"col":[[255,211,165]]}],"tt":0}')],
+    ("wled", "calm"): [("wled/lamp/api", '{"on":true,"bri":5,"seg":{"col":[[255,150,47]]},"tt":30}')],
+    ("wled", "full"): [("wled/lamp/api", '{"on":true,"bri":255,"seg":{"col":[[255,211,165]]},"tt":0}')],
     ("wled", "off"): [("wled/lamp/api", '{"on":false,"tt":20}')],
-    ("wled", "amber"): [("wled/lamp/api", '{"on":true,"bri":47,"seg":[{"col":[[255,126,0]]}],"tt":650}')],
+    ("wled", "amber"): [("wled/lamp/api", '{"on":true,"bri":47,"seg":{"col":[[255,126,0]]},"tt":650}')],
     ("shelly-rgbw2", "calm"): [("shellies/lamp/color/0/set",
                                 '{"white":0,"turn":"on","gain":2,"red":255,"green":150,"blue":47}')],
     ("shelly-rgbw2", "off"): [("shellies/lamp/color/0/set", '{"white":0,"turn":"off"}')],
@@ -104,7 +104,7 @@ def test_long_fades_are_clamped_to_the_native_limit():
 def test_colour_state_on_every_colour_family():
     violet = LightState(on=True, brightness=40, rgb=(120, 40, 200))
     assert payloads("tasmota", violet, 0) == [("cmnd/lamp/Backlog", "Speed2 0; HSBColor 270,80,40")]
-    assert payloads("wled", violet, 0)[0][1] == '{"on":true,"bri":29,"seg":[{"col":[[120,40,200]]}],"tt":0}'
+    assert payloads("wled", violet, 0)[0][1] == '{"on":true,"bri":29,"seg":{"col":[[120,40,200]]},"tt":0}'
 
 
 @pytest.mark.parametrize("seconds,sent", [(2.5, 3), (0.4, 1), (2.0, 2), (0.0, 0), (3600.2, 3600)])
