@@ -15,7 +15,7 @@ import mimetypes
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from importlib import resources
@@ -33,6 +33,7 @@ from room_controller.core.errors import Refused
 from room_controller.core.room import Room
 from room_controller.files.yamlfile import Model
 from room_controller.webapp.auth import CSRF_HEADER, SAFE_METHODS, Auth, Denied, PanelLogin, host_allowed
+from room_controller.webapp.devices import DEVICE_LIFETIME
 from room_controller.webapp.events import EventStreams
 from room_controller.webapp.openapi import ROW_ID_MAX, openapi
 from room_controller.webapp.routes import ROUTES, Body, Reply, Route
@@ -73,8 +74,12 @@ def create_app(room: Room, settings: WebSettings, extra: tuple[Route, ...] = ())
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.url_map.converters["int"] = RowId
     journal = security_journal(room)
-    auth = Auth(settings, room.config.data_dir, journal=journal)
-    admin = Auth(settings, room.config.data_dir, admin=True, journal=journal)
+
+    def in_session() -> bool:   # a read of the core's state: an open panel's login holds while a session runs
+        return room.session.session is not None
+
+    auth = Auth(settings, room.config.data_dir, journal=journal, clock=room.clock, in_session=in_session)
+    admin = Auth(settings, room.config.data_dir, admin=True, journal=journal, clock=room.clock)
     if auth.open:
         log.warning("no pin and no api_token set: the API is open to anyone on this computer")
     streams = EventStreams(room, settings.max_event_streams, settings.threads, settings.max_event_streams_per_login)
@@ -258,12 +263,13 @@ def too_deep(raw: bytes, limit: int) -> bool:
     return False
 
 
-def _stream(streams: EventStreams, login: str):
+def _stream(streams: EventStreams, login: str, follow: Callable[[Iterable[bytes]], Iterable[bytes]] = lambda s: s):
+    """`follow`: what the stream is wrapped in (an open panel keeps its login on during a session: Auth.follow)."""
     stream = streams.open(login)
     if stream is None:
         return error(503, "busy", f"at most {streams.limit} pages can follow live at once, "
                                   f"{streams.per_login} of them with one login")
-    return Response(stream, mimetype="text/event-stream", headers={"X-Accel-Buffering": "no"})
+    return Response(follow(stream), mimetype="text/event-stream", headers={"X-Accel-Buffering": "no"})
 
 
 def _denied(auth: Auth):
@@ -351,6 +357,12 @@ def _set_cookie(response: Response, auth: Auth, login: PanelLogin) -> None:
                         samesite="Strict", secure=request.is_secure)
 
 
+def _set_device_cookie(response: Response, auth: Auth, value: str) -> None:
+    """This browser has logged in (webapp.devices): sent back only to the login, for a year."""
+    response.set_cookie(auth.device_cookie, value, max_age=int(DEVICE_LIFETIME), path=auth.device_path,
+                        httponly=True, samesite="Strict", secure=request.is_secure)
+
+
 def _panel_routes(auth: Auth, streams: EventStreams) -> list[Route]:
     """The panel's own routes: they need cookies and streaming, so their views are Flask's."""
 
@@ -358,7 +370,7 @@ def _panel_routes(auth: Auth, streams: EventStreams) -> list[Route]:
         login = auth.panel_login(request.cookies.get(auth.cookie_name))
         who = login.nonce if login else "api_token" if auth.bearer_ok(request.headers.get("Authorization")) \
             else request.remote_addr or ""
-        return _stream(streams, who)
+        return _stream(streams, who, lambda stream: auth.follow(login, stream))
 
     return [*_login_routes(auth, "/api", "the panel", "PIN", admin=False),
             Route("GET", "/api/events", events, "Server-Sent Events: a `state` event on every change")]
@@ -368,21 +380,30 @@ def _login_routes(auth: Auth, base: str, what: str, pin: str, *, admin: bool) ->
     """Log in with a PIN (a cookie, and a CSRF token for changes), see whether logged in, log out."""
 
     def state(login: PanelLogin | None) -> dict:
+        # idle_s: how long the login may go unused before it ends (None: never, the room's tablet)
         return {"authenticated": auth.open or login is not None, "pin": auth.has_pin,
-                "csrf": auth.csrf(login) if login else None}
+                "csrf": auth.csrf(login) if login else None,
+                **({"idle_s": None if login.tablet else auth.idle} if login else {})}
 
     def login_state():
-        return jsonify(state(auth.panel_login(request.cookies.get(auth.cookie_name))))
+        login = auth.panel_login(request.cookies.get(auth.cookie_name))
+        response = jsonify(state(login))
+        device = auth.device_renewal(request.cookies.get(auth.device_cookie)) if login else None
+        if device:
+            _set_device_cookie(response, auth, device)
+        return response
 
     def login():
         body = _body(Login)
         if not isinstance(body, Login):
             return body
-        result = auth.login(body.pin, request.remote_addr or "unknown", body.tablet)
+        result = auth.login(body.pin, request.remote_addr or "unknown", body.tablet,
+                            request.cookies.get(auth.device_cookie))
         if isinstance(result, Denied):
             return _refusal(result)
         response = jsonify(state(result))
         _set_cookie(response, auth, result)
+        _set_device_cookie(response, auth, result.device)
         return response
 
     def logout():
