@@ -23,25 +23,49 @@ MIN_PIN_DIGITS = 6   # a new room's PIN; 4 digits fall to a patient guesser even
 
 
 def check_paths(paths: list[Path]) -> list[Problem]:
+    """Every problem of the files and folders named. A `.json` among them is a device list saved from
+    Zigbee2MQTT (its retained bridge/devices), against which the rooms' lights on a bridge are checked."""
+    lists, problems = _device_lists([p for p in paths if p.suffix == ".json"])
+    return problems + _check_paths([p for p in paths if p.suffix != ".json"], lists)
+
+
+def _check_paths(paths: list[Path], lists: DeviceLists) -> list[Problem]:
     problems: list[Problem] = []
     for path in paths:
         if path.is_dir():
-            problems += check_paths(sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml")))
+            problems += _check_paths(sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml")), lists)
             continue
         try:
-            problems += _check_file(path)
+            problems += _check_file(path, lists)
         except ConfigError as exc:
             problems += exc.problems
     return problems
 
 
-def _check_file(path: Path) -> list[Problem]:
+DeviceLists = list[tuple[str, dict]]   # (file, what lighting.bridge.parse_devices read from it)
+
+
+def _device_lists(paths: list[Path]) -> tuple[DeviceLists, list[Problem]]:
+    from room_controller.lighting import bridge
+    lists: DeviceLists = []
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            lists.append((str(path), bridge.parse_devices(path.read_bytes())))
+        except OSError:
+            problems.append(yamlfile.said(str(path), 1, "", Said.of("check.no_such_file")))
+        except bridge.BridgeError as exc:
+            problems.append(yamlfile.said(str(path), 1, "", Said.of("check.zigbee_list", reason=str(exc))))
+    return lists, problems
+
+
+def _check_file(path: Path, lists: DeviceLists) -> list[Problem]:
     if not path.exists():
         return [yamlfile.said(str(path), 1, "", Said.of("check.no_such_file"))]
     doc = yamlfile.load(path)
     data = doc.data if isinstance(doc.data, dict) else {}
     if "room" in data:
-        return _check_room(path, doc)
+        return _check_room(path, doc, lists)
     if "phases" in data:
         from room_controller.session.profiles import load_profile
         load_profile(path)
@@ -57,7 +81,7 @@ def _check_file(path: Path) -> list[Problem]:
     return [doc.problem((), Said.of("check.not_room_file"))]
 
 
-def _check_room(path: Path, doc: yamlfile.Document) -> list[Problem]:
+def _check_room(path: Path, doc: yamlfile.Document, lists: DeviceLists) -> list[Problem]:
     from room_controller.config import read_room
     from room_controller.session.profiles import load_profiles
     room = read_room(path)
@@ -68,6 +92,7 @@ def _check_room(path: Path, doc: yamlfile.Document) -> list[Problem]:
         problems += _profiles_alone(path, doc)
     else:
         problems += _folders(config, doc, room.whole) + _preset_playlists(config, doc, room.whole)
+        problems += _not_lights(config, room.catalogue, doc, lists)
         _pin_advice(config, doc, language)
         if "profiles_dir" in room.whole:
             try:
@@ -118,6 +143,22 @@ def _preset_playlists(config, doc: yamlfile.Document, whole: frozenset[str]) -> 
     return [doc.problem(("presets", name, "music", "playlist"), p.said or p.message)
             for name, preset in config.presets.items() if isinstance(preset.music, MusicPlay)
             for p in playlists.check(preset.music.playlist, Path(config.playlists_dir))]
+
+
+def _not_lights(config, catalogue, doc: yamlfile.Document, lists: DeviceLists) -> list[Problem]:
+    """A light on a bridge's device that the bridge's saved device list says is no light (a sensor, a plug):
+    the room would send it light commands and see nothing happen."""
+    out = []
+    for i, light in enumerate(config.lights):
+        profile = catalogue.profiles.get(light.profile) if catalogue is not None else None
+        if profile is None or profile.bridge is None:
+            continue
+        for file, learned in lists:
+            found = learned.get(light.device)
+            if found is not None and not found.light:
+                out.append(doc.problem(("lights", i, "device"), Said.of(
+                    "check.zigbee_not_light", device=light.device, model=found.what, file=file)))
+    return out
 
 
 def _profiles_alone(path: Path, doc: yamlfile.Document) -> list[Problem]:

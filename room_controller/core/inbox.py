@@ -72,6 +72,7 @@ class Inbox:
         self._bad_payloads: dict[str, int] = {}
         self._recent = Recent()
         self._availability_rows: dict[str, Budget] = {}
+        self._first_learned: dict[str, bridge.Learned] = {}   # per light: what its bridge said first since the start
         room.loop.call_later(SUMMARY_WINDOW, self._summarise)
 
     @property
@@ -177,7 +178,9 @@ class Inbox:
 
     def learn_devices(self, topic: str, learned: dict[str, bridge.Learned]) -> None:
         """A bridge said what its bulbs are: each of its lights takes colour, white range and quirks from that,
-        under what the room file says. A light that changed is told its target again in its new terms."""
+        under what the room file says. A light that changed is told its target again in its new terms. The
+        panel's problems say when a light is set up on a device that is no light, and when a light's white
+        range differs from the first the bridge gave since the start (a forged device list, or a new bulb)."""
         room = self.room
         changed = {}
         for light in room.lights.values():
@@ -185,6 +188,14 @@ class Inbox:
             if found is None or topic not in bridge.topics([light.device]):
                 continue
             config = room.light_configs[light.id]
+            for key, said in bridge.findings(light.device.configured, found, config.label,
+                                             self._first_learned.setdefault(light.id, found)).items():
+                if said is None:
+                    room.problems.pop(f"{key}:{light.id}", None)
+                else:
+                    room.problems[f"{key}:{light.id}"] = said.in_language(room.config.room.language)
+            if not found.light:
+                continue
             try:
                 profile = bridge.profile_for(light.device.configured, found, config.capabilities, config.quirks)
             except ValueError as exc:   # the room file's own values do not fit the bulb: keep them as they are
