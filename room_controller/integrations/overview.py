@@ -4,7 +4,8 @@ It only listens: to each room's retained `<base_topic>/<room>/state` (session, p
 `status` (online, or offline by the room's last will). It sends nothing to any room, so a room keeps working
 whether the overview runs or not, and a room that goes down shows as offline while the others carry on.
 The collected rooms offer the same two calls as the room core (`wait_for_change`, `snapshot_json`), so the
-panel's event streams (webapp.events) serve the overview unchanged.
+panel's event streams (webapp.events) serve the overview unchanged. It reads every room's labels, phases and
+problems, so it is guarded as the panel is: only its own names (web.allowed_hosts), the same headers.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from pathlib import Path
 
 from pydantic import Field
 
-from room_controller.config import MqttSettings
+from room_controller.config import MqttSettings, WebSettings
 from room_controller.files import yamlfile
 from room_controller.files.yamlfile import ConfigError, Model
 from room_controller.infrastructure.mqtt import MqttLink
+from room_controller.webapp.auth import host_allowed
 from room_controller.webapp.http import create_overview_app
 from room_controller.webapp.server import WebServer
 
@@ -31,6 +33,8 @@ log = logging.getLogger(__name__)
 class OverviewWeb(Model):
     host: str = "127.0.0.1"
     port: int = Field(8090, ge=0, le=65535)
+    allowed_hosts: list[str] = Field(default_factory=list, description="names the overview is reached by besides "
+                                     "IP addresses, localhost and this computer's name (the panel's Host check)")
     threads: int = Field(16, ge=4, le=256)
     max_event_streams: int = Field(8, ge=1, le=200)
 
@@ -124,7 +128,9 @@ class Overview:
             on_disconnect=lambda reason: self.rooms.on_broker("disconnected"),
             on_message=self.rooms.on_message)
         self.link.subscribe(self.rooms.subscriptions)
-        app = create_overview_app(self.rooms, config.web.max_event_streams, config.web.threads)
+        names = WebSettings.model_construct(host=config.web.host, allowed_hosts=config.web.allowed_hosts)
+        app = create_overview_app(self.rooms, config.web.max_event_streams, config.web.threads,
+                                  lambda host: host_allowed(host, names))
         self.web = WebServer(app, config.web.host, config.web.port, config.web.threads)
 
     def start(self) -> Overview:

@@ -106,11 +106,10 @@ def create_app(room: Room, settings: WebSettings, extra: tuple[Route, ...] = ())
     def openapi_json():
         return jsonify(openapi(routes + panel))
 
+    _guard(app, lambda host: host_allowed(host, settings))
+
     @app.before_request
     def same_origin():
-        if not host_allowed(request.host, settings):
-            return error(421, "unknown_host", f"this room does not answer to {request.host[:100]!r}; add the name "
-                                              "to web.allowed_hosts if the panel is reached by it")
         origin = request.headers.get("Origin")
         if request.method not in SAFE_METHODS and origin and origin != request.host_url.rstrip("/"):
             return error(403, "cross_origin", "changes are accepted only from the panel's own page")
@@ -128,9 +127,7 @@ def create_app(room: Room, settings: WebSettings, extra: tuple[Route, ...] = ())
         return error(413, "too_large", f"request bodies are at most {MAX_BODY} bytes")
 
     @app.after_request
-    def finish(response: Response) -> Response:
-        response.headers.setdefault("Cache-Control", "no-store")  # assets say no-cache: revalidate by ETag
-        response.headers.update(SECURITY_HEADERS)
+    def renew(response: Response) -> Response:
         for who in (auth, admin):
             renewed = who.renewal(request.cookies.get(who.cookie_name))
             if renewed and who.cookie_name not in response.headers.get("Set-Cookie", ""):
@@ -140,22 +137,46 @@ def create_app(room: Room, settings: WebSettings, extra: tuple[Route, ...] = ())
     return app
 
 
-def create_overview_app(rooms, max_streams: int, threads: int) -> Flask:
-    """The clinic overview's page (integrations/overview.py): it only reads what the rooms publish, so it has no login."""
+def create_overview_app(rooms, max_streams: int, threads: int, host_ok: Callable[[str | None], bool]) -> Flask:
+    """The clinic overview's page (integrations/overview.py): it only reads what the rooms publish, so it has no
+    login; `host_ok`: the names it answers to, as the panel's (auth.host_allowed)."""
     app = Flask("room_overview", static_folder=None)
+    _guard(app, host_ok)
     streams = EventStreams(rooms, max_streams, threads)
     app.extensions["event_streams"] = streams
     app.add_url_rule("/", "overview", lambda: send_from_directory(WEB, "overview.html"))
     app.add_url_rule("/static/<path:name>", "asset", lambda name: send_from_directory(WEB / "static", name))
     app.add_url_rule("/api/rooms", "rooms", lambda: Response(rooms.snapshot_json(), mimetype="application/json"))
     app.add_url_rule("/api/events", "events", lambda: _stream(streams, request.remote_addr or ""))
+    return app
+
+
+def _guard(app: Flask, host_ok: Callable[[str | None], bool]) -> None:
+    """What every page of ours has, the panel's and the clinic overview's: it answers only to its own names
+    (a page elsewhere whose name now points here, DNS rebinding, reads nothing), sends the security headers,
+    and says every error as `{"error": ...}`: a request it cannot take is a 4xx, a bug a logged 500, never
+    Flask's HTML page."""
+
+    @app.before_request
+    def own_host():
+        if not host_ok(request.host):
+            return error(421, "unknown_host", f"this room does not answer to {request.host[:100]!r}; add the name "
+                                              "to web.allowed_hosts if the panel is reached by it")
+
+    @app.errorhandler(HTTPException)
+    def refused(exc: HTTPException):   # werkzeug's (Flask hands a redirect back before asking here)
+        return error(exc.code or 500, exc.name.lower().replace(" ", "_"), exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def failed(exc: Exception):
+        log.error("%s %s failed", request.method, request.path[:200], exc_info=exc)
+        return error(500, "internal_error", "the room could not answer this request; its log says why")
 
     @app.after_request
-    def no_store(response: Response) -> Response:
-        response.headers.setdefault("Cache-Control", "no-store")
+    def headers(response: Response) -> Response:
+        response.headers.setdefault("Cache-Control", "no-store")  # assets say no-cache: revalidate by ETag
+        response.headers.update(SECURITY_HEADERS)
         return response
-
-    return app
 
 
 def _route_lane(app: Flask):
