@@ -57,7 +57,7 @@ if [[ " $* " == *" --homeassistant "* ]] && [ ! -x .venv-ha/bin/hass ]; then
     "$candidate" -c 'import sys; assert sys.version_info >= (3, 13)' 2>/dev/null && ha_python=$candidate
   done
   if [ -z "$ha_python" ]; then
-    echo "--homeassistant: no Python 3.13 or newer found (python3.13 or pyenv): tests/homeassistant will be skipped" >&2
+    echo "--homeassistant: no Python 3.13 or newer found (python3.13 or pyenv): tests/homeassistant will skip (and fail in CI)" >&2
   else
     "$ha_python" -m venv .venv-ha   # the venv writes its own .gitignore
     .venv-ha/bin/python -m pip install -q homeassistant==2025.4.4 home-assistant-frontend==20250411.0 paho-mqtt==2.1.0

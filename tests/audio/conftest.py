@@ -22,6 +22,7 @@ import pytest
 from room_controller.audio.music import Music
 from room_controller.audio.settings import AudioSettings
 from room_controller.infrastructure.clock import ManualClock
+from tests.optional import require
 
 RATE = 16000            # samples a second, for the tone files and the JACK server (no resampling)
 WINDOW = 800            # 50 ms: 440 Hz and 660 Hz fit a whole number of cycles, so no leakage
@@ -110,10 +111,8 @@ def _wait_for_port(env: dict, port: str, timeout: float = 10.0) -> None:
 @pytest.fixture(scope="session")
 def audio_path(tmp_path_factory):
     """A JACK server and an ALSA device `rctest` that plays into it; yields the `vlc_args` to use it."""
-    if shutil.which("jackd") is None or shutil.which("jack_rec") is None:
-        if os.environ.get("CI"):
-            pytest.fail("apt-get install jackd2 libasound2-plugins: the captured-audio tests need them")
-        pytest.skip("jackd2 and libasound2-plugins are not installed")
+    require(shutil.which("jackd") is not None and shutil.which("jack_rec") is not None,
+            "jackd2 and libasound2-plugins are not installed (`deploy/setup.sh --test` installs them)")
     folder = tmp_path_factory.mktemp("alsa")
     conf = folder / "asound.conf"
     conf.write_text('pcm.rctest { type plug slave.pcm { type jack\n'

@@ -45,7 +45,7 @@ def test_anything_else_is_refused_with_a_reason(payload):
 VALUES = st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=True) | st.text(max_size=8)
 
 
-@settings(max_examples=300, deadline=None, database=None, derandomize=True)
+@settings(max_examples=300, deadline=None)
 @given(value=VALUES | st.dictionaries(st.sampled_from(["volume", "on", "brightness", "kelvin", "transition",
                                                          "color"]), VALUES, max_size=4),
        key=st.sampled_from(["music", "lights"]))
@@ -66,7 +66,7 @@ NAMES = st.from_regex(r"[a-z][a-z0-9-]{0,10}", fullmatch=True)
 
 
 @pytest.mark.slow
-@settings(max_examples=100, deadline=None, database=None, derandomize=True)
+@settings(max_examples=100, deadline=None)
 @given(extra=st.lists(NAMES, max_size=5, unique=True))
 def test_no_option_of_the_preset_select_sends_emergency(extra):
     """Home Assistant's select can only send one of its options (select/__init__.py `_valid_option_or_raise`);

@@ -15,15 +15,11 @@ from room_controller.infrastructure.clock import ManualClock
 from room_controller.session.runner import UNDO_WINDOW
 from tests.broker import Capture
 from tests.homeassistant.hass import HASS, HomeAssistant
+from tests.optional import require
 from tests.rooms import load
 from tests.test_room_wire import ZIGBEE, wait_until
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not HASS.exists(), reason=(
-        "Home Assistant Core is not installed: `deploy/setup.sh --test --homeassistant` installs it into .venv-ha "
-        "(it needs Python 3.13 or newer, found as python3.13 or with pyenv)")),
-]
+pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 PLACES = {"profiles_dir": str(ROOT / "deploy" / "profiles"), "playlists_dir": str(ROOT / "playlists")}
 LABEL = "Client A-17"   # the session's label: it must never reach Home Assistant
@@ -31,6 +27,8 @@ LABEL = "Client A-17"   # the session's label: it must never reach Home Assistan
 
 @pytest.fixture
 def room_and_hass(tmp_path, own_broker, room_id):
+    require(HASS.exists(), "Home Assistant Core is not installed: `deploy/setup.sh --test --homeassistant` installs "
+            "it into .venv-ha (it needs Python 3.13 or newer, found as python3.13 or with pyenv)")
     clock = ManualClock()
     config, catalogue = load(tmp_path, own_broker, room_id, ZIGBEE, **PLACES, homeassistant={
         "discovery": True, "room_light": True, "panel_url": "http://room-3.clinic.lan:8080/"})

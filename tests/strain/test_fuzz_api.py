@@ -49,7 +49,7 @@ def test_no_request_crashes_the_api_or_changes_the_room_when_refused(served):
 def _fuzz(served, http, operation, mode, seen):
     names = [p.name for p in operation.path_parameters]
 
-    @settings(max_examples=EXAMPLES // 2 + 1, deadline=None, database=None, derandomize=True,
+    @settings(max_examples=EXAMPLES // 2 + 1, deadline=None,
               suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy(generation_mode=mode), data=st.data())
     def run(case, data):

@@ -77,7 +77,7 @@ def strict_json(data) -> str:
 
 
 @pytest.mark.slow
-@settings(max_examples=scaled(1500), deadline=None, database=None, derandomize=True,
+@settings(max_examples=scaled(1500), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(index=st.integers(0, 1000), which=st.integers(0, 10), payload=PAYLOADS)
 def test_a_device_report_is_decoded_or_refused_and_stays_in_range(index, which, payload):
@@ -96,7 +96,7 @@ def test_a_device_report_is_decoded_or_refused_and_stays_in_range(index, which, 
 
 
 @pytest.mark.slow
-@settings(max_examples=scaled(800), deadline=None, database=None, derandomize=True)
+@settings(max_examples=scaled(800), deadline=None)
 @given(payload=PAYLOADS | JSON.map(lambda v: {"preset": v}).map(as_bytes)
        | JSON.map(lambda v: {"extend": v}).map(as_bytes) | JSON.map(lambda v: {"session": v}).map(as_bytes))
 def test_a_command_payload_is_a_command_or_refused(payload):
@@ -116,7 +116,7 @@ BUTTONS = [ButtonMapping.model_validate(m) for m in (
 
 
 @pytest.mark.slow
-@settings(max_examples=scaled(500), deadline=None, database=None, derandomize=True)
+@settings(max_examples=scaled(500), deadline=None)
 @given(topic=st.sampled_from([b.topic for b in BUTTONS] + ["other"]), payload=PAYLOADS)
 def test_a_button_message_is_a_press_or_refused(topic, payload):
     try:
@@ -149,7 +149,7 @@ def test_random_payloads_through_the_broker_leave_a_room_that_answers(room, brok
     device = Capture(broker, "zigbee2mqtt/dev-zigbee2mqtt/set", MARK)
     sent = []
 
-    @settings(max_examples=scaled(300), deadline=None, database=None, derandomize=True,
+    @settings(max_examples=scaled(300), deadline=None,
               suppress_health_check=list(HealthCheck))
     @given(topic=st.sampled_from(followed), payload=PAYLOADS | st.just(b"\x00" * 1_000_000))
     def publish(topic, payload):
@@ -212,7 +212,7 @@ PROFILE = yaml.safe_load((ROOT / "deploy" / "profiles" / "psilocybin-8h.yaml").r
 
 
 @pytest.mark.slow
-@settings(max_examples=scaled(300), deadline=None, database=None, derandomize=True,
+@settings(max_examples=scaled(300), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=mutations(ROOM) | st.text(max_size=300))
 def test_a_room_file_is_loaded_or_refused_with_its_problems(tmp_path_factory, data):
@@ -225,7 +225,7 @@ def test_a_room_file_is_loaded_or_refused_with_its_problems(tmp_path_factory, da
 
 
 @pytest.mark.slow
-@settings(max_examples=scaled(300), deadline=None, database=None, derandomize=True,
+@settings(max_examples=scaled(300), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=mutations(PROFILE) | st.text(max_size=300))
 def test_a_session_profile_is_loaded_or_refused_with_its_problems(tmp_path_factory, data):
@@ -267,7 +267,7 @@ STATES = (st.builds(LightState, on=st.booleans(), brightness=st.floats(0, 100),
 
 
 @pytest.mark.slow
-@settings(max_examples=scaled(150), deadline=None, database=None, derandomize=True,
+@settings(max_examples=scaled(150), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=mutations({**DEVICE_PROFILE, "name": "clinic-lamp"}), state=STATES, payload=PAYLOADS)
 def test_a_clinics_device_profile_is_loaded_or_refused_and_then_works(tmp_path_factory, data, state, payload):
