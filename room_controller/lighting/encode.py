@@ -74,7 +74,7 @@ def device_values(profile: DeviceProfile, state: LightState, transition: float |
         if white == "rgbw":
             rgb, w = rgbw_white(state.kelvin, caps.white_kelvin)
             return DeviceValues(True, brightness, "white", None, rgb, trans, white, (w,))
-        if white == "white":
+        if white == "white" and not (too_warm and colour):
             return DeviceValues(True, brightness, "white", None, None, trans, white, (255,))
         rgb = units.kelvin_to_rgb(state.kelvin) if colour else None
     if rgb is None or colour is None:
@@ -218,7 +218,8 @@ def colour_payload(field: Field_, rgb: tuple[int, int, int] | None, white: tuple
     if fmt == "rgb_object":
         names = [*("rgb" if rgb is not None else ""), *(("c", "w") if len(white) == 2 else ("w",) * len(white))]
         return dict(zip(names, channels))
-    assert rgb is not None, f"{fmt} cannot carry a white channel alone"
+    if rgb is None:   # a list or keys carry the colour channels before the white: at 0
+        rgb, channels = (0, 0, 0), [0, 0, 0, *white]
     if fmt == "xy_object":
         x, y = units.rgb_to_xy(rgb)
         return {"x": round(x, 4), "y": round(y, 4)}

@@ -125,7 +125,12 @@ class LightType:
 
     @property
     def white_mode(self) -> str | None:
-        """A white of the device's own range first, then a white channel, then whites made of colour."""
+        """The mode the colours use when it lights white channels too (a light keeps a mode that suits a call:
+        light_call.cpp compute_color_mode_ 389-394, so rgbct's colour temperature alone would keep its colour);
+        else a white of the device's own range, then a white channel, then whites made of colour."""
+        colour = self.colour_mode
+        if colour is not None and self.mixes(colour):
+            return colour
         return next((m for m in (*TUNABLE, "rgbw", "white", "rgb") if m in self.modes), None)
 
     @property

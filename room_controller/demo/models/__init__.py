@@ -58,3 +58,16 @@ class Ramp:
             return self._to
         p = self._ease(max(0.0, (when - self._start) / self._duration))
         return tuple(a + (b - a) * p for a, b in zip(self._from, self._to))
+
+
+def linear_rgb(rgb: tuple[int, int, int]) -> list[float]:
+    """sRGB channels 0-255 to light output 0-1: what LEDs of those primaries emit, to be added together."""
+    return [(c / 255) / 12.92 if c <= 10 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+
+
+def encoded_rgb(linear: list[float]) -> tuple[int, int, int]:
+    """Light output back to sRGB, the brightest channel at 255 (the colour, its level said apart)."""
+    peak = max(linear) or 1.0
+    r, g, b = (round(255 * (12.92 * c if c <= 0.0031308 else 1.055 * c ** (1 / 2.4) - 0.055))
+               for c in (v / peak for v in linear))
+    return r, g, b

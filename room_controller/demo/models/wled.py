@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 
 from room_controller import units
-from room_controller.demo.models import Answer, Ramp, Shown
+from room_controller.demo.models import Answer, Ramp, Shown, encoded_rgb, linear_rgb
 from room_controller.lighting.state import MqttMessage
 
 START = (255, 160, 80, 0)   # a strip as it comes: WLED's warm orange (DEFAULT_COLOR)
@@ -106,8 +106,8 @@ class Wled:
         lit = [p for p in parts if p.on]
         if not lit:
             return parts[0]
-        linear = [sum(_linear(p.colour)[i] for p in lit) / len(lit) for i in range(3)]
-        return Shown(True, lit[0].level, rgb=_encode(linear))
+        linear = [sum(linear_rgb(p.colour)[i] for p in lit) / len(lit) for i in range(3)]
+        return Shown(True, lit[0].level, rgb=encoded_rgb(linear))
 
     def segments_shown(self, at: float) -> list[Shown]:
         bri_t = int(self._bri.at(at)[0])            # briT is a byte
@@ -124,9 +124,9 @@ class Wled:
             return Shown(w > 0, level if w else 0.0, kelvin=self.white_kelvin) if w else Shown(False, 0.0)
         if not w:
             return Shown(True, level, rgb=(r, g, b))
-        white = _linear(units.kelvin_to_rgb(self.white_kelvin))
-        mix = [c + w / 255 * wc for c, wc in zip(_linear((r, g, b)), white)]
-        return Shown(True, level, rgb=_encode(mix))
+        white = linear_rgb(units.kelvin_to_rgb(self.white_kelvin))
+        mix = [c + w / 255 * wc for c, wc in zip(linear_rgb((r, g, b)), white)]
+        return Shown(True, level, rgb=encoded_rgb(mix))
 
     def _report(self, at: float) -> list[Answer]:
         main = next((i for i, s in enumerate(self.selected) if s), 0)
@@ -134,15 +134,3 @@ class Wled:
         return [(at, MqttMessage(f"wled/{self.device}/g", str(self.bri))),
                 (at, MqttMessage(f"wled/{self.device}/c", "#%06X" % ((w << 24) | (r << 16) | (g << 8) | b)))]
 
-
-def _linear(rgb: tuple[int, int, int]) -> list[float]:
-    return [(c / 255) / 12.92 if c <= 10 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
-
-
-def _encode(linear: list[float]) -> tuple[int, int, int]:
-    peak = max(linear) or 1.0
-    out = []
-    for c in linear:
-        c /= peak
-        out.append(round(255 * (12.92 * c if c <= 0.0031308 else 1.055 * c ** (1 / 2.4) - 0.055)))
-    return out[0], out[1], out[2]
