@@ -182,3 +182,64 @@ def test_tasmota_every_light_command_has_its_own_speed2_and_nothing_stored_chang
 def test_esphome_transitions_are_whole_and_never_shorter(seconds):
     sent = json.loads(payloads("esphome", CALM, seconds)[0][1])["transition"]
     assert isinstance(sent, int) and seconds - 1e-6 <= sent < seconds + 1   # (ceil, past float noise)
+
+
+# -- light types: what each colour mode gets for a white and for a colour (docs/devices.md, "Light types") -----
+
+RED = LightState(on=True, brightness=60, rgb=(255, 60, 0))
+TYPES = {   # (profile, color_modes): (calm, a colour)
+    ("esphome", None): ('{"state":"ON","brightness":38,"color_temp":455,"transition":3}',
+                        '{"state":"ON","brightness":153,"color":{"r":255,"g":60,"b":0},"transition":3}'),
+    ("esphome", ("rgb",)): ('{"state":"ON","brightness":38,"color":{"r":255,"g":150,"b":47},"transition":3}',
+                            '{"state":"ON","brightness":153,"color":{"r":255,"g":60,"b":0},"transition":3}'),
+    ("esphome", ("rgbw",)): ('{"state":"ON","brightness":38,"color":{"r":255,"g":126,"b":0,"w":58},"transition":3}',
+                             '{"state":"ON","brightness":153,"color":{"r":255,"g":60,"b":0,"w":0},"transition":3}'),
+    ("esphome", ("rgb", "white")): ('{"state":"ON","brightness":38,"color":{"w":255},"transition":3}',
+                                    '{"state":"ON","brightness":153,"color":{"r":255,"g":60,"b":0},"transition":3}'),
+    ("esphome", ("rgbww",)): ('{"state":"ON","brightness":38,"color":{"r":0,"g":0,"b":0,"c":130,"w":255},'
+                              '"transition":3}',
+                              '{"state":"ON","brightness":153,"color":{"r":255,"g":60,"b":0,"c":0,"w":0},'
+                              '"transition":3}'),
+    ("esphome", ("rgbct", "color_temp")): ('{"state":"ON","brightness":38,"color_temp":455,"color":{"r":0,"g":0,'
+                                           '"b":0,"w":255},"transition":3}',
+                                           '{"state":"ON","brightness":153,"color":{"r":255,"g":60,"b":0,"w":0},'
+                                           '"transition":3}'),
+    ("homeassistant-json", ("rgbww",)): ('{"state":"ON","brightness":38,"color":{"r":0,"g":0,"b":0,"c":38,"w":255},'
+                                         '"transition":3}',
+                                         '{"state":"ON","brightness":153,"color":{"r":255,"g":60,"b":0,"c":0,"w":0},'
+                                         '"transition":3}'),
+    ("wled", ("rgbw",)): ('{"on":true,"bri":5,"seg":{"col":[[255,126,0,58]]},"tt":30}',
+                          '{"on":true,"bri":72,"seg":{"col":[[255,60,0,0]]},"tt":30}'),
+}
+
+
+@pytest.mark.parametrize("profile,modes", sorted(TYPES, key=str))
+def test_each_light_type_gets_its_own_channels(profile, modes):
+    caps = {"color_modes": list(modes)} if modes else None
+    calm, colour = TYPES[(profile, modes)]
+    assert payloads(profile, CALM, 3, capabilities=caps)[0][1] == calm
+    assert payloads(profile, RED, 3, capabilities=caps)[0][1] == colour
+
+
+def test_an_rgbw_white_uses_the_white_channel_of_its_own_colour():
+    caps = {"color_modes": ["rgbw"], "white_kelvin": 4000}
+    out = payloads("wled", FULL_WHITE, 0, capabilities=caps)
+    assert out == [("wled/lamp/api", '{"on":true,"bri":255,"seg":{"col":[[0,0,0,255]]},"tt":0}')]
+
+
+def test_a_strip_with_its_segments_counted_gets_each_by_id():
+    out = payloads("wled", CALM, 3, capabilities={"segments": 2})
+    assert out == [("wled/lamp/api", '{"on":true,"bri":5,"seg":[{"id":0,"col":[[255,150,47]]},'
+                                      '{"id":1,"col":[[255,150,47]]}],"tt":30}')]
+
+
+def test_a_type_that_needs_a_white_range_or_colour_says_so():
+    with pytest.raises(ValueError, match="rgbww needs color_temp"):
+        CATALOGUE.resolve("wled", {"color_modes": ["rgbww"]})
+    with pytest.raises(ValueError, match="rgbw has colour"):
+        CATALOGUE.resolve("esphome", {"color_modes": ["rgbw"], "color": False})
+
+
+@pytest.mark.parametrize("seconds,sent", [(1234.6, 1235), (2.5, 3)])
+def test_homeassistant_json_sends_whole_seconds(seconds, sent):
+    assert json.loads(payloads("homeassistant-json", CALM, seconds)[0][1])["transition"] == sent
