@@ -3,7 +3,8 @@
 Each model (room_controller/demo/models/) answers on MQTT in the device's own format, when the device would,
 and fades as its firmware does: a Zigbee2MQTT bulb (`<name>/set` JSON in, retained state JSON out), a
 Tasmota lamp (`cmnd/<topic>/Backlog` in, a `stat/<topic>/RESULT` as each command runs, 200 ms apart, LWT
-`Online`) and a WLED strip (`wled/<id>/api` JSON in, `/g` and `/c` out). The room picture shows what the
+`Online`), a WLED strip of two segments (`wled/<id>/api` JSON in, `/g` and `/c` out) and an ESPHome RGBWW light
+(`<topic>/command` JSON in, retained `<topic>/state` out). The room picture shows what the
 models show, so the demo looks as a real room would.
 """
 
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from room_controller import units
-from room_controller.demo.models import tasmota, wled, zigbee
+from room_controller.demo.models import esphome, tasmota, wled, zigbee
 from room_controller.lighting.state import MqttMessage
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,13 @@ def TasmotaLamp(light_id: str, topic: str) -> Simulated:  # noqa: N802 - a devic
 
 
 def WledStrip(light_id: str, device: str) -> Simulated:  # noqa: N802
-    return Simulated(light_id, wled.Wled(device))
+    """A WLED strip of two segments (a shelf's two sides): each must follow the room."""
+    return Simulated(light_id, wled.Wled(device, segments=2))
+
+
+def EspHomeLight(light_id: str, device: str) -> Simulated:  # noqa: N802
+    """An ESPHome RGBWW light without color_interlock: colour and white channels lit together."""
+    return Simulated(light_id, esphome.EspHome(device, platform="rgbww", interlock=False))
 
 
 def ZigbeeBulb(light_id: str, name: str, colour: bool) -> Simulated:  # noqa: N802

@@ -25,7 +25,7 @@ from pathlib import Path
 import yaml
 
 from room_controller.demo import examples, network
-from room_controller.demo.devices import DeviceHub, TasmotaLamp, WledStrip, ZigbeeBulb
+from room_controller.demo.devices import DeviceHub, EspHomeLight, TasmotaLamp, WledStrip, ZigbeeBulb
 from room_controller.files.yamlfile import ConfigError
 from room_controller.infrastructure.broker import INSTALL_HINT, Broker, free_port
 from room_controller.infrastructure.mqtt import MqttLink
@@ -36,7 +36,9 @@ LIGHTS = [
      "groups": ["overhead"]},
     {"id": "bedside", "name": "Bedside", "profile": "zigbee2mqtt", "device": "Bedside colour"},
     {"id": "floor", "name": "Floor lamp", "profile": "tasmota", "device": "floorlamp"},
-    {"id": "strip", "name": "Shelf strip", "profile": "wled", "device": "shelf"},
+    {"id": "strip", "name": "Shelf strip", "profile": "wled", "device": "shelf", "capabilities": {"segments": 2}},
+    {"id": "reading", "name": "Reading lamp", "profile": "esphome", "device": "reading/light/lamp",
+     "capabilities": {"color_modes": ["rgbww"]}},
 ]
 
 
@@ -99,7 +101,8 @@ def run(port: int | None, host: str = LOOPBACK, say=print) -> int:
     with tempfile.TemporaryDirectory(prefix="room-demo-") as tmp:
         playlists_dir, profiles_dir = _examples(Path(tmp), say)
         hub = DeviceHub([ZigbeeBulb("ceiling", "Ceiling", colour=False), ZigbeeBulb("bedside", "Bedside colour", colour=True),
-                         TasmotaLamp("floor", "floorlamp"), WledStrip("strip", "shelf")], publish=lambda m: link.publish(m))
+                         TasmotaLamp("floor", "floorlamp"), WledStrip("strip", "shelf"),
+                         EspHomeLight("reading", "reading/light/lamp")], publish=lambda m: link.publish(m))
         link = MqttLink(broker.host, broker.port, "demo-devices", on_connect=hub.connected, on_message=hub.message)
         pin, token = six_digits(), secrets.token_urlsafe(24)
         admin_pin = six_digits(other_than=pin)   # the clinic tools: profiles and presets
