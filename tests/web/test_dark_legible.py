@@ -16,6 +16,7 @@ import requests
 from selenium.webdriver.common.by import By
 
 from room_controller.app import App
+from room_controller.demo import room as demo_room
 from tests.broker import free_port
 from tests.rooms import load
 from tests.session.test_profile_editor_api import ADMIN_PIN
@@ -70,7 +71,8 @@ def test_the_demo_picture_at_full_stays_dark_and_its_labels_read(tmp_path):
         for kelvin in (2700, 6500):   # warm and cool white, every light at full
             requests.patch(f"{demo.base}/api/lights", headers=demo.auth,
                            json={"brightness": 100, "kelvin": kelvin}).raise_for_status()
-            panel.wait(lambda: panel.text("room-plan").count("100 %") == 4, timeout=15, what="every light at full")
+            panel.wait(lambda: panel.text("room-plan").count("100 %") == len(demo_room.LIGHTS), timeout=15,
+                       what="every light at full")
             for size in ("1024x768", "390x844"):
                 device(driver, *SIZES[size], touch=size == "390x844")
                 driver.execute_script("scrollTo(0, 0)")
@@ -82,7 +84,7 @@ def test_the_demo_picture_at_full_stays_dark_and_its_labels_read(tmp_path):
                 print(f"{kelvin} K at {size}: mean luminance {with_picture['mean']:.4f} with the picture, "
                       f"{without['mean']:.4f} without; label contrast {min(with_picture['contrast']):.1f}:1 at least")
                 assert with_picture["mean"] <= DARK, (kelvin, size, with_picture["mean"], without["mean"])
-                assert len(with_picture["contrast"]) == 4 and min(with_picture["contrast"]) >= 4.5, with_picture
+                assert len(with_picture["contrast"]) == len(demo_room.LIGHTS) and min(with_picture["contrast"]) >= 4.5, with_picture
     finally:
         driver.quit()
         demo.proc.send_signal(signal.SIGTERM)
