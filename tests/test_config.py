@@ -142,7 +142,9 @@ def test_check_command_prints_problems_and_exits_2(tmp_path, capsys):
     assert main(["check", str(good), str(bad)]) == 2
     out = capsys.readouterr().out.splitlines()
     assert out[-3:] == [f"{bad}:3: lights[0].profile: unknown device profile 'nope'; known: esphome, homeassistant-json, "
-                        "shelly-gen2, shelly-gen2-rgbw, shelly-rgbw2, tasmota, template-per-topic, wled, zigbee2mqtt",
+                        "shelly-gen2, shelly-gen2-rgbw, shelly-rgbw2, tasmota, tasmota-ct, tasmota-dimmer, tasmota-rgb, "
+                        "tasmota-rgbw, tasmota-split-ct, tasmota-split-rgb, tasmota-split-white, template-per-topic, wled, "
+                        "zigbee2mqtt",
                         f"{bad}:1: profiles_dir: no such folder: {tmp_path / 'profiles'}",
                         f"{bad}:1: playlists_dir: no such folder: {tmp_path / 'playlists'}"]
 

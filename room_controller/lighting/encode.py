@@ -341,6 +341,8 @@ def template_variables(device: Device, v: DeviceValues) -> dict[str, str]:
                    mired=str(round(units.kelvin_to_mired(kelvin))))
     if v.white:
         out.update(zip(("cw", "ww") if len(v.white) == 2 else ("w",), map(str, v.white)))
+    if v.color_mode is not None:
+        out["channels"] = ",".join(map(str, level_channels(device.profile, v)))
     if v.rgb is not None:
         r, g, b = v.rgb
         hue, sat, _ = units.rgb_to_hsb(v.rgb)
@@ -348,6 +350,19 @@ def template_variables(device: Device, v: DeviceValues) -> dict[str, str]:
         out.update(r=str(r), g=str(g), b=str(b), hex=units.hex_colour(v.rgb)[1:], hue=str(hue),
                    saturation=str(sat), x=f"{x:.4f}", y=f"{y:.4f}")
     return out
+
+
+def level_channels(profile: DeviceProfile, v: DeviceValues) -> tuple[int, ...]:
+    """The command's channels at its level, 0-255, as Tasmota's `Color` takes them in one command
+    (CmndSupportColor, xdrv_04_light.ino 2698-2757): colour then white channels scaled by the level; a white of
+    a tunable range as cold and warm that sum to the level, split linearly in mired as Tasmota's setCT does."""
+    level = round(v.brightness * 255 / profile.capabilities.brightness.max) if v.brightness is not None else 0
+    if v.color_mode == "color_temp" and v.color_temp is not None:
+        coolest, warmest = (units.kelvin_to_mired(k) for k in reversed(_white_range(profile).kelvin_range))
+        mired = units.kelvin_to_mired(kelvin_from_value(profile, v.color_temp))
+        warm = round(level * (mired - coolest) / (warmest - coolest))
+        return level - warm, warm
+    return tuple(round(c * level / 255) for c in (*(v.rgb or ()), *v.white))
 
 
 def _fill(text: str, variables: dict[str, str]) -> str | None:

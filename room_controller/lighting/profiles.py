@@ -28,7 +28,8 @@ _EFFECT_WORDS = re.compile(r"\b(effect|effects|blink|breathe|flash|colorloop|col
                            re.IGNORECASE)
 TEMPLATE_VARS = {"device", "client_id", "brightness", "color_temp", "kelvin", "mired", "r", "g", "b", "hex",
                  "hue", "saturation", "x", "y", "transition", "state",
-                 "w", "cw", "ww"}  # white channels 0-255: one (rgbw, rgbct, white), cold and warm (rgbww)
+                 "w", "cw", "ww",  # white channels 0-255: one (rgbw, rgbct, white), cold and warm (rgbww)
+                 "channels"}  # the mode's channels at the level, 0-255, comma-separated (Tasmota's Color)
 CONDITIONS = {"on", "off", "white", "colour", "fading", "instant",
               "ct", "dim",  # ct: a white with its temperature; dim: brightness only, colour kept
               # the colour mode this command uses (Capabilities.light_type)

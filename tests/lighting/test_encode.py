@@ -37,9 +37,9 @@ EXPECTED = {
     ("zigbee2mqtt", "off"): [("zigbee2mqtt/lamp/set", '{"state":"OFF","transition":2}')],
     ("zigbee2mqtt", "amber"): [("zigbee2mqtt/lamp/set",
                                 '{"state":"ON","brightness":127,"color":{"x":0.5453,"y":0.4052},"transition":600}')],
-    # Speed2 before every light command, the level first, the later fade 400 ms shorter (docs/devices.md)
-    ("tasmota", "calm"): [("cmnd/lamp/Backlog", "Speed2 6; White 15; Speed2 5; CT 455")],
-    ("tasmota", "full"): [("cmnd/lamp/Backlog", "Speed2 0; White 100; Speed2 0; CT 250")],
+    # Speed2 before every light command; a white is one Color, its level and temperature at once (docs/devices.md)
+    ("tasmota", "calm"): [("cmnd/lamp/Backlog", "Speed2 6; Color 0,0,0,5,33")],
+    ("tasmota", "full"): [("cmnd/lamp/Backlog", "Speed2 0; Color 0,0,0,184,71")],
     ("tasmota", "off"): [("cmnd/lamp/Backlog", "Speed2 4; Power OFF")],
     ("tasmota", "amber"): [("cmnd/lamp/Backlog", "Speed2 40; HSBColor 30,100,50")],
     ("wled", "calm"): [("wled/lamp/api", '{"on":true,"bri":5,"seg":{"col":[[255,150,47]]},"tt":30}')],
@@ -97,7 +97,7 @@ def test_bulb_that_turns_off_at_one_never_gets_one():
 
 def test_long_fades_are_clamped_to_the_native_limit():
     assert json.loads(payloads("wled", CALM, 7200)[0][1])["tt"] == 650
-    assert payloads("tasmota", CALM, 7200)[0][1] == "Speed2 40; White 15; Speed2 39; CT 455"
+    assert payloads("tasmota", CALM, 7200)[0][1] == "Speed2 40; Color 0,0,0,5,33"
     assert json.loads(payloads("shelly-gen2", CALM, 86400)[0][1])["params"]["transition_duration"] == 10800
 
 
@@ -172,7 +172,7 @@ def test_every_profile_encodes_every_state_within_device_ranges(profile, state, 
 def test_tasmota_every_light_command_has_its_own_speed2_and_nothing_stored_changes(state, transition):
     commands = encode(device("tasmota"), state, transition)[0].payload.split("; ")
     assert commands[0::2] and all(c.startswith("Speed2 ") for c in commands[0::2])
-    assert all(c.split(" ")[0] in ("White", "CT", "Dimmer", "HSBColor", "Power") for c in commands[1::2])
+    assert all(c.split(" ")[0] in ("Color", "Dimmer", "HSBColor", "Power") for c in commands[1::2])
     speeds = [int(c.split(" ")[1]) for c in commands[0::2]]
     assert all(0 <= s <= 40 for s in speeds) and (min(speeds) > 0) == (round(min(transition, 20) * 2) > 0)
 
