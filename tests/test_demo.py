@@ -81,7 +81,7 @@ def test_the_demo_room_obeys_and_stops_cleanly():
             assert time.monotonic() < deadline, picture
             time.sleep(0.1)
             picture = demo_room(demo)
-        assert {"ceiling", "bedside", "floor", "strip", "reading"} <= set(picture)
+        assert {"ceiling", "bedside", "floor", "strip", "reading", "window"} <= set(picture)
         state = requests.get(f"{demo.base}/api/state", headers=demo.auth).json()
         assert all(light["online"] for light in state["lights"])
         assert len(requests.get(f"{demo.base}/api/profiles", headers=demo.auth).json()) == 5

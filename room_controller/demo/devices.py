@@ -65,9 +65,10 @@ class Simulated:
         return Output(shown.colour, shown.level / 100)
 
 
-def TasmotaLamp(light_id: str, topic: str) -> Simulated:  # noqa: N802 - a device, as the demo names it
-    """A Tasmota RGBCCT lamp as it leaves the shop: Fade off, Speed 1, SetOption117 off until the room's setup."""
-    return Simulated(light_id, tasmota.Tasmota(topic))
+def TasmotaLamp(light_id: str, topic: str, light_type: int = 5) -> Simulated:  # noqa: N802 - a device, as the demo names it
+    """A Tasmota light as it leaves the shop: Fade off, Speed 1, SetOption117 off until the room's setup; an RGBCCT
+    lamp, or another light type (3: an RGB strip controller, which has no white of its own)."""
+    return Simulated(light_id, tasmota.Tasmota(topic, light_type=light_type))
 
 
 def WledStrip(light_id: str, device: str) -> Simulated:  # noqa: N802

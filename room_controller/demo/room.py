@@ -39,6 +39,7 @@ LIGHTS = [
     {"id": "strip", "name": "Shelf strip", "profile": "wled", "device": "shelf", "capabilities": {"segments": 2}},
     {"id": "reading", "name": "Reading lamp", "profile": "esphome", "device": "reading/light/lamp",
      "capabilities": {"color_modes": ["rgbww"]}},
+    {"id": "window", "name": "Window strip", "profile": "tasmota-rgb", "device": "windowstrip"},
 ]
 
 
@@ -102,7 +103,8 @@ def run(port: int | None, host: str = LOOPBACK, say=print) -> int:
         playlists_dir, profiles_dir = _examples(Path(tmp), say)
         hub = DeviceHub([ZigbeeBulb("ceiling", "Ceiling", colour=False), ZigbeeBulb("bedside", "Bedside colour", colour=True),
                          TasmotaLamp("floor", "floorlamp"), WledStrip("strip", "shelf"),
-                         EspHomeLight("reading", "reading/light/lamp")], publish=lambda m: link.publish(m))
+                         EspHomeLight("reading", "reading/light/lamp"), TasmotaLamp("window", "windowstrip", 3)],
+                        publish=lambda m: link.publish(m))
         link = MqttLink(broker.host, broker.port, "demo-devices", on_connect=hub.connected, on_message=hub.message)
         pin, token = six_digits(), secrets.token_urlsafe(24)
         admin_pin = six_digits(other_than=pin)   # the clinic tools: profiles and presets
