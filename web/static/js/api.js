@@ -5,10 +5,15 @@ import { t } from "./i18n.js";
 let csrf = null;
 let adminCsrf = null;   // the clinic tools' login has a token of its own
 let onUnauthorized = () => {};
+let onUsed = () => {};
+
+// Answered with the panel's login, so the server counted a use of it (webapp/auth.py; idle.js counts down from it)
+const usesLogin = (path) => !path.startsWith("/api/admin/") && path !== "/api/health" && path !== "/api/login";
 
 export function useCsrf(token) { csrf = token; }
 export function useAdminCsrf(token) { adminCsrf = token; }
 export function whenUnauthorized(fn) { onUnauthorized = fn; }
+export function whenUsed(fn) { onUsed = fn; }
 
 export class ApiError extends Error {
   constructor(status, code, message, retryAfter = null) {
@@ -34,7 +39,10 @@ export async function api(method, path, body) {
     throw new ApiError(0, "offline", t("api.offline"));
   }
   const data = await response.json().catch(() => null);
-  if (response.ok) return data;
+  if (response.ok) {
+    if (usesLogin(path)) onUsed();
+    return data;
+  }
   const error = data?.error ?? {};
   if (response.status === 401 && !path.startsWith("/api/admin/") && path !== "/api/login") onUnauthorized();
   const failure = new ApiError(response.status, error.code ?? "http", error.message ?? t("api.http", { status: response.status }),

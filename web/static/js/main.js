@@ -1,11 +1,12 @@
 // The panel: log in (or not, on an open room), follow the room live, and wire every control.
 
-import { api, useCsrf, whenUnauthorized } from "./api.js";
+import { api, useCsrf, whenUnauthorized, whenUsed } from "./api.js";
 import { $, toast } from "./dom.js";
 import { timeOfDay } from "./format.js";
 import { locale, presetLabel, t, useLanguage } from "./i18n.js";
 import { holdToActivate } from "./hold.js";
 import { follow } from "./live.js";
+import { used, watchIdle } from "./idle.js";
 import { wirePast } from "./past.js";
 import { wireTools } from "./tools.js";
 import { nameLights, showPicture } from "./picture.js";
@@ -146,9 +147,11 @@ async function loginState() {
   return api("GET", "/api/login");
 }
 
-function showLogin(state) {
+/** The PIN screen, saying `why` the panel is there (logged out while it was drawn). */
+function showLogin(state, why = "") {
   $("panel").hidden = true;
   $("login").hidden = false;
+  $("login-message").textContent = why;
   if (!state.pin) {
     $("login-form").hidden = true;
     $("login-message").textContent = t("login.no_pin");
@@ -198,17 +201,23 @@ async function start() {
     return;
   }
   useCsrf(state.csrf);
-  whenUnauthorized(async () => showLogin(await loginState()));
+  whenUnauthorized(async () => showLogin(await loginState(), t("login.ended")));
+  whenUsed(used);
+  watchIdle(state.idle_s, (why) => showLogin({ pin: true }, why));
   $("login").hidden = true;
   $("panel").hidden = false;
   wire();
   showPicture();
   follow({
     onState: render,
-    onLink: showLink,
+    onLink: (link) => {
+      if (link === "live" && last?.session) used();   // the open panel keeps its login during a session
+      showLink(link);
+    },
     stillLoggedIn: async () => {
       const now = await loginState();
-      if (!now.authenticated) showLogin(now);
+      if (now.authenticated) used();
+      else showLogin(now, t("login.ended"));
       return now.authenticated;
     },
   });
