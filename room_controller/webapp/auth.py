@@ -271,20 +271,25 @@ class Logins:
             self._held[digest] = self._held.get(digest, 0) + 1
 
     def release(self, digest: str, touch: bool) -> None:
-        """A panel's event stream ended; with `touch`, its idle time starts now."""
+        """A panel's event stream ended; with `touch`, its idle time starts now (kept on disk at once: the
+        service may be stopping, and the panel is back after the restart)."""
         with self._lock:
             left = self._held.pop(digest, 1) - 1
             if left > 0:
                 self._held[digest] = left
         if touch:
-            self.touch(digest)
+            self.touch(digest, save=True)
 
-    def touch(self, digest: str) -> None:
-        """This login was in use now (its open panel, during a session)."""
+    def touch(self, digest: str, save: bool = False) -> None:
+        """This login was in use now (its open panel, during a session); on disk as often as `use` writes."""
+        now = self._clock.wall()
         with self._lock:
             record = self._table.get(digest)
-            if record is not None:
-                record["seen"] = max(record["seen"], self._clock.wall())
+            if record is None:
+                return
+            record["seen"] = max(record["seen"], now)
+            if save or now - self._saved_at > SAVE_SEEN_EVERY:
+                self._save()
 
     def renew(self, digest: str, after: float) -> bool:
         """True (and noted) when this login's cookie was last issued more than `after` seconds ago."""

@@ -14,6 +14,7 @@ import threading
 import pytest
 import requests
 
+from room_controller.infrastructure.clock import ManualClock
 from room_controller.webapp.auth import ADMIN_DEVICE_COOKIE, DEVICE_COOKIE, ROOM_TRIES
 from room_controller.webapp.devices import DEVICE_LIFETIME, DEVICE_TRIES, DEVICE_WINDOW
 from tests.hardening.conftest import AUTH, PIN, serve
@@ -235,3 +236,22 @@ def test_the_rooms_tablet_is_told_its_login_never_idles_out(room):
     r = tablet.post(f"{room.base}/api/login", json={"pin": PIN, "tablet": True})
     assert r.json()["idle_s"] is None and tablet.get(f"{room.base}/api/login").json()["idle_s"] is None
     assert "idle_s" not in requests.get(f"{room.base}/api/login").json()
+
+
+def test_a_restart_in_a_session_keeps_the_open_panels_login(tmp_path, broker, room_id):
+    clock = ManualClock()
+    first = serve(tmp_path, broker, room_id, clock, idle_logout="1m")
+    try:
+        panel = logged_in(first.base)
+        stream = Stream(panel, first.base)
+        stream.until(lambda state: True)
+        assert requests.post(f"{first.base}/api/session", headers=AUTH, json={"profile": "ketamine-1h"}).ok
+        clock.advance(40 * 60)        # untouched for 40 minutes: the open panel holds the login
+    finally:
+        first.app.stop()              # the service stops with the panel open; it comes back 20 s later
+    stream.close()
+    again = serve(tmp_path, broker, room_id, ManualClock(start=50.0, wall_start=clock.wall() + 20), idle_logout="1m")
+    try:
+        assert panel.get(f"{again.base}/api/state").status_code == 200   # a new port: the cookie is the host's
+    finally:
+        again.app.stop()
