@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from room_controller.audio import dose, loudness
 from room_controller.audio.settings import MusicPlay
 
-from .conftest import FADE, levels, settle, write_m3u, write_tone
+from .capture import levels, write_m3u, write_tone
+from .conftest import FADE, settle
 from .test_output import start_music
 
 

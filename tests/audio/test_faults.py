@@ -15,7 +15,7 @@ from room_controller.audio.music import Music
 from room_controller.audio.settings import AudioSettings, MusicPlay
 from room_controller.infrastructure.clock import SystemClock
 
-from .conftest import levels, write_m3u, write_tone
+from .capture import levels, write_m3u, write_tone
 
 pytestmark = pytest.mark.slow
 

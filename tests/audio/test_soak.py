@@ -11,7 +11,7 @@ from room_controller.audio.music import Music
 from room_controller.audio.settings import AudioSettings, MusicPlay
 from room_controller.infrastructure.clock import SystemClock
 
-from .conftest import write_m3u, write_tone
+from .capture import write_m3u, write_tone
 
 pytestmark = pytest.mark.slow
 

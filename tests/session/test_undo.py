@@ -22,7 +22,7 @@ from room_controller.infrastructure.clock import ManualClock
 from room_controller.journal import html, report
 from room_controller.session import timeline as tl
 from room_controller.session.runner import CLOCK_PROBLEM, UNDO_WINDOW
-from tests.audio.conftest import write_m3u, write_tone
+from tests.audio.capture import write_m3u, write_tone
 from tests.broker import MARK, Capture
 from tests.rooms import load
 from tests.session.test_sessions import PLACES, room  # noqa: F401 - room is a fixture: rooms on a test clock
