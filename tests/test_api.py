@@ -59,7 +59,7 @@ def test_calm_press_reaches_the_lights_and_the_state(served, broker):
     assert (r.status_code, r.json()) == (200, {"preset": "calm"})
     got = {m.topic: m.payload for m in cap.take(2)}
     assert got == {"zigbee2mqtt/Ceiling lamp/set": '{"state":"ON","brightness":38,"color_temp":455,"transition":3}',
-                   "cmnd/floorlamp/Backlog": "Speed2 6; White 15; Speed2 5; CT 455"}
+                   "cmnd/floorlamp/Backlog": "Speed2 6; Color 0,0,0,5,33"}
     state = requests.get(f"{base}/api/state", headers=AUTH).json()
     assert state["preset"] == "calm"
     assert [light["target"] for light in state["lights"]] == [{"on": True, "brightness": 15, "mode": "white", "kelvin": 2200}] * 2
@@ -77,7 +77,7 @@ def test_patch_lights_and_one_light(served, broker):
     r = requests.patch(f"{base}/api/lights/floor", headers=AUTH, json={"brightness": 30, "kelvin": 2700,
                                                                        "transition": "5s"})
     assert r.status_code == 200
-    assert cap.next().payload == "Speed2 10; White 30; Speed2 9; CT 370"
+    assert cap.next().payload == "Speed2 10; Color 0,0,0,28,48"   # 30 % at 370 mired, as cold and warm
     r = requests.patch(f"{base}/api/lights", headers=AUTH, json={"color": "#FF8000", "brightness": 20})
     assert r.status_code == 200
     assert {m.topic for m in cap.take(2)} == {"zigbee2mqtt/Ceiling lamp/set", "cmnd/floorlamp/Backlog"}

@@ -70,7 +70,7 @@ def test_calm_preset_sends_each_family_its_own_command(make_room, broker):
     got = {(m.topic, m.payload, m.qos, m.retain) for m in cap.sent_until_now(app)}
     assert got == {
         ("zigbee2mqtt/Ceiling lamp/set", '{"state":"ON","brightness":38,"color_temp":455,"transition":3}', 0, False),
-        ("cmnd/floorlamp/Backlog", "Speed2 6; White 15; Speed2 5; CT 455", 0, False),
+        ("cmnd/floorlamp/Backlog", "Speed2 6; Color 0,0,0,5,33", 0, False),
         ("wled/strip1/api", '{"on":true,"bri":5,"seg":[{"col":[[255,150,47]]}],"tt":30}', 0, False),
         ("shellies/shellyrgbw2-1/color/0/set",   # never heard from: no native fade to trust, so at once
          '{"white":0,"turn":"on","gain":2,"red":255,"green":150,"blue":47}', 0, False),
@@ -145,11 +145,11 @@ def test_new_target_cancels_a_running_fade_and_starts_from_where_the_light_is(ma
     app.loop.call(app.room.layers.adjust_lights, None, LightChange(brightness=80, kelvin=4000), 0.0)
     cap.next()
     app.loop.call(app.room.layers.adjust_lights, None, LightChange(brightness=20, kelvin=2200), 120.0)
-    assert cap.next().payload == "Speed2 40; White 70; Speed2 39; CT 284"
+    assert cap.next().payload == "Speed2 40; Color 0,0,0,111,67"
     clock.advance(30)   # a native 20 s chunk, then the second one starts
-    assert cap.next().payload == "Speed2 40; White 60; Speed2 39; CT 318"
+    assert cap.next().payload == "Speed2 40; Color 0,0,0,80,73"
     app.loop.call(app.room.presets.activate, "calm")   # a quarter of the way: from 65 %
-    assert cap.next().payload == "Speed2 6; White 15; Speed2 5; CT 455"
+    assert cap.next().payload == "Speed2 6; Color 0,0,0,5,33"
     clock.advance(200)
     assert cap.sent_until_now(app) == []   # the cancelled fade sends nothing more
     cap.close()

@@ -27,7 +27,7 @@ def test_login_then_calm_and_back_on_the_page_and_the_wire(browser, served, brok
     panel.tap("calm")
     got = {m.topic: m.payload for m in cap.take(2)}
     assert got == {CEILING: '{"state":"ON","brightness":38,"color_temp":455,"transition":3}',
-                   FLOOR: "Speed2 6; White 15; Speed2 5; CT 455"}
+                   FLOOR: "Speed2 6; Color 0,0,0,5,33"}
     panel.wait_text("preset-status", "Calm is on")
     panel.wait_text("room-brightness-out", "15 %")
     assert panel.text("room-kelvin-out") == "2200 K, warm"
@@ -36,7 +36,7 @@ def test_login_then_calm_and_back_on_the_page_and_the_wire(browser, served, brok
     panel.release()
     assert {m.topic: m.payload for m in cap.take(2)} == {
         CEILING: '{"state":"ON","brightness":102,"color_temp":370,"transition":5}',
-        FLOOR: "Speed2 10; White 40; Speed2 9; CT 370"}
+        FLOOR: "Speed2 10; Color 0,0,0,38,64"}
     panel.wait_text("room-brightness-out", "40 %")
     panel.wait(lambda: not panel.shown("release"), what="'Release calm' to go away")
     assert panel.text("preset-status") == ""
@@ -68,15 +68,15 @@ def test_a_slider_sends_one_value_on_release_and_another_panel_follows(browser, 
     cap = Capture(broker, FLOOR)
     first.drag("room-brightness", 200)
     sent = cap.next().payload
-    assert sent.startswith("Speed2 2; White ")
-    level = int(sent.removeprefix("Speed2 2; White ").split(";")[0])
+    assert sent.startswith("Speed2 2; Color 0,0,0,")   # a white: cold and warm summing to the level
+    level = round(sum(map(int, sent.removeprefix("Speed2 2; Color 0,0,0,").split(","))) * 100 / 255)
     assert 20 <= level <= 100
     first.wait_text("room-brightness-out", f"{level} %")
     browser.switch_to.window(browser.window_handles[1])
     second.wait_text("room-brightness-out", f"{level} %")
     assert second.find("room-brightness").get_attribute("value") == str(level)
     requests.post(f"{served.base}/api/presets/calm", headers=AUTH).raise_for_status()
-    assert cap.before(lambda m: m.payload.startswith("Speed2 6; White 15")) == []   # one value, when the finger lifted
+    assert cap.before(lambda m: m.payload.startswith("Speed2 6; Color 0,0,0,5,33")) == []   # one value, when the finger lifted
     cap.close()
 
 
