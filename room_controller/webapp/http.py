@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import mimetypes
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -254,34 +253,42 @@ class EarlyCalm:
         return future
 
 
-# A JSON string whole, so brackets in it do not count (to its end if it has none: possessive, so no start is
-# tried twice and a body of escaped quotes costs one pass, not one per quote), or a bracket.
-_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*+"?|[\[\]{}]', re.DOTALL)
+_CONTAINERS = (list, dict)   # exactly what json.loads makes of arrays and objects
+
+
+class TooDeep(Exception):
+    """A JSON body whose arrays and objects nest deeper than MAX_JSON_DEPTH."""
 
 
 def _not_json(word: str) -> None:
     raise ValueError(f"{word} is not a JSON number")
 
 
-def too_deep(raw: bytes, limit: int) -> bool:
-    """Do arrays and objects nest deeper than `limit` in this JSON text? Read before it is parsed: Python's
-    parser recurses once per level, so 60 KiB of `[` held the interpreter for as long as it took to fail, while
-    this stops at the first bracket too deep. A body with few brackets is not scanned at all; the worst,
-    64 KiB of `[],` or the like, costs about 10 ms."""
-    if raw.count(b"[") + raw.count(b"{") <= limit:   # in C: no deeper than that, whatever the strings hold
-        return False
-    depth = 0
-    for token in _TOKENS.finditer(raw):
-        bracket = token[0]
-        if bracket in (b"[", b"{"):
-            depth += 1
-            if depth > limit:
-                return True
-        elif bracket in (b"]", b"}"):
-            depth -= 1
-            if depth < 0:   # a closing bracket with nothing open: the parser stops there, no deeper
-                return False
-    return False
+def parse_json(raw: bytes, limit: int):
+    """The JSON document in `raw` (UTF-8 only, no NaN or Infinity), or ValueError; TooDeep when its arrays and
+    objects nest deeper than `limit`. Python's parser (in C) recurses once per level and gives up at the
+    interpreter's recursion limit with RecursionError, as fast as it got there; below it the parsed value's depth
+    is walked, only for a body with more brackets than `limit` (counted in C). That costs less than the scan of
+    the bytes that ran before every parse did (bench/json_depth.py; the figures in docs/hardening.md)."""
+    try:   # UTF-8 only (RFC 8259 8.1): json.loads would also guess UTF-16 or -32 from bytes
+        value = json.loads(raw.decode("utf-8"), parse_constant=_not_json)
+    except RecursionError:
+        raise TooDeep from None
+    if raw.count(b"[") + raw.count(b"{") > limit and _deeper(value, limit):
+        raise TooDeep
+    return value
+
+
+def _deeper(value, limit: int) -> bool:
+    """Do arrays and objects nest deeper than `limit` in this parsed value? Level by level, no recursion: `level`
+    holds the values inside that many arrays and objects."""
+    level = [value]
+    for _ in range(limit):
+        level = [child for node in level if type(node) in _CONTAINERS and node
+                 for child in (node.values() if type(node) is dict else node)]
+        if not level:
+            return False
+    return any(type(node) in _CONTAINERS for node in level)
 
 
 def _stream(streams: EventStreams, login: str, follow: Callable[[Iterable[bytes]], Iterable[bytes]] = lambda s: s):
@@ -310,12 +317,11 @@ def _body(model: type[Model]):
     """The request's JSON body validated by `model`, or the error response."""
     if not request.is_json:
         return error(415, "unsupported_media_type", "send a JSON body with Content-Type: application/json")
-    raw = request.get_data(cache=True)
-    if too_deep(raw, MAX_JSON_DEPTH):   # exact on UTF-8, whose bytes for other characters are never brackets
+    try:
+        data = parse_json(request.get_data(cache=True), MAX_JSON_DEPTH)
+    except TooDeep:
         return error(400, "too_deep", f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels of arrays and "
                                       "objects")
-    try:   # UTF-8 only (RFC 8259 8.1): json.loads would also guess UTF-16 or -32 from bytes, which the scan cannot read
-        data = json.loads(raw.decode("utf-8"), parse_constant=_not_json)
     except ValueError:   # UnicodeDecodeError and JSONDecodeError are ValueErrors
         data = None
     if not isinstance(data, dict):

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from room_controller.app import App
 from room_controller.config import WebSettings
-from room_controller.webapp.http import MAX_JSON_DEPTH, too_deep
+from room_controller.webapp.http import MAX_JSON_DEPTH, TooDeep, parse_json
 from room_controller.webapp.server import Conn, victim
 from tests.broker import Capture
 from tests.rooms import load
@@ -268,7 +268,8 @@ def test_json_as_deep_as_allowed_still_reaches_validation(served):
 
 # -- the pure rules ------------------------------------------------------------------------------------------
 
-JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+                    | st.text(),
                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
                     max_leaves=30)
 
@@ -282,22 +283,24 @@ def depth_of(value) -> int:
 
 
 @given(JSON, st.integers(0, 40), st.booleans())
-def test_too_deep_is_the_depth_of_arrays_and_objects_read_from_the_bytes(value, limit, ascii_only):
-    """Read before parsing; brackets and escaped quotes inside strings do not count."""
+def test_too_deep_is_the_depth_of_arrays_and_objects(value, limit, ascii_only):
+    """Brackets and escaped quotes inside strings do not count; what is not too deep is the document."""
     raw = json.dumps(value, ensure_ascii=ascii_only).encode()
-    assert too_deep(raw, limit) == (depth_of(value) > limit)
+    if depth_of(value) > limit:
+        with pytest.raises(TooDeep):
+            parse_json(raw, limit)
+    else:
+        assert parse_json(raw, limit) == value
 
 
 @given(st.lists(st.sampled_from([b"[", b"]", b"{", b"}", b'"', b"\\", b",", b":", b"1", b'"a"']), max_size=300),
        st.integers(0, 40))
-def test_what_is_not_too_deep_never_makes_the_parser_recurse_past_the_limit(parts, limit):
-    """Broken JSON too: whatever passes the scan fails or parses within the limit, never a RecursionError."""
+def test_any_body_is_too_deep_not_json_or_within_the_limit(parts, limit):
+    """Broken JSON too: never a RecursionError or any other error."""
     raw = b"".join(parts)
-    if too_deep(raw, limit):
-        return
     try:
-        value = json.loads(raw.decode("utf-8"))
-    except ValueError:
+        value = parse_json(raw, limit)
+    except (TooDeep, ValueError):
         return
     assert depth_of(value) <= limit
 
