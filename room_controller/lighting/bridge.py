@@ -141,6 +141,9 @@ def profile_for(configured: DeviceProfile, learned: Learned, capabilities: dict 
     data["capabilities"] = deep_merge(data["capabilities"], {
         "color": learned.color,
         "color_temp": None if ct is None else {"unit": "mired", "min": ct[0], "max": ct[1]}})
+    known = configured.bridge.quirks if configured.bridge else None   # no longer a bulb of unknown make
+    if known is not None:
+        data["quirks"] = deep_merge(data["quirks"], known.model_dump(exclude_unset=True))
     for rule in configured.bridge.models if configured.bridge else []:
         if rule.vendor == learned.vendor and (not rule.models or learned.model in rule.models):
             data["quirks"] = deep_merge(data["quirks"], rule.quirks.model_dump(exclude_unset=True))

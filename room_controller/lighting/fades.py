@@ -82,7 +82,7 @@ def plan(profile: DeviceProfile, start: LightState, target: LightState, duration
          max_rate: float = 2.0) -> list[Step]:
     """The commands that take a light from `start` to `target` in `duration` seconds."""
     if duration <= 0 or start == target:
-        return [Step(0.0, target, 0.0)]
+        return _at_once(profile, target)
     by_rate = max(1, math.floor(duration * max_rate + 1e-9))
     native = profile.capabilities.transition
     if native is not None and profile.quirks.fade_one_property:
@@ -103,15 +103,40 @@ def plan(profile: DeviceProfile, start: LightState, target: LightState, duration
 
 def plan_unknown(profile: DeviceProfile, target: LightState, duration: float) -> list[Step]:
     """For a light never heard from and never told: nothing to fade from, so one command to the target,
-    taking as much of `duration` as the device fades natively in one command (for a bulb that runs one
-    transition at a time, no longer than it may spend on colour, and the target once more after it)."""
+    taking as much of `duration` as the device fades natively in one command.
+
+    A bulb that runs one transition at a time never gets brightness and colour with a transition in one
+    message (Zigbee2MQTT would drop the brightness's for an IKEA bulb, src/lib/utils.ts getTransition 441-450
+    at 26.99.0: a jump from wherever it was): brightness alone first, its colour as it is, then the colour at
+    the brightness now known, then the whole target once more."""
     native = profile.capabilities.transition
     if native is None or duration <= 0:
-        return [Step(0.0, target, 0.0)]
+        return _at_once(profile, target)
     if not profile.quirks.fade_one_property:
         return [Step(0.0, target, min(duration, native.max))]
-    first = min(duration, native.max, profile.quirks.color_fade_max or COLOUR_SEGMENT)
-    return [Step(0.0, target, first), Step(_grid(first + GAP), target, 0.0)]
+    if not target.lit or (target.kelvin is None and target.rgb is None):   # nothing but brightness to send
+        return [Step(0.0, target, min(duration, native.max))]
+    if duration < SPLIT_MIN:   # too short to take in turn: both at once, a change, never a jump beside a fade
+        return _at_once(profile, target)
+    colour = max(TICK, _grid(min(_longest_colour(profile), duration * COLOUR_SHARE), down=True))
+    level = _grid(min(duration - colour - GAP, native.max), down=True)
+    return [Step(0.0, _without_colour(target), level), Step(level, target, colour),
+            Step(_grid(max(duration, level + colour) + GAP), target, 0.0)]
+
+
+def _at_once(profile: DeviceProfile, target: LightState) -> list[Step]:
+    """An instant change. A bulb that ignores commands during a colour transition (IKEA without Zigbee2MQTT's
+    unfreeze: unfreeze_support false, or a Zigbee2MQTT older than zigbee-herdsman-converters' trackFreezing,
+    src/lib/ikea.ts 1147-1185 at 26.99.0) gets it once more after the longest colour transition the room sends:
+    an emergency pressed during one reaches the bulb whatever it was doing."""
+    if not profile.quirks.fade_one_property or profile.capabilities.transition is None:
+        return [Step(0.0, target, 0.0)]
+    return [Step(0.0, target, 0.0), Step(_grid(COLOUR_SEGMENT + GAP), target, 0.0)]
+
+
+def _longest_colour(profile: DeviceProfile) -> float:
+    """The longest colour transition sent to a bulb that runs one transition at a time."""
+    return min(COLOUR_SEGMENT, profile.quirks.color_fade_max or COLOUR_SEGMENT)
 
 
 def _brightness_moves(start: LightState, target: LightState) -> bool:
@@ -154,7 +179,7 @@ def _links(profile: DeviceProfile, start: LightState, target: LightState, durati
     """One colour transition per link; brightening moves the colour before the brightness (while dimmer),
     dimming after it."""
     count = max(1, math.ceil(duration / COLOUR_LINK))
-    longest = min(COLOUR_SEGMENT, profile.quirks.color_fade_max or COLOUR_SEGMENT)
+    longest = _longest_colour(profile)
     colour_first = _b(target) > _b(start)
     steps: list[Step] = []
     for i in range(count):

@@ -165,6 +165,8 @@ class Bridge(Model):
     """Where a bridge publishes what each device is (Zigbee2MQTT's bridge/devices), and what follows from it."""
 
     topic: str
+    quirks: Quirks | None = Field(None, description="what a device the bridge has described starts from, in place "
+                                                    "of the family's quirks for a device not described yet")
     models: list[ModelQuirks] = Field(default_factory=list)
 
 

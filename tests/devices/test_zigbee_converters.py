@@ -41,6 +41,7 @@ EXPECTED = {
 CALM = LightState(on=True, brightness=15, kelvin=2200)
 BRIGHT = LightState(on=True, brightness=80, kelvin=4000)
 EVENING = LightState(on=True, brightness=60, kelvin=2700)
+FULL = LightState(on=True, brightness=100, kelvin=4000)   # the emergency preset: at once
 FAMILY = Catalogue.load().profiles["zigbee2mqtt"]
 
 
@@ -59,12 +60,13 @@ def learned(converters):
 class Room:
     """One light of the room on a test clock, publishing into a list with the time of each message."""
 
-    def __init__(self, bulb: RealBulb, learned: bridge.Learned) -> None:
+    def __init__(self, bulb: RealBulb, learned: bridge.Learned | None) -> None:
+        """`learned` None: a bulb the room has not learned yet (no bridge/devices heard), as the family has it."""
         self.clock = ManualClock()
         self.loop = Loop(self.clock)
         self.loop.start()
         self.sent: list[tuple[float, dict]] = []
-        profile = bridge.profile_for(FAMILY, learned)
+        profile = FAMILY if learned is None else bridge.profile_for(FAMILY, learned)
         device = Device(bulb.name, bulb.name, profile, "test")
         self.light = Light(device, self.loop, self._publish, max_rate=2.0, min_toggle_interval=1.0)
         self.begin = self.clock.monotonic()
@@ -82,6 +84,13 @@ class Room:
 
     def now(self) -> float:
         return self.clock.monotonic() - self.begin
+
+    def until_colour_step(self) -> None:
+        """On to the moment the room sends a white or colour transition."""
+        sent, until = len(self.sent), self.now() + 60
+        while not any(p.get("transition") and ("color_temp" in p or "color" in p) for _, p in self.sent[sent:]):
+            assert self.now() < until, "no white or colour transition sent in a minute"
+            self.wait(0.1)
 
     def close(self) -> None:
         self.loop.stop()
@@ -245,3 +254,83 @@ def test_the_demo_bulb_model_turns_payloads_into_the_same_zcl_as_the_real_conver
                                                 if k not in ("optionsMask", "optionsOverride")})
                   for c in converters.set(bulb, at, payload)["zcl"]]
         assert ours == theirs, payload
+
+
+UNKNOWN_START = [("LED2002G5", True), ("LED1924G9", True), ("LED2002G5", False), ("9290022166", False)]
+
+
+@pytest.mark.parametrize("model, learned_first", UNKNOWN_START,
+                         ids=[f"{m}-{'learned' if k else 'not-learned'}" for m, k in UNKNOWN_START])
+def test_a_bulb_in_doubt_gets_no_brightness_jump_beside_a_colour_fade(converters, learned, model, learned_first):
+    """Issue 24 (5): after a restart with no answer to /get (where the bulb was unknown), or before the bridge has
+    said what the bulb is, calm's 3 s fade reaches the bulb as a fade of its level and of its white, never as
+    the level at once beside a 3 s colour change (the converters' IKEA workaround, utils.ts getTransition)."""
+    bulb, found = BULBS[model], learned[BULBS[model].name]
+    bulb = RealBulb(f"{bulb.name} in doubt {learned_first}", bulb.model_id, bulb.manufacturer_name,
+                    bulb.manufacturer_id)
+    shown = zigbee.Bulb(model_of(model, found))
+    converters.set(bulb, 0.0, {"state": "ON", "brightness": 203, "color_temp": 250, "transition": 0})   # a remote
+    shown.receive(0.0, "genLevelCtrl", "moveToLevelWithOnOff", {"level": 203, "transtime": 0})
+    shown.receive(0.0, "lightingColorCtrl", "moveToColorTemp", {"colortemp": 250, "transtime": 0})
+    room = Room(bulb, found if learned_first else None)   # the room never told it anything, nor heard from it
+    try:
+        room.wait(5)
+        room.fade(CALM, 3.0)
+        room.wait(10)
+    finally:
+        room.close()
+    for at, payload in room.sent:
+        for command in converters.set(bulb, at, payload)["zcl"]:
+            if command["command"].startswith("moveToLevel") and command["payload"]["transtime"] == 0:
+                assert abs(command["payload"]["level"] - shown.brightness(at)) <= 1, f"a jump: {payload}"
+            shown.receive(at, command["cluster"], command["command"], command["payload"])
+    _reaches(shown, model_of(model, found), 5.0, CALM, 3.0, 15.0)
+
+
+@pytest.mark.parametrize("learned_first", [True, False], ids=["learned", "not-learned"])
+def test_emergency_in_a_colour_step_reaches_an_ikea_bulb_without_zigbee2mqtts_unfreeze(converters, learned,
+                                                                                       learned_first):
+    """Issue 24 (6): emergency pressed once during a colour-temperature transition of a 30 min fade, with
+    unfreeze_support false (or a Zigbee2MQTT without it): the bulb ignores it then, and gets it again after."""
+    found = learned[BULBS["LED2002G5"].name]
+    spec = BULBS["LED2002G5"]
+    bulb = RealBulb(f"Desk no unfreeze {learned_first}", spec.model_id, spec.manufacturer_name, spec.manufacturer_id,
+                    unfreeze=False)
+    room = Room(bulb, found if learned_first else None)
+    try:
+        room.fade(BRIGHT, 0.0)
+        room.wait(3)
+        room.fade(EVENING, 1800.0)
+        room.until_colour_step()
+        room.wait(0.4)
+        pressed = room.now()
+        room.fade(FULL, 0.0)
+        room.wait(10)
+    finally:
+        room.close()
+    zcl, shown = run_through(converters, bulb, room.sent, model_of("LED2002G5", found))
+    assert any(at == pressed for at, _ in shown.ignored)   # the first emergency command met a colour step
+    assert all(command["command"] != "stop" for _, _, command in zcl)   # no unfreeze from Zigbee2MQTT
+    assert shown.brightness(pressed + 3) == 254 and shown.mired(pressed + 3) == 250
+
+
+def test_the_demo_model_without_unfreeze_ignores_and_then_takes_emergency():
+    """The same through the demo's model (zcl_for with unfreeze false)."""
+    model = zigbee.Zigbee2MqttBulb("Desk", zigbee.IKEA_WHITE_SPECTRUM, unfreeze=False)
+    room = Room(RealBulb("Desk", "", "", 0), None)
+    try:
+        room.fade(BRIGHT, 0.0)
+        room.wait(3)
+        room.fade(CALM, 3.0)   # not learned: brightness, then its white over 0.7 s
+        room.until_colour_step()
+        room.wait(0.3)
+        pressed = room.now()
+        room.fade(FULL, 0.0)
+        room.wait(10)
+    finally:
+        room.close()
+    for at, payload in room.sent:
+        model.receive("zigbee2mqtt/Desk/set", json.dumps(payload).encode(), at)
+    assert any(at == pressed for at, _ in model.bulb.ignored)
+    shown = model.shown(pressed + 3)
+    assert round(shown.level) == 100 and round(shown.kelvin) == 4000

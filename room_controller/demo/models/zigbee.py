@@ -52,12 +52,14 @@ IKEA_WHITE_SPECTRUM = Model("IKEA", "LED2002G5", "TRADFRI bulb E14/E12/E17, whit
 HUE_COLOUR = Model("Philips", "9290022166", "Hue white and color ambiance E26/E27", True, (153, 500))
 
 
-def zcl_for(model: Model, message: dict, state: dict, now: float, frozen_until: float | None
-            ) -> tuple[list[Zcl], dict, float | None]:
-    """The ZCL commands for one message, Zigbee2MQTT's state after it, and until when it thinks the bulb frozen."""
+def zcl_for(model: Model, message: dict, state: dict, now: float, frozen_until: float | None,
+            unfreeze: bool = True) -> tuple[list[Zcl], dict, float | None]:
+    """The ZCL commands for one message, Zigbee2MQTT's state after it, and until when it thinks the bulb frozen.
+    `unfreeze`: Zigbee2MQTT's unfreeze_support option (ikea.ts 1149: false skips the tracking; Zigbee2MQTT
+    before it had none)."""
     out: list[Zcl] = []
     state = dict(state)
-    if frozen_until is not None and now <= frozen_until:
+    if unfreeze and frozen_until is not None and now <= frozen_until:
         out.append(("genLevelCtrl", "stop", {}))
     frozen_until = None
     ticks = round(float(message["transition"]) * 10) if "transition" in message else None
@@ -203,8 +205,8 @@ class Zigbee2MqttBulb:
     answers out, `shown(at)`.
     """
 
-    def __init__(self, name: str, model: Model) -> None:
-        self.name, self.model = name, model
+    def __init__(self, name: str, model: Model, unfreeze: bool = True) -> None:
+        self.name, self.model, self.unfreeze = name, model, unfreeze
         self.bulb = Bulb(model)
         self.state: dict = {"state": "OFF", "brightness": 0}
         self._frozen_until: float | None = None
@@ -222,7 +224,8 @@ class Zigbee2MqttBulb:
         message = json.loads(payload)
         if not isinstance(message, dict):
             raise ValueError("a set payload is a JSON object")
-        commands, self.state, self._frozen_until = zcl_for(self.model, message, self.state, at, self._frozen_until)
+        commands, self.state, self._frozen_until = zcl_for(self.model, message, self.state, at, self._frozen_until,
+                                                           self.unfreeze)
         for cluster, command, body in commands:
             self.bulb.receive(at, cluster, command, body)
         return [self._report(at)]
