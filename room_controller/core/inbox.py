@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,7 @@ COMMAND_PACE = 0.25       # seconds: one command source (a button, the command t
 REPEAT_GAP = 2.0          # seconds: the same command again, sooner than this after the last message, is a repeat
 REPORT_PACE = 0.1         # seconds: one light's reports reach the core at most this often, folded meanwhile
 DISCOVERY_PACE = 1.0      # seconds: a bridge's device list, Home Assistant's birth message
+BAD_PAYLOAD_LINES = 60.0  # seconds: at most one log line per topic about its bad payloads
 AVAILABILITY_ROWS = 3     # journal rows per light per SUMMARY_WINDOW about going offline and back; then a summary
 
 
@@ -70,6 +72,7 @@ class Inbox:
                 self._by_topic.setdefault(topic, []).append(light.id)
         self._bridge_topics = bridge.topics(light.device for light in room.lights.values())
         self._bad_payloads: dict[str, int] = {}
+        self._bad_payload_lines: dict[str, Budget] = {}
         self._recent = Recent()
         self._availability_rows: dict[str, Budget] = {}
         self._first_learned: dict[str, bridge.Learned] = {}   # per light: what its bridge said first since the start
@@ -139,9 +142,11 @@ class Inbox:
                                    repeat_gap=REPEAT_GAP)
 
     def _bad_payload(self, topic: str, message: str) -> None:
+        """One short line per topic per minute, with the count so far: a flood of bad payloads must not fill
+        the disk (by count alone, a line every 100th was 10,000 lines for a million)."""
         count = self._bad_payloads.get(topic, 0) + 1
         self._bad_payloads[topic] = count
-        if count == 1 or count % 100 == 0:
+        if self._bad_payload_lines.setdefault(topic, Budget(1, BAD_PAYLOAD_LINES)).take(time.monotonic()):
             log.warning("ignored a bad payload on %s (%d so far): %s", topic, count, message)
 
     # -- the core loop ------------------------------------------------------------------------------------------

@@ -14,6 +14,11 @@ many times paho retries.
 paho's thread reads as fast as the broker delivers, even in a flood: resting it would leave the broker to
 drop what waits, from every source alike (a test flooding three sources at once lost the command source's
 every message under load), where the room itself keeps the latest of each source (core/intake.py).
+
+A message its handler cannot take is one short line per topic per minute, with how many more there were,
+never a traceback per message (2,000 deeply nested messages were 3.5 MB of log): bad input (a ValueError,
+or nesting too deep for the parser) says what was wrong; any other error is a bug and keeps its traceback,
+once per topic per minute.
 """
 
 from __future__ import annotations
@@ -21,12 +26,14 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from room_controller.lighting.state import MqttMessage
+from room_controller.pace import Budget
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +41,7 @@ MAX_QUEUED = 200  # QoS>0 messages paho may hold while disconnected; lights are 
 # CONNACK reason codes of a refused login: MQTT 5 "Bad user name or password" (0x86), "Not authorized" (0x87);
 # paho maps MQTT 3.1.1's return codes 4 and 5 to these (paho.mqtt.reasoncodes, convert_connack_rc_to_reason_code)
 NOT_AUTHORISED = (0x86, 0x87)
+COMPLAIN_EVERY = 60.0   # seconds: at most one line per topic about messages its handler could not take
 
 
 class _WhileAway(logging.Filter):
@@ -50,32 +58,34 @@ class _WhileAway(logging.Filter):
 
 
 class _Client(paho.Client):
-    """paho's client, with a message published from another thread written to the socket by that thread.
+    """paho's client on a network thread of the link's own, so a message published from another thread is
+    written to the socket by that thread.
 
-    paho's `publish` from another thread queues the packet and writes a byte to a socket pair to wake its
-    network thread, which then writes the packet (paho 2.2, `Client._packet_queue`): a preset's 12 commands
-    were 12 wake-ups and 12 handovers of the interpreter between the room's core and paho's thread while
-    the core was still publishing. Here the publishing thread writes the queue itself (paho's own
-    `loop_write`, as paho does when it has no thread of its own), under a lock that its network thread's
-    writes take too, so packets never interleave and none is left behind: what one writer misses, the other
-    writes. (Measured side by side with Node-RED: bench/peer.py.)
+    With `loop_start`, paho's `publish` from another thread only queues the packet and wakes paho's thread
+    through a socket pair to write it: a preset's 12 commands were 12 wake-ups and 12 handovers of the
+    interpreter between the room's core and paho's thread while the core was still publishing. When no thread
+    of paho's own runs the loop, paho writes at once, on the publishing thread (paho 2.2, `Client._packet_queue`
+    calls `loop_write()`), so the link runs `loop_forever` on a thread it starts itself. Both threads
+    then write, under one lock, so packets never interleave and none is left behind: what one writer misses,
+    the other writes. Public API only. (Measured side by side with Node-RED: bench/peer.py.)
     """
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._write_lock = threading.RLock()
 
-    def _packet_queue(self, command, packet, mid, qos, info=None):
-        if self._thread is None or threading.current_thread() is self._thread:
-            return super()._packet_queue(command, packet, mid, qos, info)
-        self._out_packet.append({"command": command, "mid": mid, "qos": qos, "pos": 0,
-                                 "to_process": len(packet), "packet": packet, "info": info})
-        rc = self.loop_write()
-        return paho.MQTT_ERR_SUCCESS if rc == paho.MQTT_ERR_NO_CONN else rc   # queued: sent after a reconnect
-
     def loop_write(self):
         with self._write_lock:
             return super().loop_write()
+
+
+def what_was_wrong(exc: BaseException) -> str | None:
+    """Bad input in a few words; None for an error that is not about the input (a bug)."""
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    if isinstance(exc, ValueError):
+        return str(exc)[:200] or type(exc).__name__
+    return None
 
 
 class MqttLink:
@@ -85,8 +95,9 @@ class MqttLink:
                  on_connect: Callable[[], object] = lambda: None,
                  on_disconnect: Callable[[str], object] = lambda reason: None,
                  on_message: Callable[[str, bytes, bool], None] = lambda topic, payload, retained: None,
-                 on_error: Callable[[str], object] = lambda text: None) -> None:
-        self.host, self.port, self.keepalive = host, port, keepalive
+                 on_error: Callable[[str], object] = lambda text: None, complain_every: float = COMPLAIN_EVERY,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.host, self.port, self.keepalive, self.client_id = host, port, keepalive, client_id
         self.status_topic = status_topic
         self._on_connect, self._on_disconnect, self._on_message = on_connect, on_disconnect, on_message
         self._on_error = on_error
@@ -95,6 +106,9 @@ class MqttLink:
         self.connected = False
         self._stopping = False
         self.last_error: str | None = None
+        self._complain_every, self._monotonic = complain_every, monotonic
+        self._complaints: dict[str, Budget] = {}   # per topic: one line per complain_every
+        self._thread: threading.Thread | None = None
         client = _Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
         self._paho_log, self._quiet = logging.getLogger(f"paho.{client_id}"), _WhileAway(self)
         self._paho_log.addFilter(self._quiet)
@@ -114,7 +128,9 @@ class MqttLink:
 
     def start(self) -> None:
         self._client.connect_async(self.host, self.port, self.keepalive)
-        self._client.loop_start()
+        self._thread = threading.Thread(target=self._client.loop_forever, kwargs={"retry_first_connection": True},
+                                        name=f"paho-mqtt-client-{self.client_id}", daemon=True)
+        self._thread.start()
 
     def stop(self) -> None:
         """A clean stop: say `offline` ourselves (the will is only for crashes), then disconnect."""
@@ -125,8 +141,9 @@ class MqttLink:
                 info.wait_for_publish(2.0)
             except (RuntimeError, ValueError):
                 pass
-        self._client.disconnect()
-        self._client.loop_stop()
+        self._client.disconnect()   # loop_forever returns
+        if self._thread is not None:
+            self._thread.join(5)
         self.connected = False
         self._paho_log.removeFilter(self._quiet)
 
@@ -201,5 +218,17 @@ class MqttLink:
     def _message(self, client, userdata, message) -> None:
         try:
             self._on_message(message.topic, message.payload, bool(message.retain))
-        except Exception:  # a bad message must never stop the network thread
-            log.exception("error handling MQTT message on %s", message.topic)
+        except Exception as exc:  # a bad message must never stop the network thread
+            self._complain(message.topic, exc)
+
+    def _complain(self, topic: str, exc: Exception) -> None:
+        budget = self._complaints.setdefault(topic, Budget(1, self._complain_every))
+        if not budget.take(self._monotonic()):
+            return
+        more = f" ({budget.passed_over} more since the last line)" if budget.passed_over else ""
+        budget.passed_over = 0
+        wrong = what_was_wrong(exc)
+        if wrong is not None:
+            log.warning("MQTT: ignored a bad message on %s: %s%s", topic, wrong, more)
+        else:
+            log.error("MQTT: error handling a message on %s%s", topic, more, exc_info=exc)

@@ -34,12 +34,16 @@ def decode(payload: bytes, path: str = "") -> float:
         value = json.loads(text)
     except ValueError:
         value = text   # ESPHome's plain text ('72.0' parses as JSON; 'nan' and 'None' do not)
+    except RecursionError:   # the parser recurses once per level: a flood of `[[[...` must be one short line
+        raise PulseError("the payload is nested too deeply") from None
     for key in path.split(".") if path else ():
         if not isinstance(value, dict) or key not in value:
             raise PulseError(f"no {path!r} in the payload")
         value = value[key]
     if isinstance(value, str) and value.lower() in ("none", "nan", "unknown", "unavailable"):
         raise PulseError(f"the sensor has no value ({value})")
+    if isinstance(value, (dict, list)):   # not str(): a deep list's text would recurse again
+        raise PulseError(f"the pulse is not a number: a JSON {'object' if isinstance(value, dict) else 'array'}")
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise PulseError(f"the pulse is not a number: {str(value)[:40]!r}")
     try:
