@@ -92,7 +92,9 @@ class Panel:
         return self.http.request(method, f"{self.base}{path}", timeout=10)
 
 
-def side_by_side(res: Results, tmp: Path, broker: Broker, count: int, panels: int) -> None:
+def side_by_side(res: Results, tmp: Path, broker: Broker, count: int, panels: int, tag: str = "") -> None:
+    """`tag` names the broker's setting in the results."""
+    tmp.mkdir(exist_ok=True)
     service, topics = serve_room(tmp, broker)
     peer_topics = [PREFIX + t for t in topics]
     devices = Devices(broker, topics + peer_topics, "bench-peer-devices")
@@ -147,7 +149,7 @@ def side_by_side(res: Results, tmp: Path, broker: Broker, count: int, panels: in
         if peer is not None:
             peer.stop()
         service.stop()
-    report(res, broker, version, panels, lit, answered, idle, rss)
+    report(res, broker, version, panels, lit, answered, idle, rss, tag)
 
 
 def first_commands(panel: Panel, devices: Devices, topics: list[str]) -> list[tuple[str, str]]:
@@ -165,19 +167,19 @@ def first_commands(panel: Panel, devices: Devices, topics: list[str]) -> list[tu
 
 
 def report(res: Results, broker: Broker, version: str, panels: int, lit: dict, answered: dict, idle: dict,
-           rss: dict) -> None:
+           rss: dict, tag: str) -> None:
     settings = [line for line in broker.conf.read_text().splitlines() if not line.startswith(("user ", "log_"))]
     print(f"  the broker, the same for both: mosquitto, {'; '.join(settings)}", flush=True)
     ours, peer = percentiles(lit["ours"]), percentiles(lit["nodered"])
     ours_a, peer_a = percentiles(answered["ours"]), percentiles(answered["nodered"])
-    res.data["nodered"] = {"node_red": version, "broker": settings, "panels": panels,
+    res.data["nodered" + (tag and f", {tag}")] = {"node_red": version, "broker": settings, "panels": panels,
                            "ours": {"lights": ours, "answered": ours_a, "idle_rss_mb": round(idle["ours"], 1),
                                     "rss_after_mb": round(rss["ours"], 1)},
                            "nodered": {"lights": peer, "answered": peer_a, "idle_rss_mb": round(idle["nodered"], 1),
                                        "rss_after_mb": round(rss["nodered"], 1)}}
     n = ours["n"]
-    res.add(f"calm -> last of 12 light commands, p50 / p99 ({n} presses each, alternating): this room (panel's "
-            f"cookie + CSRF, {panels} event streams open) vs Node-RED {version} (bearer token)",
+    res.add(f"calm -> last of 12 light commands{tag and f', {tag}'}, p50 / p99 ({n} presses each, alternating): "
+            f"this room (panel's cookie + CSRF, {panels} event streams open) vs Node-RED {version} (bearer token)",
             f"{ours['p50_ms']} / {ours['p99_ms']} ms vs {peer['p50_ms']} / {peer['p99_ms']} ms; ratio "
             f"{ours['p50_ms'] / peer['p50_ms']:.2f} / {ours['p99_ms'] / peer['p99_ms']:.2f}",
             "ratio <= 1 / <= 1", ours["p50_ms"] <= peer["p50_ms"] and ours["p99_ms"] <= peer["p99_ms"])

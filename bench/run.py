@@ -1,10 +1,14 @@
 """Every figure of "How it holds up", with one command: a table beside the targets, and bench/results/run.json.
 
     python bench/run.py [--quick] [--only nodered,calm,polling,fades,footprint,growth,scale,soak,recovery,outage,load]
+                        [--broker-nodelay both|on|off]
 
 Everything runs on loopback: a private mosquitto, `room-controller serve` as its own process (as on a room
 computer), a separate MQTT subscriber standing in for the devices, and client processes for the panels.
 `--quick` makes every count small (a smoke test of the bench itself, not figures to publish).
+The nodered and calm sections run against mosquitto as the room ships it (`set_tcp_nodelay true`) and as
+mosquitto comes (Nagle's algorithm on, as Home Assistant's add-on and many clinic brokers run), both in one
+run unless `--broker-nodelay` picks one; the other sections use the room's setting.
 """
 
 from __future__ import annotations
@@ -308,6 +312,7 @@ def wait_for(predicate, timeout: float, step: float = 0.01) -> float:
 def presses(res: Results, tmp: Path, broker: Broker, count: int, streams: int, readers: int, tag: str = "") -> None:
     """Calm from the API and from the MQTT command topic, 12 mixed lights, open event streams, clients
     polling the state, a long fade; `tag` names a variant in the results."""
+    tmp.mkdir(exist_ok=True)
     service, topics = serve_room(tmp, broker)
     stop = multiprocessing.Event()
     clients = [multiprocessing.Process(target=follow_events, args=(service.base, streams, stop), daemon=True)]
@@ -359,7 +364,7 @@ def presses(res: Results, tmp: Path, broker: Broker, count: int, streams: int, r
     for kind, label in (("calm", "calm press (API) -> last of 12 light commands"),
                         ("button", "button (MQTT command) -> last of 12 light commands")):
         p = percentiles(samples[kind])
-        res.data[kind + tag] = {**p, "lights": 12, "event_streams": streams, "state_readers": readers,
+        res.data[kind + (tag and f", {tag}")] = {**p, "lights": 12, "event_streams": streams, "state_readers": readers,
                                 "fade_running": "1h"}
         res.add(f"{label}{tag and f', {tag}'}, p50 / p99 / max ({p['n']} presses)",
                 f"{p['p50_ms']} / {p['p99_ms']} / {p['max_ms']} ms", "p99 < 20 ms", p["p99_ms"] < 20)
@@ -574,6 +579,7 @@ def outage(res: Results, tmp: Path, broker: Broker, down: float) -> None:
     res.add(f"broker down {down:g} s mid-fade, back -> every light told again", f"{right:.2f} s", "< 2 s", right < 2)
 
 
+BROKER_TAGS = {True: "set_tcp_nodelay broker", False: "default broker (Nagle on)"}
 SECTIONS = ("nodered", "calm", "polling", "fades", "footprint", "growth", "scale", "soak", "recovery", "outage", "load",
             "journal")
 
@@ -590,19 +596,25 @@ def main() -> None:
     parser.add_argument("--state-readers", type=int, default=0,
                         help="client processes polling /api/state during the calm section's presses")
     parser.add_argument("--soak-minutes", type=float, default=12, help="real minutes of the RSS soak")
+    parser.add_argument("--broker-nodelay", choices=("both", "on", "off"), default="both",
+                        help="the broker's set_tcp_nodelay for the nodered and calm sections (both: one run each)")
     args = parser.parse_args()
     only = set(args.only.split(","))
     q = args.quick
     res = Results()
     started = time.monotonic()
     load = os.getloadavg()
+    nodelays = {"both": (True, False), "on": (True,), "off": (False,)}[args.broker_nodelay]
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-        broker = Broker().start()
+        brokers = {nodelay: Broker(nodelay=nodelay).start() for nodelay in {True, *nodelays}}
+        broker = brokers[True]
+        per_broker = [(brokers[nodelay], BROKER_TAGS[nodelay]) for nodelay in nodelays]
         try:
             for name, run in (
-                    ("nodered", lambda d: peer.side_by_side(res, d, broker, 30 if q else 300, args.event_streams)),
-                    ("calm", lambda d: presses(res, d, broker, 30 if q else 500, args.event_streams,
-                                                     args.state_readers)),
+                    ("nodered", lambda d: [peer.side_by_side(res, d / tag.split()[0], b, 30 if q else 300,
+                                                             args.event_streams, tag) for b, tag in per_broker]),
+                    ("calm", lambda d: [presses(res, d / tag.split()[0], b, 30 if q else 500, args.event_streams,
+                                                args.state_readers, tag) for b, tag in per_broker]),
                     ("polling", lambda d: presses(res, d, broker, 30 if q else 500, 0, 4, "4 clients polling")),
                     ("fades", lambda d: fades(res, d, broker, 50, 1 if q else 10)),
                     ("footprint", lambda d: footprint(res, d, broker, 5 if q else 60)),
@@ -619,7 +631,8 @@ def main() -> None:
                     folder.mkdir()
                     run(folder)
         finally:
-            broker.close()
+            for b in brokers.values():
+                b.close()
     machine = (f"{platform.machine()}, {os.cpu_count()} cores, {_cpu_model()}, Python {platform.python_version()}; "
                f"load average {load[0]:.2f} at the start, {os.getloadavg()[0]:.2f} at the end")
     res.data["machine"] = machine

@@ -37,8 +37,9 @@ def _die_with_parent() -> None:
 class Broker:
     """mosquitto on 127.0.0.1; `restart()` keeps the port, like a broker a technician restarts."""
 
-    def __init__(self, access: str = "allow_anonymous true\n") -> None:
-        """`access`: the broker's access lines (a password file and ACL for tests of a clinic broker)."""
+    def __init__(self, access: str = "allow_anonymous true\n", nodelay: bool = True) -> None:
+        """`access`: the broker's access lines (a password file and ACL for tests of a clinic broker);
+        `nodelay`: False runs mosquitto's default (Nagle's algorithm on), as many clinic brokers do."""
         binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         if not Path(binary).exists():
             raise RuntimeError(INSTALL_HINT)
@@ -50,7 +51,8 @@ class Broker:
         # `user`: run as whoever started it; switching user would also cancel the parent-death signal
         # `set_tcp_nodelay`: a preset's burst reaches every device at once, not the rest ~40 ms later
         # (deploy/OPERATIONS.md, "The broker")
-        self.conf.write_text(f"listener {self.port} 127.0.0.1\n{access}persistence false\nset_tcp_nodelay true\n"
+        nagle = "set_tcp_nodelay true\n" if nodelay else ""
+        self.conf.write_text(f"listener {self.port} 127.0.0.1\n{access}persistence false\n{nagle}"
                              f"user {getpass.getuser()}\nlog_type error\nlog_type warning\n")
         self.proc: subprocess.Popen | None = None
 
