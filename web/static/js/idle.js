@@ -54,8 +54,10 @@ function check() {
     return;
   }
   const warn = Math.min(WARN_S, idle / 4);
-  const said = t("idle.warning", { time: timeOfDay(new Date(Date.now() + left * 1000)) });
-  if (left <= warn && $("idle-left").textContent !== said) $("idle-left").textContent = said;   // said once
+  if (left <= warn) {
+    const said = t("idle.warning", { time: timeOfDay(new Date(Date.now() + left * 1000)) });
+    if ($("idle-left").textContent !== said) $("idle-left").textContent = said;   // a status said once, not each second
+  }
   $("idle").hidden = left > warn;
   timer = setTimeout(check, (left > warn ? left - warn : left) * 1000);
 }
