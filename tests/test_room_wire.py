@@ -262,11 +262,13 @@ def test_switching_on_and_off_is_held_to_once_a_second(make_room, broker):
 
 
 @pytest.mark.slow
-def test_ikea_bulb_never_heard_from_gets_calm_within_its_colour_limit_and_again_after(make_room, broker):
+def test_ikea_bulb_never_heard_from_gets_calm_brightness_then_white_and_again_after(make_room, broker):
+    """Issue 24 (5): never brightness and white in one transition (Zigbee2MQTT would set the level at once)."""
     lights = [{"id": "bedside", "profile": "zigbee2mqtt", "device": "Bedside", "quirks": {"fade_one_property": True}}]
     app = make_room(lights)
     cap = Capture(broker, "zigbee2mqtt/Bedside/set")
     app.loop.call(app.room.presets.activate, "calm")
-    assert [m.payload for m in cap.take(2)] == ['{"state":"ON","brightness":38,"color_temp":455,"transition":2}',
+    assert [m.payload for m in cap.take(3)] == ['{"state":"ON","brightness":38,"transition":2}',
+                                                '{"state":"ON","brightness":38,"color_temp":455,"transition":0.7}',
                                                 '{"state":"ON","brightness":38,"color_temp":455,"transition":0}']
     cap.close()
