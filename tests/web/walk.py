@@ -87,6 +87,9 @@ def told(light_id: str, payload: str) -> dict:
         return {"on": False, "level": None, "mired": None, "colour": False}
     if "HSBColor" in parts:
         return {"on": True, "level": int(parts["HSBColor"].split(",")[2]), "mired": None, "colour": True}
+    if "Color" in parts:   # a white as Tasmota's cold and warm channels: the white is compared as them
+        cold, warm = map(int, parts["Color"].split(",")[3:5])
+        return {"on": True, "level": round((cold + warm) * 100 / 255), "mired": (cold, warm), "colour": False}
     return {"on": True, "level": int(parts.get("White", parts.get("Dimmer", "0"))),
             "mired": int(parts["CT"]) if "CT" in parts else None, "colour": False}
 
@@ -99,14 +102,23 @@ def wire_for(light_id: str, state: dict) -> dict:
     mired = round(1e6 / state["kelvin"]) if state.get("kelvin") else None
     if mired is not None and not WHITE[0] <= mired <= WHITE[1]:
         return {"on": True, "level": level, "mired": None, "colour": True}
+    if light_id == "floor" and mired is not None:   # Tasmota's linked white: cold and warm sum to the level
+        level255 = round(level * 255 / 100)
+        warm = round(level255 * (mired - WHITE[0]) / (WHITE[1] - WHITE[0]))
+        return {"on": True, "level": level, "mired": (level255 - warm, warm), "colour": False}
     return {"on": True, "level": level, "mired": mired, "colour": state.get("mode") == "color"}
 
 
 def near(wire: dict, expected: dict) -> bool:
     """The same command, give or take the device unit that the API's 0.1 % and whole kelvin round away (a
     step of a fade lies between whole values)."""
-    return all(abs(wire[k] - expected[k]) <= 1 if isinstance(wire[k], int) and isinstance(expected[k], int)
-               and not isinstance(wire[k], bool) else wire[k] == expected[k] for k in wire)
+    def close(a, b) -> bool:
+        if isinstance(a, tuple) and isinstance(b, tuple):   # a white's channels 0-255: one unit of the level
+            return all(abs(x - y) <= 3 for x, y in zip(a, b))   # (1 % = 2.55) and a rounding
+        if isinstance(a, int) and isinstance(b, int) and not isinstance(a, bool):
+            return abs(a - b) <= 1
+        return a == b
+    return all(close(wire[k], expected[k]) for k in wire)
 
 
 def seconds(text: str) -> float:
