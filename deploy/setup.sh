@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the room controller needs on Debian 12 / Raspberry Pi OS (bookworm) or newer:
 #   - system packages, with apt (needs root; asks through sudo when run as a user):
-#       mosquitto (the MQTT broker), libvlc with its plugins (music), sox (demo tracks), python3-venv
+#       mosquitto (the MQTT broker), libvlc with its plugins (music), sox (demo tracks), python3-venv,
+#       libebur128 (a track's loudness, EBU R128)
 #   - a virtual environment in .venv with the package and its test tools (nothing outside this folder)
 #   - with --test, what the test suite needs besides: Chromium and its driver for the panel's browser tests,
 #     WebKitGTK's driver and Xvfb (the engine of iPads, on a virtual screen),
@@ -13,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(mosquitto mosquitto-clients libvlc5 libvlc-bin vlc-plugin-base sox python3-venv)
+packages=(mosquitto mosquitto-clients libvlc5 libvlc-bin vlc-plugin-base sox python3-venv libebur128-1)
 if [ "${1:-}" = "--test" ]; then
   packages+=(chromium chromium-driver webkit2gtk-driver xvfb jackd2 libasound2-plugins caddy openssl)
   command -v npm >/dev/null || packages+=(npm)   # a Node.js from elsewhere brings its own npm

@@ -1,5 +1,7 @@
 """What a track really sounds like: its integrated loudness (ITU-R BS.1770-4, the measure behind EBU R128),
-measured from the decoded audio by pyloudnorm (soundfile/libsndfile decodes), once per file and cached.
+measured from the decoded audio by libebur128 (Debian's libebur128-1, the reference implementation of EBU R128:
+a small C library, through ctypes, so the install carries no scientific stack for one filter), block by block
+as libsndfile decodes it (soundfile), once per file and cached.
 
 The music thread must never wait for this: a long track takes seconds to decode and filter, and all of it is
 in memory while it does. So each file is measured in a short-lived child process (`python -m
@@ -14,6 +16,9 @@ loud end of music (UNMEASURED_LUFS) and says it is an estimate.
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
+import logging
 import math
 import queue
 import subprocess
@@ -25,6 +30,10 @@ from pathlib import Path
 TARGET_LUFS = -20.0      # the calibration reference's loudness (pink noise), and a quiet music's
 UNMEASURED_LUFS = -9.0   # the loud end of mastered music: a dose from an unmeasured track errs high
 MEASURE_TIMEOUT = 120.0  # seconds for one file, decoding included
+BLOCK_FRAMES = 65536     # decoded and measured at a time: the child's memory stays small for a long track
+MODE_I = 5               # libebur128's EBUR128_MODE_I (integrated loudness; includes EBUR128_MODE_M)
+
+log = logging.getLogger(__name__)
 
 _cache: dict[tuple[str, int, int], float | None] = {}
 _lock = threading.Lock()
@@ -45,17 +54,41 @@ def known(path: Path) -> tuple[bool, float | None]:
         return (key in _cache, _cache.get(key)) if key else (False, None)
 
 
+def _ebur128() -> ctypes.CDLL:
+    """libebur128, its four functions typed (ebur128.h, 1.2.6)."""
+    name = ctypes.util.find_library("ebur128")
+    if name is None:
+        raise OSError("libebur128 is not installed (Debian: apt install libebur128-1)")
+    lib = ctypes.CDLL(name)
+    lib.ebur128_init.restype = ctypes.c_void_p
+    lib.ebur128_init.argtypes = [ctypes.c_uint, ctypes.c_ulong, ctypes.c_int]
+    lib.ebur128_destroy.argtypes = [ctypes.POINTER(ctypes.c_void_p)]
+    lib.ebur128_add_frames_float.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_float), ctypes.c_size_t]
+    lib.ebur128_loudness_global.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_double)]
+    return lib
+
+
 def integrated_lufs(path: Path) -> float | None:
     """The file's integrated loudness, in this process (the child's work; tests call it directly)."""
-    import numpy as np
-    import pyloudnorm
     import soundfile
 
-    data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
-    if len(data) < rate * 0.4:   # shorter than one gating block: nothing to measure
-        return None
-    lufs = pyloudnorm.Meter(rate).integrated_loudness(data.astype(np.float64))
-    return float(lufs) if math.isfinite(lufs) else None
+    lib = _ebur128()
+    with soundfile.SoundFile(str(path)) as audio:
+        if audio.frames < audio.samplerate * 0.4:   # shorter than one gating block: nothing to measure
+            return None
+        state = ctypes.c_void_p(lib.ebur128_init(audio.channels, audio.samplerate, MODE_I))
+        if not state:
+            raise MemoryError("ebur128_init failed")
+        try:
+            for block in audio.blocks(BLOCK_FRAMES, dtype="float32", always_2d=True):   # interleaved, C order
+                frames = block.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
+                if lib.ebur128_add_frames_float(state, frames, len(block)) != 0:
+                    raise MemoryError("ebur128_add_frames_float failed")
+            lufs = ctypes.c_double()
+            lib.ebur128_loudness_global(state, ctypes.byref(lufs))
+        finally:
+            lib.ebur128_destroy(ctypes.byref(state))
+    return lufs.value if math.isfinite(lufs.value) else None
 
 
 def measure(path: Path) -> float | None:
@@ -66,6 +99,8 @@ def measure(path: Path) -> float | None:
     try:
         done = subprocess.run([sys.executable, "-m", "room_controller.audio.loudness", "measure", str(path)],
                               capture_output=True, text=True, timeout=MEASURE_TIMEOUT)
+        if done.returncode != 0:
+            log.warning("loudness of %s not measured: %s", path, (done.stderr.strip().splitlines() or ["?"])[-1])
         text = done.stdout.strip() if done.returncode == 0 else ""
         lufs = float(text) if text not in ("", "none") else None
     except (subprocess.TimeoutExpired, ValueError):
@@ -108,19 +143,19 @@ class Measurer:
 
 
 def reference(out: Path, seconds: float = 30.0) -> float:
-    """Pink noise at TARGET_LUFS for the calibration step (sox makes it, pyloudnorm sets its loudness)."""
-    import pyloudnorm
+    """Pink noise at TARGET_LUFS for the calibration step (sox makes it, its measured loudness sets the gain)."""
     import soundfile
 
     raw = out.with_suffix(".raw.wav")
     subprocess.run(["sox", "-n", "-r", "48000", "-c", "2", "-b", "16", str(raw), "synth", str(seconds), "pinknoise"],
                    check=True)
+    level = integrated_lufs(raw)
+    assert level is not None   # pink noise is never silence
     data, rate = soundfile.read(str(raw), always_2d=True)
     raw.unlink()
-    level = pyloudnorm.Meter(rate).integrated_loudness(data)
-    soundfile.write(str(out), pyloudnorm.normalize.loudness(data, level, TARGET_LUFS), rate, subtype="PCM_16")
+    soundfile.write(str(out), data * 10 ** ((TARGET_LUFS - level) / 20), rate, subtype="PCM_16")
     lufs = integrated_lufs(out)
-    assert lufs is not None   # pink noise at TARGET_LUFS is never silence
+    assert lufs is not None
     return lufs
 
 
@@ -145,7 +180,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "measure":
         try:
             lufs = integrated_lufs(args.file)
-        except Exception:   # libsndfile cannot decode it: no loudness, and the dose says so
+        except (RuntimeError, MemoryError):   # libsndfile cannot decode it: no loudness, and the dose says so
             lufs = None
         print("none" if lufs is None else f"{lufs:.2f}")
     elif args.command == "reference":

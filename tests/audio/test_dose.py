@@ -1,4 +1,4 @@
-"""Loudness and the sound dose, measured from what is played: pyloudnorm checked against EBU Tech 3341's
+"""Loudness and the sound dose, measured from what is played: libebur128 checked against EBU Tech 3341's
 own test signals, real libvlc on the test clock for the dose (NIOSH 85 dBA / 8 h, 3 dB exchange), and the
 captured output of real libvlc for the per-track normalisation."""
 
@@ -29,6 +29,15 @@ def sine(path, dbfs: float, seconds: float = 20.0, freq: float = 1000.0, rate: i
     return path
 
 
+def sines(path, parts: list[tuple[float, float]], rate: int = 48000):
+    """A stereo 1 kHz sine in parts of (peak dBFS, seconds), one after another: EBU Tech 3341's cases 3 to 5."""
+    t = np.arange(int(rate * sum(seconds for _, seconds in parts))) / rate
+    level = np.concatenate([np.full(int(rate * seconds), 10 ** (dbfs / 20)) for dbfs, seconds in parts])
+    wave = level * np.sin(2 * np.pi * 1000 * t[:len(level)])
+    soundfile.write(str(path), np.column_stack([wave, wave]), rate, subtype="PCM_24")
+    return path
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("dbfs", [-23.0, -33.0])
 def test_loudness_is_what_ebu_tech_3341_says(tmp_path, dbfs):
@@ -41,6 +50,23 @@ def test_loudness_is_what_ebu_tech_3341_says(tmp_path, dbfs):
     path.write_bytes(b"not audio")   # replaced under the same name: measured again, and it has no loudness
     assert loudness.known(path) == (False, None)
     assert loudness.measure(path) is None
+
+
+@pytest.mark.parametrize("parts", [
+    [(-36, 10), (-23, 60), (-36, 10)],                        # case 3: the relative gate leaves the -36 dBFS out
+    [(-72, 10), (-36, 10), (-23, 60), (-36, 10), (-72, 10)],  # case 4: the absolute gate leaves the -72 out too
+    [(-26, 20), (-20, 20.1), (-26, 20)],                      # case 5: every part counts, mixed to -23
+], ids=["case3", "case4", "case5"])
+def test_the_gates_are_what_ebu_tech_3341_says(tmp_path, parts):
+    """EBU Tech 3341 (2016) table 1, cases 3 to 5: each is -23.0 LUFS, +-0.1 LU, through both gates of
+    ITU-R BS.1770-4 (the absolute at -70 LUFS, the relative 10 LU under the ungated level)."""
+    assert loudness.integrated_lufs(sines(tmp_path / "gates.wav", parts)) == pytest.approx(-23.0, abs=0.1)
+
+
+def test_too_short_or_silent_has_no_loudness(tmp_path):
+    """Under one 400 ms gating block, or silence all through: no loudness (the dose then says it estimates)."""
+    assert loudness.integrated_lufs(sine(tmp_path / "short.wav", -23.0, seconds=0.3)) is None
+    assert loudness.integrated_lufs(sines(tmp_path / "silent.wav", [(-200, 3)])) is None
 
 
 def test_the_calibration_reading_goes_through_the_cubic_volume():

@@ -1,5 +1,5 @@
 """The calibration step of the clinic tools on a real room (real libvlc, its dummy output; a real broker):
-the reference made by sox and pyloudnorm plays through the room's music, the meter's reading becomes
+the reference made by sox and libebur128 plays through the room's music, the meter's reading becomes
 `audio.calibration_dba` in the room file (comments and mode kept, the old file in backups/), and the room
 refuses to play noise over a session. In Chromium: the same steps on the tablet."""
 
