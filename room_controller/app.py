@@ -1,6 +1,7 @@
 """The composition root: builds the room's parts, starts them in order and stops them in reverse.
 
-journal -> core loop -> room (and a session left running, recovered) -> MQTT link -> music -> web.
+journal -> core loop -> room (and a session left running, recovered; the alerts that follow it) -> MQTT link
+-> music -> web.
 Nothing else constructs these; tests build an `App` with a test clock and a real broker, the CLI builds one
 from a config file.
 """
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from room_controller.audio.music import Music
 from room_controller.config import RoomConfig
+from room_controller.core.alerts import Alerts
 from room_controller.core.loop import Loop
 from room_controller.core.room import Room
 from room_controller.infrastructure.clock import Clock, SystemClock
@@ -44,7 +46,7 @@ class App:
             status_topic=f"{config.topic_prefix}/status",
             on_connect=lambda: self.loop.submit(self.room.broker_connected),
             on_disconnect=lambda reason: self.loop.submit(self.room.broker_disconnected, reason),
-            on_message=lambda topic, payload, retained: self.room.inbox.on_mqtt_message(topic, payload, retained),
+            on_message=self._mqtt_message,
             on_error=lambda text: self.loop.submit(self._problem, "mqtt", text),
         )
         self.loop.on_error = lambda text: self._problem("core", f"an error in the room core (see the log): {text}")
@@ -55,10 +57,19 @@ class App:
         self.room = Room(config, catalogue, self.loop, self.link.publish, self.journal,
                          load_profiles(config) if profiles is None else profiles, music=self.music,
                          config_file=config_file)
+        self.alerts = Alerts(self.room, self.link.publish)   # rooms that call for help: the clinic floor hears
+        self.room.followers.append(self.alerts)
         self.room.housekeeping = self.housekeeping = Housekeeping(self.room, config.retention_days)
         self.flask = create_app(self.room, config.web, routes)
         self.web = WebServer(self.flask, config.web.host, config.web.port, config.web.threads) if web else None
         self._started: list = []
+
+    def _mqtt_message(self, topic: str, payload: bytes, retained: bool) -> None:
+        """paho's thread: an alert's acknowledgement to the alerts, anything else to the room's inbox."""
+        if topic == self.alerts.ack_topic:
+            self.alerts.offer_ack(payload, retained)
+        else:
+            self.room.inbox.on_mqtt_message(topic, payload, retained)
 
     def _music_event(self, kind: str, data: dict) -> None:
         """The music thread's news (track started, file skipped, output failing), journaled by the core."""
@@ -82,7 +93,8 @@ class App:
         self.loop.start()
         self._started.append(self.loop.stop)
         self.room.problems["mqtt"] = "connecting to the MQTT broker"
-        self.link.subscribe(self.room.inbox.subscriptions)
+        self.loop.call(self.alerts.restore)   # before the first connect publishes their list
+        self.link.subscribe([*self.room.inbox.subscriptions, self.alerts.ack_topic])
         self.link.start()
         self._started.append(self.link.stop)
         if self.music is not None:

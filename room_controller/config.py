@@ -210,6 +210,12 @@ class HomeAssistantSettings(Model):
                                   "staff open it, e.g. http://room-3.clinic.lan:8080/ (the device page links to it)")
 
 
+class AlertSettings(Model):
+    """What the room tells the clinic floor besides what always goes out (core/alerts.py, docs/interface.md)."""
+
+    calm_pressed: bool = Field(False, description="an alert (not urgent) each time calm is pressed")
+
+
 class RoomConfig(Model):
     room: RoomInfo
     mqtt: MqttSettings = MqttSettings()
@@ -223,6 +229,7 @@ class RoomConfig(Model):
                                          "transition) and when a preset is released")
     buttons: list[ButtonMapping] = Field(default_factory=list, description="MQTT messages that act like the panel")
     homeassistant: HomeAssistantSettings = HomeAssistantSettings()
+    alerts: AlertSettings = AlertSettings()
     vitals: VitalsSettings = Field(default_factory=VitalsSettings, description="limits and a live pulse sensor "
                                    "(docs/vitals.md); health data, never on MQTT state or in Home Assistant")
     profiles_dir: Path = Path("profiles")

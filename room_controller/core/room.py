@@ -10,7 +10,8 @@ Everything runs on the core loop (core/loop.py); other threads submit work to it
 through the thread-safe methods at the bottom.
 
 Every change is journaled as it happens (`emit`); live panels, the retained MQTT state and Home Assistant's
-entities follow the snapshot published after each batch of work.
+entities follow the snapshot published after each batch of work. Parts that follow the room from outside its
+core (`followers`, wired by app.App: the alerts) are told every event and look at each new snapshot.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from room_controller.config import RoomConfig
 from room_controller.core.errors import Conflict
@@ -42,6 +43,15 @@ if TYPE_CHECKING:
     from room_controller.infrastructure.housekeeping import Housekeeping
 
 log = logging.getLogger(__name__)
+
+
+class Follower(Protocol):
+    """A part that follows the room (core loop): told each event as it is journaled (the vitals' rows too, with
+    their values: a follower keeps them to itself), and shown each new snapshot, to which it adds its keys."""
+
+    def event(self, kind: str, data: dict) -> None: ...
+
+    def review(self, snapshot: dict) -> dict: ...
 
 
 class Room:
@@ -82,10 +92,11 @@ class Room:
         self.session = SessionRunner(self, journal, profiles)
         self.vitals = VitalsDesk(self)   # health data: in the snapshot (behind auth), never in _publish_state
         self.discovery = Discovery(config)
+        self.followers: list[Follower] = []
 
     # -- events and snapshots (core loop) --------------------------------------------------------------------
 
-    def emit(self, kind: str, **data: Any) -> bool:
+    def emit(self, kind: str, /, **data: Any) -> bool:
         """Journal a change, before the request that made it is answered; a journal that cannot be
         written is a problem shown in `health`, never a reason to refuse the change. True if journaled."""
         log.info("%s %s", kind, json.dumps(data, default=str) if data else "")
@@ -100,9 +111,20 @@ class Room:
         except JournalError:
             self.problems["journal"] = self.journal.problem or "the journal cannot be written"
             self._dirty = True
+            self.tell(kind, data)
             return False
         self._dirty = True
+        self.tell(kind, data)
         return True
+
+    def tell(self, kind: str, data: dict) -> None:
+        """An event, journaled (or not), to the parts that follow the room. A follower's fault is logged and
+        never undoes what the event says was done (the emergency light is on, whatever an alert's fate)."""
+        for follower in self.followers:
+            try:
+                follower.event(kind, data)
+            except Exception:
+                log.exception("%s could not follow %s; the room carries on", type(follower).__name__, kind)
 
     def touch(self) -> None:
         self._dirty = True
@@ -117,6 +139,8 @@ class Room:
             return
         self._dirty = False
         snapshot = self._build_snapshot()
+        for follower in self.followers:
+            snapshot.update(follower.review(snapshot))
         with self.changed:
             self._snapshot = snapshot
             self.version += 1
