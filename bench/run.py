@@ -9,6 +9,7 @@ computer), a separate MQTT subscriber standing in for the devices, and client pr
 The nodered and calm sections run against mosquitto as the room ships it (`set_tcp_nodelay true`) and as
 mosquitto comes (Nagle's algorithm on, as Home Assistant's add-on and many clinic brokers run), both in one
 run unless `--broker-nodelay` picks one; the other sections use the room's setting.
+`--pi` runs the Pi-class section alone (bench/pi.py: the service on one Raspberry Pi 4 core's CPU time).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ PIN = "2468"   # the panel's login (the user's path: its cookie and CSRF header)
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 BUTTON_PACE = 0.3   # a command source acts at most every 0.25 s (core/inbox.py, COMMAND_PACE): presses further apart
 RESTART_SEC = 1.0   # deploy/room-controller.service: Restart=always, RestartSec=1
+CGROUP_ENV = "ROOM_BENCH_CGROUP"   # bench/pi.py's Pi-class mode: the cgroup every `serve` started joins
 FAMILIES = [("zigbee2mqtt", "z2m/{}", "zigbee2mqtt/{}/set"), ("tasmota", "tas{}", "cmnd/{}/Backlog"),
             ("wled", "wled{}", "wled/{}/api"), ("shelly-rgbw2", "rgbw{}", "shellies/{}/color/0/set"),
             ("shelly-gen2", "dim{}", "{}/rpc"), ("homeassistant-json", "ha/l{}", "{}/set")]
@@ -145,6 +147,8 @@ class Service:
         with open(self.config.parent / "serve.log", "ab") as log:
             self.proc = subprocess.Popen(room_controller("serve", "--config", str(self.config)), cwd=ROOT,
                                          env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=log)
+        if os.environ.get(CGROUP_ENV):   # its threads, and the processes it starts, share the group's quota
+            Path(os.environ[CGROUP_ENV], "cgroup.procs").write_text(str(self.proc.pid))
 
     def wait_up(self, timeout: float = 20) -> None:
         deadline = time.monotonic() + timeout
@@ -588,6 +592,7 @@ def main() -> None:
     import journal
     import load as http_load  # bench/load.py and bench/peer.py import this module's helpers: not at the top
     import peer
+    import pi
     import scale
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small counts: check that the bench runs")
@@ -600,8 +605,10 @@ def main() -> None:
                         "(default 300 and 500; --quick 30)")
     parser.add_argument("--broker-nodelay", choices=("both", "on", "off"), default="both",
                         help="the broker's set_tcp_nodelay for the nodered and calm sections (both: one run each)")
+    parser.add_argument("--pi", action="store_true", help="the Pi-class section alone (also: --only ...,pi)")
+    parser.add_argument("--pi-quota", type=float, help="the Pi-class share of one CPU instead of the calibrated one")
     args = parser.parse_args()
-    only = set(args.only.split(","))
+    only = {"pi"} if args.pi else set(args.only.split(","))
     q = args.quick
     res = Results()
     started = time.monotonic()
@@ -626,7 +633,8 @@ def main() -> None:
                     ("recovery", lambda d: recovery(res, d, broker, 2 if q else 5)),
                     ("outage", lambda d: outage(res, d, broker, 3 if q else 30)),
                     ("load", lambda d: http_load.run(res, d, broker, list(http_load.LOADS), 20 if q else 200)),
-                    ("journal", lambda d: journal.run(res, q))):
+                    ("journal", lambda d: journal.run(res, q)),
+                    ("pi", lambda d: pi.run(res, d, broker, q, args.pi_quota))):
                 if name in only:
                     print(f"{name}:", flush=True)
                     folder = Path(tmp) / name
