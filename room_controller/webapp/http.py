@@ -106,12 +106,7 @@ def create_app(room: Room, settings: WebSettings, extra: tuple[Route, ...] = ())
         return jsonify(openapi(routes + panel))
 
     _guard(app, lambda host: host_allowed(host, settings))
-
-    @app.before_request
-    def same_origin():
-        origin = request.headers.get("Origin")
-        if request.method not in SAFE_METHODS and origin and origin != request.host_url.rstrip("/"):
-            return error(403, "cross_origin", "changes are accepted only from the panel's own page")
+    _same_origin(app)
 
     @app.errorhandler(404)
     def not_found(exc):
@@ -136,18 +131,57 @@ def create_app(room: Room, settings: WebSettings, extra: tuple[Route, ...] = ())
     return app
 
 
-def create_overview_app(rooms, max_streams: int, threads: int, host_ok: Callable[[str | None], bool]) -> Flask:
-    """The clinic overview's page (integrations/overview.py): it only reads what the rooms publish, so it has no
-    login; `host_ok`: the names it answers to, as the panel's (auth.host_allowed)."""
+class Acknowledge(Body):
+    id: str = Field(min_length=1, max_length=200, description="the alert's id, as the room gave it")
+
+
+def create_overview_app(rooms, max_streams: int, threads: int, host_ok: Callable[[str | None], bool], auth: Auth,
+                        acknowledge: Callable[[str], dict | None]) -> Flask:
+    """The clinic overview's page (integrations/overview.py): it shows what the rooms publish; its one change is
+    an alert's acknowledgement (`acknowledge(id)`: what was sent, or None for no such live alert), behind the
+    overview's PIN login and its CSRF token. `host_ok`: the names it answers to, as the panel's
+    (auth.host_allowed)."""
     app = Flask("room_overview", static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     _guard(app, host_ok)
+    _same_origin(app)
     streams = EventStreams(rooms, max_streams, threads)
     app.extensions["event_streams"] = streams
     app.add_url_rule("/", "overview", lambda: send_from_directory(WEB, "overview.html"))
     app.add_url_rule("/static/<path:name>", "asset", lambda name: send_from_directory(WEB / "static", name))
     app.add_url_rule("/api/rooms", "rooms", lambda: Response(rooms.snapshot_json(), mimetype="application/json"))
     app.add_url_rule("/api/events", "events", lambda: _stream(streams, request.remote_addr or ""))
+
+    def ack():
+        body = _denied(auth) or _body(Acknowledge)
+        if not isinstance(body, Acknowledge):
+            return body
+        sent = acknowledge(body.id)
+        if sent is None:
+            return error(404, "unknown_alert", f"no live alert has the id {body.id!r}: acknowledged already, or "
+                                               "the overview has not heard of it")
+        return jsonify(sent), 202
+    app.add_url_rule("/api/alerts/ack", "ack", ack, methods=["POST"])
+    for route in _login_routes(auth, "/api", "the overview", "PIN", admin=False):
+        app.add_url_rule(route.path, f"{route.method} {route.path}", _guarded(auth, route), methods=[route.method])
+
+    @app.after_request
+    def renew(response: Response) -> Response:
+        renewed = auth.renewal(request.cookies.get(auth.cookie_name))
+        if renewed and auth.cookie_name not in response.headers.get("Set-Cookie", ""):
+            _set_cookie(response, auth, renewed)
+        return response
     return app
+
+
+def _same_origin(app: Flask) -> None:
+    """A change sent from another site's page (a foreign Origin) is refused."""
+
+    @app.before_request
+    def same_origin():
+        origin = request.headers.get("Origin")
+        if request.method not in SAFE_METHODS and origin and origin != request.host_url.rstrip("/"):
+            return error(403, "cross_origin", "changes are accepted only from the panel's own page")
 
 
 def _guard(app: Flask, host_ok: Callable[[str | None], bool]) -> None:

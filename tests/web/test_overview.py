@@ -26,7 +26,7 @@ def test_two_rooms_on_one_broker_show_live_and_independently(tmp_path, own_broke
         rooms[room_id] = serve(tmp_path / room_id, own_broker, room_id)
     overview = Overview(ClinicConfig.model_validate({
         "mqtt": {"host": own_broker.host, "port": own_broker.port, "base_topic": "therapy-room"},
-        "web": {"port": 0}})).start()
+        "web": {"port": 0}, "overview": {"data_dir": str(tmp_path / "overview")}})).start()
     try:
         page = Panel(browser, f"http://127.0.0.1:{overview.web.port}")
         page.open()
