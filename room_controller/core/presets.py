@@ -22,6 +22,11 @@ if TYPE_CHECKING:
     from room_controller.core.room import Room
 
 EMERGENCY = "emergency"
+CALM = "calm"
+# What an automated source may always ask for, even moments after a press on the panel: the room made calm, or
+# full light for someone who needs it. Held back, a bedside button's calm would be refused for a minute after
+# the therapist released calm on the panel, just when a client may need it again.
+SAFE = (CALM, EMERGENCY)
 
 
 class EmergencyOn(Conflict):
@@ -84,7 +89,7 @@ class Presets:
         if name != active and (name is not None or active is not None):   # a change, asked for
             if not sources.ask(source):
                 return None
-            if sources.panel_holds() and name != EMERGENCY and (name is None or active != EMERGENCY):
+            if sources.panel_holds() and name not in SAFE and (name is None or active != EMERGENCY):
                 room.emit("preset_refused", preset=name, source=source, via=sources.kind(source), reason=PANEL)
                 raise Conflict(f"the panel chose {active or 'no preset'} moments ago: it holds against "
                                f"{sources.label(source)} for now")

@@ -6,7 +6,7 @@ choosing it: an automation that sends calm and release in turn, a remote stuck b
 rules keep such a source from fighting the therapist (docs/safety.md):
 
 - A press on the panel wins: for `PANEL_WINS` seconds after it, an automated source may not change the
-  preset, except to switch the emergency light on (full light for someone who needs it is never held back).
+  preset, except to make the room calm or switch the emergency light on (the safe way is never held back).
 - A source that asks for more than `FLIP_LIMIT` preset changes in `FLIP_WINDOW` seconds is held off: its
   preset commands are ignored until a person clears it (the panel's problem line, `POST /api/sources/clear`),
   but for the emergency light, which still acts. Its other commands (session, music) still act. The hold is a

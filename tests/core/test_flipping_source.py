@@ -119,6 +119,28 @@ def test_a_panel_press_wins_over_automated_sources_for_a_minute(make_room, broke
     cap.close()
 
 
+def test_calm_from_a_bedside_button_acts_moments_after_the_panel_released_it(make_room, broker, room_id):
+    """The safe way is never held back: a client overwhelmed again 10 s after the therapist released calm on the
+    panel gets calm from the bedside button; an automation still cannot release it within the panel's minute."""
+    clock = ManualClock()
+    app = make_room(ZIGBEE, clock=clock, buttons=BUTTONS)
+    cap = Capture(broker, SET, MARK)
+    send, command = sender(app, clock, cap), f"therapy-room/{room_id}/command"
+    app.room.intake.note(("http",))
+    app.loop.call(app.room.presets.activate, "calm")                     # the therapist's calm on the panel
+    assert cap.next().payload == CALM
+    app.loop.call(app.room.presets.release)                              # and its release, on the panel
+    assert cap.next().payload == IDLE
+    send(REMOTE, '{"action":"single"}', gap=10.0)                        # the bedside button's calm acts
+    assert cap.next().payload == CALM
+    assert app.room.snapshot()["preset"] == "calm"
+    send(command, PRESETS[1])                                            # an automation's release: refused
+    assert cap.sent_until_now(app) == []
+    assert app.room.snapshot()["preset"] == "calm"
+    assert [e["preset"] for e in journaled(app, "preset_refused")] == [None]
+    cap.close()
+
+
 @pytest.mark.slow   # real time: seconds of it
 def test_a_loop_at_ten_commands_a_second_cannot_undo_the_panels_calm(tmp_path, broker, room_id):
     """The issue's loop: calm and release in turn on the command topic, 10 a second for 5 s; the panel's calm
