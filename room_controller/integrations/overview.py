@@ -111,7 +111,8 @@ def parse_alert(data: object, room_id: str) -> dict:
     if not isinstance(data, dict):
         raise ValueError("an alert is a JSON object")
     alert_id, kind, urgent = data.get("id"), data.get("kind"), data.get("urgent")
-    if not isinstance(alert_id, str) or not alert_id.startswith(f"{room_id}-") or len(alert_id) > 200:
+    if not isinstance(alert_id, str) or len(alert_id) > 200 or not alert_id.startswith(f"{room_id}-") or \
+            not alert_id[len(room_id) + 1:].isdigit():
         raise ValueError(f"an alert's id is '{room_id}-<n>', the room's own")
     if data.get("room") != room_id:
         raise ValueError("the alert's room is not the topic's")
@@ -132,7 +133,7 @@ def parse_alert(data: object, room_id: str) -> dict:
         raise ValueError("an alert's session_s is seconds or null")
     return {"id": alert_id, "room": room_id, "room_name": _text(data, "room_name", 100), "kind": kind,
             "urgent": urgent or kind in URGENT, "phase": _text(data, "phase", 100), "session_s": session_s,
-            "at": at, "t": when.timestamp(), "what": _text(data, "what", 300, required=True)}
+            "at": at, "t": when.timestamp(), "n": int(alert_id[len(room_id) + 1:]), "what": _text(data, "what", 300, required=True)}
 
 
 def _text(data: dict, key: str, longest: int, required: bool = False) -> str | None:
@@ -145,8 +146,8 @@ def _text(data: dict, key: str, longest: int, required: bool = False) -> str | N
 
 
 def alert_order(alert: dict) -> tuple:
-    """Urgent first, then the newest."""
-    return (not alert["urgent"], -alert["t"], alert["id"])
+    """Urgent first, then the newest (in one second, the room's later one)."""
+    return (not alert["urgent"], -alert["t"], -alert["n"], alert["room"])
 
 
 @dataclass
@@ -325,7 +326,7 @@ def _bound(alerts: dict[str, dict]) -> None:
     """At most MAX_ALERTS: the oldest that is not urgent goes first, then the oldest."""
     while len(alerts) > MAX_ALERTS:
         calm = [a for a in alerts.values() if not a["urgent"]] or list(alerts.values())
-        del alerts[min(calm, key=lambda a: a["t"])["id"]]
+        del alerts[min(calm, key=lambda a: (a["t"], a["n"]))["id"]]
 
 
 class Overview:

@@ -72,3 +72,13 @@ def test_a_bad_clinic_config_names_its_line(tmp_path, capsys):
     assert main(["overview", "--config", str(path)]) == 2
     assert capsys.readouterr().err.splitlines() == [
         f"{path}:3: web.prot: unknown key 'prot'; did you mean 'port'?"]
+
+
+def test_an_overview_beyond_this_computer_needs_a_pin(tmp_path, capsys):
+    """Its acknowledgement is a change: served on the network, only with the front desk's PIN."""
+    path = tmp_path / "clinic.yaml"
+    path.write_text("mqtt: {host: 127.0.0.1}\nweb:\n  host: 0.0.0.0\n")
+    assert main(["overview", "--config", str(path)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"{path}:2: web: listening on 0.0.0.0 (beyond this computer) needs a pin: whoever reaches the page could "
+        "acknowledge the rooms' alerts"]
