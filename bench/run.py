@@ -45,7 +45,9 @@ from room_controller.infrastructure.broker import Broker, free_port  # noqa: E40
 TOKEN = "bench-token-0123456789"
 PIN = "2468"   # the panel's login (the user's path: its cookie and CSRF header)
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-BUTTON_PACE = 0.3   # a command source acts at most every 0.25 s (core/inbox.py, COMMAND_PACE): presses further apart
+# Bedside remotes, each mapped to calm in the room's `buttons:`, pressed in turn: each is a command source of its
+# own, paced (0.25 s) and held off past 6 preset changes a minute (core/sources.py), which 100 of them never reach.
+REMOTES = 100
 RESTART_SEC = 1.0   # deploy/room-controller.service: Restart=always, RestartSec=1
 CGROUP_ENV = "ROOM_BENCH_CGROUP"   # bench/pi.py's Pi-class mode: the cgroup every `serve` started joins
 FAMILIES = [("zigbee2mqtt", "z2m/{}", "zigbee2mqtt/{}/set"), ("tasmota", "tas{}", "cmnd/{}/Backlog"),
@@ -102,10 +104,12 @@ def tone(path: Path, seconds: float) -> None:
 
 
 def write_room(tmp: Path, broker: Broker, port: int, light_configs: list[dict], shipped: bool = False,
-               web: dict | None = None, music: bool = True, vlc_args: list[str] | None = None) -> Path:
+               web: dict | None = None, music: bool = True, vlc_args: list[str] | None = None,
+               remotes: int = 0) -> Path:
     """The room: a one-phase session with music of its own, or (`shipped`) the shipped profiles and playlists;
     `web`: settings of the web server besides the defaults; without `music`, the phase and calm are silent;
-    `vlc_args`: VLC's audio output (the dummy one, which plays nothing, unless given)."""
+    `vlc_args`: VLC's audio output (the dummy one, which plays nothing, unless given); `remotes`: that many
+    bedside buttons `bench/remote<n>` whose `{"action": "single"}` is calm."""
     (tmp / "profiles").mkdir(exist_ok=True)
     (tmp / "music").mkdir(exist_ok=True)
     tone(tmp / "music" / "a.wav", 60)
@@ -123,6 +127,8 @@ def write_room(tmp: Path, broker: Broker, port: int, light_configs: list[dict], 
               "playlists_dir": str(ROOT / "playlists" if shipped else tmp / "music")}
     if not music:
         config["presets"] = {"calm": {"music": "silence"}}
+    config["buttons"] = [{"topic": f"bench/remote{n}", "match": {"action": "single"}, "do": {"preset": "calm"}}
+                         for n in range(remotes)]
     path = tmp / "room.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
@@ -197,11 +203,12 @@ def usage(pid: int) -> tuple[float, float, float]:
 
 
 def serve_room(tmp: Path, broker: Broker, count: int = 12, web: dict | None = None,
-               music: bool = True, vlc_args: list[str] | None = None) -> tuple[Service, list[str]]:
+               music: bool = True, vlc_args: list[str] | None = None, remotes: int = 0) -> tuple[Service, list[str]]:
     """A room of `count` mixed lights served by its own process; its lights' command topics."""
     configs, topics = lights(count)
     port = free_port()
-    service = Service(write_room(tmp, broker, port, configs, web=web, music=music, vlc_args=vlc_args), port)
+    service = Service(write_room(tmp, broker, port, configs, web=web, music=music, vlc_args=vlc_args,
+                                 remotes=remotes), port)
     service.start()
     return service, topics
 
@@ -314,10 +321,10 @@ def wait_for(predicate, timeout: float, step: float = 0.01) -> float:
 # -- the sections ----------------------------------------------------------------------------------------------
 
 def presses(res: Results, tmp: Path, broker: Broker, count: int, streams: int, readers: int, tag: str = "") -> None:
-    """Calm from the API and from the MQTT command topic, 12 mixed lights, open event streams, clients
-    polling the state, a long fade; `tag` names a variant in the results."""
+    """Calm from the API and from bedside buttons, 12 mixed lights, open event streams, clients polling the
+    state, a long fade; `tag` names a variant in the results. The panel releases every press."""
     tmp.mkdir(exist_ok=True)
-    service, topics = serve_room(tmp, broker)
+    service, topics = serve_room(tmp, broker, remotes=REMOTES)
     stop = multiprocessing.Event()
     clients = [multiprocessing.Process(target=follow_events, args=(service.base, streams, stop), daemon=True)]
     clients += [multiprocessing.Process(target=poll_state, args=(service.base, stop), daemon=True)
@@ -331,7 +338,6 @@ def presses(res: Results, tmp: Path, broker: Broker, count: int, streams: int, r
     button.loop_start()
     http = requests.Session()
     http.headers.update(AUTH)
-    command = "therapy-room/bench/command"
     try:
         wait_for(lambda: service.state().get("mqtt") == "connected", 10)
         # every light at a known setting first: one never told or heard from fades from "unknown", and each
@@ -350,14 +356,10 @@ def presses(res: Results, tmp: Path, broker: Broker, count: int, streams: int, r
                 r = http.post(f"{service.base}/api/presets/calm")
                 assert r.status_code == 200, r.text
             else:
-                button.publish(command, '{"preset": "calm"}')
+                button.publish(f"bench/remote{i % REMOTES}", '{"action": "single"}')
             samples[kind].append((devices.arrived() - t0) * 1000)
-            if kind == "calm":
-                http.delete(f"{service.base}/api/presets/active")
-            else:
-                button.publish(command, '{"preset": null}')
-                wait_for(lambda: service.state()["preset"] is None, 5, 0.002)
-            time.sleep(0.03 if kind == "calm" else BUTTON_PACE)
+            http.delete(f"{service.base}/api/presets/active")
+            time.sleep(0.03)
     finally:
         stop.set()
         for client in clients:
@@ -366,7 +368,7 @@ def presses(res: Results, tmp: Path, broker: Broker, count: int, streams: int, r
         devices.close()
         service.stop()
     for kind, label in (("calm", "calm press (API) -> last of 12 light commands"),
-                        ("button", "button (MQTT command) -> last of 12 light commands")):
+                        ("button", "bedside button (a remote's topic in buttons:) -> last of 12 light commands")):
         p = percentiles(samples[kind])
         res.data[kind + (tag and f", {tag}")] = {**p, "lights": 12, "event_streams": streams, "state_readers": readers,
                                 "fade_running": "1h"}
