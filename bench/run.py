@@ -48,6 +48,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 # Bedside remotes, each mapped to calm in the room's `buttons:`, pressed in turn: each is a command source of its
 # own, paced (0.25 s) and held off past 6 preset changes a minute (core/sources.py), which 100 of them never reach.
 REMOTES = 100
+BUTTON_PACE = 0.3   # one source's presses further apart than its 0.25 s pace (core/inbox.py, COMMAND_PACE)
 RESTART_SEC = 1.0   # deploy/room-controller.service: Restart=always, RestartSec=1
 CGROUP_ENV = "ROOM_BENCH_CGROUP"   # bench/pi.py's Pi-class mode: the cgroup every `serve` started joins
 FAMILIES = [("zigbee2mqtt", "z2m/{}", "zigbee2mqtt/{}/set"), ("tasmota", "tas{}", "cmnd/{}/Backlog"),
