@@ -89,11 +89,14 @@ class Alerts:
         self._shown: dict[str, dict] = {}             # the panel's list: what went out, and who saw it
         self._problems: set[str] = set()              # the codes of the affecting problems already said
         self._list_sent: str | None = None            # the retained list as last published
+        self._standing: str | None = None             # the preset that held the room when the service stopped
 
     # -- start-up (core loop) ---------------------------------------------------------------------------------
 
     def restore(self) -> None:
-        """The numbering, the unacknowledged alerts and the panel's list, from the journal."""
+        """The numbering, the unacknowledged alerts and the panel's list, from the journal; and the preset that
+        held the room, which recovery puts back: no news (its alert went out when it was pressed)."""
+        self._standing = (self.room.journal.standing.state or {}).get("preset")
         rows = self.room.journal.call(lambda db: db.execute(
             "SELECT id, kind, data FROM events WHERE kind IN ('alert_raised', 'alert_seen', 'session_started') "
             "ORDER BY id").fetchall())
@@ -111,6 +114,10 @@ class Alerts:
 
     def event(self, kind: str, data: dict) -> None:
         """Every event of the room, as it is journaled."""
+        if kind in ("preset_on", "preset_off"):
+            standing, self._standing = self._standing, None
+            if kind == "preset_on" and data.get("preset") == standing:
+                return   # the room put back what held it before a restart
         if kind == "preset_on" and data.get("preset") == "emergency":
             self._raise("emergency_on", "Emergency light switched on", {})
         elif kind == "preset_off" and data.get("preset") == "emergency":

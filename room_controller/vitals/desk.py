@@ -6,7 +6,8 @@ by kind and id only, so no value of the client's body reaches the service's log.
 in the snapshot (behind the PIN or the api_token); the MQTT state summary never includes it.
 
 After a restart everything is read back from the journal: the readings, the notices not yet seen, and
-which scheduled measurements were already announced.
+which scheduled measurements were already announced as due or as missed. Each row is told to the parts that
+follow the room (`Room.tell`: the alerts, which never pass a value on).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class Desk:
         self._session: int | None = None
         self._rows: list[Row] = []
         self._announced = -1.0
+        self._missed = -1.0   # the last measurement journaled as missed
         self._bpm: float | None = None
         self._heard: float | None = None
         self._stale = False
@@ -59,11 +61,14 @@ class Desk:
         if current != self._session:
             self._store_pulse(self._session)   # what the last minute of the old session's pulse was
             self._session, self._rows, self._announced, self._watch = current, [], -1.0, PulseWatch()
+            self._missed = -1.0
             if current is not None:
-                rows = self.room.journal.read.events(current, KEPT + ("vitals_due",))
+                rows = self.room.journal.read.events(current, KEPT + ("vitals_due", "vitals_missed"))
                 self._rows = [row for row in rows if row.kind in KEPT]
                 self._announced = max([row.data.get("due_s", -1.0) for row in rows if row.kind == "vitals_due"],
                                       default=-1.0)
+                self._missed = max([row.data.get("due_s", -1.0) for row in rows if row.kind == "vitals_missed"],
+                                   default=-1.0)
         return info
 
     def limits(self) -> Limits | None:
@@ -97,6 +102,7 @@ class Desk:
         if running and kind in KEPT:
             self._rows.append(Row(event, target, wall, mono, session_s, kind, data))
         self.room.touch()
+        self.room.tell(kind, data)
         return event
 
     # -- readings (core loop) --------------------------------------------------------------------------------
@@ -213,6 +219,10 @@ class Desk:
             if item.state == "due" and item.due.due_s > self._announced:
                 self._announced = item.due.due_s
                 self.room.emit("vitals_due", due_s=item.due.due_s, name=item.due.name, measure=list(item.due.measure))
+            elif item.state == "missed" and item.due.due_s > self._missed:   # its window closed without it
+                self._missed = item.due.due_s
+                self.room.emit("vitals_missed", due_s=item.due.due_s, name=item.due.name,
+                               measure=list(item.due.measure), missing=list(item.missing))
 
     # -- what the panel sees ---------------------------------------------------------------------------------
 
