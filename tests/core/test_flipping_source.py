@@ -94,7 +94,10 @@ def test_a_held_source_can_still_switch_the_emergency_light_on_but_never_off(mak
     cap.close()
 
 
-def test_a_panel_press_wins_over_automated_sources_for_a_minute(make_room, broker, room_id):
+@pytest.fixture
+def panel_calm(make_room, broker, room_id):
+    """A room whose therapist has just pressed calm on the panel: (app, clock, the bulb's capture, send, the
+    command topic)."""
     clock = ManualClock()
     app = make_room(ZIGBEE, clock=clock, buttons=BUTTONS)
     cap = Capture(broker, SET, MARK)
@@ -102,6 +105,12 @@ def test_a_panel_press_wins_over_automated_sources_for_a_minute(make_room, broke
     app.room.intake.note(("http",))
     app.loop.call(app.room.presets.activate, "calm")                     # the therapist's calm on the panel
     assert cap.next().payload == CALM
+    yield app, clock, cap, send, command
+    cap.close()
+
+
+def test_a_panel_press_wins_over_automated_sources_for_a_minute(panel_calm):
+    app, clock, cap, send, command = panel_calm
     send(command, PRESETS[1])                                            # an automation's release: refused
     send(REMOTE, '{"action":"single"}')                                  # calm again: it changes nothing, acts
     assert cap.sent_until_now(app) == []
@@ -116,19 +125,12 @@ def test_a_panel_press_wins_over_automated_sources_for_a_minute(make_room, broke
     clock.advance(PANEL_WINS)
     send(command, PRESETS[1])                                            # a minute on, the automation acts
     assert cap.next().payload == IDLE
-    cap.close()
 
 
-def test_calm_from_a_bedside_button_acts_moments_after_the_panel_released_it(make_room, broker, room_id):
+def test_calm_from_a_bedside_button_acts_moments_after_the_panel_released_it(panel_calm):
     """The safe way is never held back: a client overwhelmed again 10 s after the therapist released calm on the
     panel gets calm from the bedside button; an automation still cannot release it within the panel's minute."""
-    clock = ManualClock()
-    app = make_room(ZIGBEE, clock=clock, buttons=BUTTONS)
-    cap = Capture(broker, SET, MARK)
-    send, command = sender(app, clock, cap), f"therapy-room/{room_id}/command"
-    app.room.intake.note(("http",))
-    app.loop.call(app.room.presets.activate, "calm")                     # the therapist's calm on the panel
-    assert cap.next().payload == CALM
+    app, _, cap, send, command = panel_calm
     app.loop.call(app.room.presets.release)                              # and its release, on the panel
     assert cap.next().payload == IDLE
     send(REMOTE, '{"action":"single"}', gap=10.0)                        # the bedside button's calm acts
@@ -138,7 +140,6 @@ def test_calm_from_a_bedside_button_acts_moments_after_the_panel_released_it(mak
     assert cap.sent_until_now(app) == []
     assert app.room.snapshot()["preset"] == "calm"
     assert [e["preset"] for e in journaled(app, "preset_refused")] == [None]
-    cap.close()
 
 
 @pytest.mark.slow   # real time: seconds of it
