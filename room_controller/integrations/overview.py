@@ -24,6 +24,7 @@ import logging
 import math
 import os
 import re
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -84,8 +85,8 @@ class OverviewWeb(Model):
 class FrontDesk(Model):
     name: str = Field("front desk", min_length=1, max_length=60, description="who acknowledges from this overview: "
                       "the room journals it and its panel says 'Seen by <name>'")
-    data_dir: Path = Field(Path("overview-data"), description="the overview's login secret and logins (owner-only); "
-                           "relative to the clinic file")
+    data_dir: Path | None = Field(None, description="where the overview keeps its login secret and logins (owner-"
+                                  "only), relative to the clinic file; unset: logins end when the overview stops")
 
 
 class ClinicConfig(Model):
@@ -101,6 +102,8 @@ def load_clinic(path: str | Path) -> ClinicConfig:
     if not isinstance(doc.data, dict):
         raise ConfigError([doc.problem((), "a clinic configuration is a mapping with `mqtt:` and `web:`")])
     config = yamlfile.validate(ClinicConfig, doc)
+    if config.overview.data_dir is None:
+        return config
     data_dir = Path(path).resolve().parent / config.overview.data_dir   # an absolute path stays as it is
     return config.model_copy(update={"overview": config.overview.model_copy(update={"data_dir": data_dir})})
 
@@ -346,7 +349,12 @@ class Overview:
         self.link.subscribe(self.rooms.subscriptions)
         names = WebSettings.model_construct(host=web.host, allowed_hosts=web.allowed_hosts, pin=web.pin,
                                             idle_logout=web.idle_logout)
-        auth = Auth(names, config.overview.data_dir)
+        self._scratch: tempfile.TemporaryDirectory | None = None
+        data_dir = config.overview.data_dir
+        if data_dir is None:   # logins for this run only
+            self._scratch = tempfile.TemporaryDirectory(prefix="room-overview-")
+            data_dir = Path(self._scratch.name)
+        auth = Auth(names, data_dir)
         app = create_overview_app(self.rooms, web.max_event_streams, web.threads,
                                   lambda host: host_allowed(host, names), auth, self.rooms.acknowledge)
         self.web = WebServer(app, web.host, web.port, web.threads)
@@ -359,3 +367,5 @@ class Overview:
     def stop(self) -> None:
         self.web.stop()
         self.link.stop()
+        if self._scratch is not None:
+            self._scratch.cleanup()

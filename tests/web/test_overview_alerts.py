@@ -209,6 +209,11 @@ def test_a_lost_broker_shows_within_seconds_and_what_was_missed_shows_after(tmp_
         assert not page.shown("lost")
         assert body(browser, "alarm") == "playing"          # urgent, unacknowledged (the sound is off: it says so)
         assert page.text("sound-state") == "Sound is off: urgent alerts make no sound"
+
+        overview.web.stop()                                  # this screen's own stream is gone
+        page.wait(lambda: page.shown("lost") and page.text("lost") == (
+            "Connection lost This screen cannot reach the overview: alerts may not show. Reconnecting…"),
+            what="the lost stream, said")
     finally:
         overview.stop()
         cable.close()
