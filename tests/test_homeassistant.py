@@ -106,6 +106,14 @@ def expected(room_id: str, phases: tuple[str, ...] = ()) -> dict[str, dict]:
         f"homeassistant/event/{node}/reminder/config": {
             "name": "Reminder", "icon": "mdi:bell-ring", "state_topic": f"{prefix}/reminder",
             "event_types": ["reminder"], "unique_id": f"{node}_reminder", **common},
+        f"homeassistant/event/{node}/alert/config": {
+            "name": "Alert", "icon": "mdi:alarm-light-outline", "state_topic": f"{prefix}/alert",
+            "event_types": ["emergency_on", "vitals_beyond_limit", "reading_missed", "calm_pressed", "problem",
+                            "emergency_off"],
+            "value_template": '{{ {"event_type": value_json.kind, "id": value_json.id, "urgent": value_json.urgent, '
+                              '"what": value_json.what, "phase": value_json.phase, "session_s": value_json.session_s, '
+                              '"at": value_json.at, "detail": value_json.detail} | tojson }}',
+            "unique_id": f"{node}_alert", **common},
         f"homeassistant/binary_sensor/{node}/problem/config": {
             "name": "Problem", "device_class": "problem", "entity_category": "diagnostic", "state_topic": state,
             "value_template": '{{ "ON" if value_json.problems or (value_json.music and value_json.music.problem) '
@@ -220,7 +228,8 @@ class HomeAssistantStandIn:
     def __init__(self, broker, room_id: str, app: App) -> None:
         self.app, self.prefix = app, f"therapy-room/{room_id}"
         self.node = f"therapy-room_{room_id}"
-        self.bus = Capture(broker, "homeassistant/#", f"{self.prefix}/state", f"{self.prefix}/reminder")
+        self.bus = Capture(broker, "homeassistant/#", f"{self.prefix}/state", f"{self.prefix}/reminder",
+                           f"{self.prefix}/alert")
         self.configs: dict[str, dict] = {}
         self.state = ""
         self._take(self.bus.drain(0.5))
@@ -283,6 +292,11 @@ def test_each_entity_both_ways_through_the_broker(tmp_path, broker, room_id, cap
     assert (app.room.snapshot()["preset"], ha.shown("preset")) == (None, "No preset")
     ha.act(clock, lambda: ha.press("emergency"))
     assert (app.room.snapshot()["preset"], ha.shown("preset")) == ("emergency", "None")
+    [alert] = [m for m in ha.bus.all if m.topic.endswith("/alert")]   # the alert event, as its template reads it
+    event = json.loads(templates.value(ha.configs["alert"]["value_template"], alert.payload))
+    assert ({k: event[k] for k in ("event_type", "id", "urgent", "what", "phase")}, alert.retain) == (
+        {"event_type": "emergency_on", "id": f"{room_id}-1", "urgent": True, "what": "Emergency light switched on",
+         "phase": None}, False)
     assert ha.shown("preset", "json_attributes_template") == '{"active":"emergency"}'
     ha.act(clock, lambda: ha.press("calm"))      # refused: the emergency light holds until it is released
     assert app.room.snapshot()["preset"] == "emergency"

@@ -1,7 +1,8 @@
 """The room's entities in Home Assistant: each one's MQTT discovery config, built from the room file alone.
 
 Every entity acts through the room's own command topic and reads its retained `state` summary (or, for the
-reminder event, `<room>/reminder`), so Home Assistant needs nothing the room does not publish anyway. Each
+reminder event, `<room>/reminder`; for the alert event, the public `<room>/alert`), so Home Assistant needs
+nothing the room does not publish anyway. Each
 template picks only what its entity shows: the room's setting, the session's phase and times, the music,
 reminders' texts and problems — never the session's label, a phase's guidance or a note. Why each key is what
 it is, with the lines of Home Assistant's MQTT integration that decide it: docs/homeassistant.md.
@@ -19,6 +20,7 @@ from collections.abc import Iterable
 
 from room_controller import __version__
 from room_controller.config import RoomConfig
+from room_controller.core.alerts import KINDS as ALERT_KINDS
 from room_controller.units import KELVIN_MAX, KELVIN_MIN
 
 NO_PRESET = "No preset"     # not "none": Home Assistant's select reads that (any case) as "unknown"
@@ -147,6 +149,15 @@ def _room_light(command: str, state: str) -> dict:
         "color_temp_kelvin": True, "min_kelvin": KELVIN_MIN, "max_kelvin": KELVIN_MAX}
 
 
+def _alert(config: RoomConfig) -> dict:
+    """The room's alerts as events: the alert's kind is the event type, its other keys the attributes."""
+    keys = ("id", "urgent", "what", "phase", "session_s", "at", "detail")
+    fields = ", ".join(f'"{key}": value_json.{key}' for key in keys)
+    return {"name": "Alert", "icon": "mdi:alarm-light-outline", "state_topic": f"{config.topic_prefix}/alert",
+            "event_types": list(ALERT_KINDS),
+            "value_template": f'{{{{ {{"event_type": value_json.kind, {fields}}} | tojson }}}}'}
+
+
 def entities(config: RoomConfig, phases: Iterable[str] = ()) -> dict[str, dict]:
     """Each entity's discovery topic and config payload; `phases`: the running profile's phase names."""
     node, prefix = node_id(config), config.homeassistant.prefix
@@ -161,6 +172,7 @@ def entities(config: RoomConfig, phases: Iterable[str] = ()) -> dict[str, dict]:
         **_music(config, command, state),
         ("event", REMINDER): {"name": "Reminder", "icon": "mdi:bell-ring", "state_topic": reminder_topic(config),
                               "event_types": [REMINDER]},
+        ("event", "alert"): _alert(config),
         ("binary_sensor", "problem"): {
             "name": "Problem", "device_class": "problem", "entity_category": "diagnostic", "state_topic": state,
             "value_template": '{{ "ON" if value_json.problems or (value_json.music and value_json.music.problem) '
