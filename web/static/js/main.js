@@ -15,6 +15,7 @@ import { renderClock, renderReminders, renderSession, tick, wireClock } from "./
 import { renderVitals, wireVitals } from "./vitals.js";
 import { renderUndo } from "./undo.js";
 import { isHeld, renderHeldSources } from "./sources.js";
+import { renderAlerts } from "./alerts.js";
 
 const HOLD_MS = 1000;
 const RELEASE_AFTER_MS = 1000;
@@ -52,6 +53,7 @@ function render(state) {
   renderMusic(state.audio ?? {}, Boolean(state.session));
   renderDose(state.audio?.dose);
   renderProblems(state);
+  renderAlerts(state);
 }
 
 function renderPreset(state) {
