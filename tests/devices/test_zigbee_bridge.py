@@ -152,7 +152,7 @@ def test_room_learns_from_the_retained_payload_journals_it_and_sends_in_the_bulb
     event = _learned_events(room)[0]
     assert event["lights"]["desk"] == {"vendor": "IKEA", "model": "LED1545G12", "color": False,
                                        "color_temp": [250, 454]}
-    assert "go" not in event["lights"]   # its range (150-500 within the family's 153-500) and colour: as it was
+    assert event["lights"]["go"]["model"] == "7146060PH"
     go = room.room.lights["go"].device.profile.capabilities
     assert go.color is False and go.color_temp.min == 153        # the room file's `color: false` holds
     cap.sent_until_now(room)   # what learning the bulbs sent
