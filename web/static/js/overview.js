@@ -29,11 +29,12 @@ function render(state) {
 function alertCard(alert) {
   const when = [alert.phase, alert.session_s === null ? null : t("floor.session", { time: clock(alert.session_s) })]
     .filter(Boolean);
+  const title = has(`floor.kind.${alert.kind}`) ? t(`floor.kind.${alert.kind}`) : alert.what;
   return el("article", { class: "alert", "data-alert": alert.id, "data-urgent": String(alert.urgent),
                          "data-seen": alert.seen ? "" : null, "aria-label": alert.room_name || alert.room },
     el("p", { class: "alert-room" }, alert.room_name || alert.room),
-    el("p", { class: "alert-kind" }, has(`floor.kind.${alert.kind}`) ? t(`floor.kind.${alert.kind}`) : alert.what),
-    el("p", { class: "alert-what" }, alert.what),
+    el("p", { class: "alert-kind" }, title),
+    title === alert.what ? null : el("p", { class: "alert-what" }, alert.what),   // the room's own line, if it says more
     el("p", { class: "alert-when" }, [...when, ""].join(" · "), el("span", { class: "since", "data-t": alert.t })),
     alert.seen
       ? el("p", { class: "seen" }, t("floor.seen", { by: alert.seen.by, time: timeOfDay(new Date(alert.seen.at)) }))
