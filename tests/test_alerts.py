@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from room_controller.app import App
+from room_controller.core.alerts import parse_ack
 from room_controller.infrastructure.clock import ManualClock
 from tests.broker import Broker, Capture
 from tests.rooms import load
@@ -357,3 +358,17 @@ def test_a_restart_keeps_the_numbering_the_list_and_says_the_session_time_is_in_
     assert alerts == [doubt]
     assert lists[-1] == first + [doubt]   # what was not acknowledged before the restart is still listed
     assert [a["id"] for a in room.app.room.snapshot()["alerts"]] == [f"{room.room_id}-1", f"{room.room_id}-2"]
+
+
+@pytest.mark.parametrize("payload,reason", [
+    (b"seen", "not JSON"), (b"\xff", "not UTF-8"), (b"[]", "an acknowledgement is"),
+    (b'{"id": "r-1", "by": "", "at": "2026-05-28T14:02:00+02:00"}', "'by' must be a non-empty string"),
+    (b'{"id": "r-1", "by": "desk"}', "'at' must be a non-empty string"),
+    (b'{"id": "r-1", "by": "desk", "at": "at two"}', "'at' is not an ISO 8601 time"),
+    (json.dumps({"id": "r-1", "by": "x" * 81, "at": "2026-05-28T14:02:00"}).encode(), "too long"),
+])
+def test_a_bad_acknowledgement_says_what_is_wrong_in_a_few_words(payload, reason):
+    with pytest.raises(ValueError, match=reason):
+        parse_ack(payload)
+    assert parse_ack(b'{"id": "r-1", "by": " front\\u0007 desk ", "at": "2026-05-28T14:02:00+02:00", "x": 1}') == {
+        "id": "r-1", "by": "front desk", "at": "2026-05-28T14:02:00+02:00"}
