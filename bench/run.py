@@ -1,6 +1,6 @@
 """Every figure of "How it holds up", with one command: a table beside the targets, and bench/results/run.json.
 
-    python bench/run.py [--quick] [--only nodered,calm,polling,fades,footprint,growth,scale,soak,recovery,outage,load]
+    python bench/run.py [--quick] [--only nodered,calm,polling,fades,footprint,growth,scale,soak,recovery,outage,load,clinic]
                         [--broker-nodelay both|on|off]
 
 Everything runs on loopback: a private mosquitto, `room-controller serve` as its own process (as on a room
@@ -217,7 +217,9 @@ def serve_room(tmp: Path, broker: Broker, count: int = 12, web: dict | None = No
 class Devices:
     """The separate subscriber standing in for the devices: when each topic last got a message, and what."""
 
-    def __init__(self, broker: Broker, topics: list[str], client_id: str = "bench-devices") -> None:
+    def __init__(self, broker: Broker, topics: list[str], client_id: str = "bench-devices",
+                 login: tuple[str, str] | None = None) -> None:
+        """`login`: a broker user and password (a broker with an ACL)."""
         self.topics = topics
         self.lock = threading.Lock()
         self.last: dict[str, float] = {}
@@ -230,6 +232,8 @@ class Devices:
         client.on_connect = lambda c, u, f, rc, p: c.subscribe([(t, 0) for t in topics])
         client.on_subscribe = lambda *a: ready.set()
         client.on_message = self._message
+        if login:
+            client.username_pw_set(*login)
         deadline = time.monotonic() + 10
         while True:
             try:
@@ -588,10 +592,11 @@ def outage(res: Results, tmp: Path, broker: Broker, down: float) -> None:
 
 BROKER_TAGS = {True: "set_tcp_nodelay broker", False: "default broker (Nagle on)"}
 SECTIONS = ("nodered", "calm", "polling", "fades", "footprint", "growth", "scale", "soak", "recovery", "outage", "load",
-            "journal")
+            "journal", "clinic")
 
 
 def main() -> None:
+    import clinic
     import journal
     import load as http_load  # bench/load.py and bench/peer.py import this module's helpers: not at the top
     import peer
@@ -637,6 +642,7 @@ def main() -> None:
                     ("outage", lambda d: outage(res, d, broker, 3 if q else 30)),
                     ("load", lambda d: http_load.run(res, d, broker, list(http_load.LOADS), 20 if q else 200)),
                     ("journal", lambda d: journal.run(res, q)),
+                    ("clinic", lambda d: clinic.run(res, d, q)),
                     ("pi", lambda d: pi.run(res, d, broker, q, args.pi_quota))):
                 if name in only:
                     print(f"{name}:", flush=True)
