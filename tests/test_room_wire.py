@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,22 @@ from tests.broker import MARK, Capture
 from tests.rooms import load
 
 ZIGBEE = [{"id": "ceiling", "profile": "zigbee2mqtt", "device": "Ceiling lamp", "name": "Ceiling lamp"}]
+BRIDGE_SAMPLE = Path(__file__).parent / "devices" / "z2m" / "bridge-devices.sample.json"   # zigbee2mqtt's own
+
+
+def described(app, broker) -> None:
+    """The room's Zigbee bulbs as its bridge describes them in service (retained bridge/devices, heard within a
+    second of connecting): each as the sample's Hue colour bulb (7146060PH), which takes brightness and colour in
+    one transition. Until then a bulb may be an IKEA bulb and gets one transition at a time (issue 24 (5))."""
+    hue = next(d for d in json.loads(BRIDGE_SAMPLE.read_text()) if d["friendly_name"] == "bulb_color_2")
+    lights = [light for light in app.room.lights.values() if light.device.profile.name == "zigbee2mqtt"]
+    pub = Capture(broker, "nothing")
+    pub.publish("zigbee2mqtt/bridge/devices", json.dumps([{**hue, "friendly_name": light.device.device}
+                                                          for light in lights]), retain=True)
+    wait_until(lambda: app.loop.call(lambda: not any(light.device.profile.quirks.fade_one_property
+                                                     for light in lights)))
+    pub.publish("zigbee2mqtt/bridge/devices", "", retain=True)   # heard: cleared for the rooms after this one
+    pub.close()
 
 
 def wait_until(predicate, timeout=5.0):

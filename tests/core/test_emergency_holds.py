@@ -23,7 +23,11 @@ from tests.test_room_wire import ZIGBEE, make_room, wait_until  # noqa: F401 - m
 
 SET = "zigbee2mqtt/Ceiling lamp/set"
 FULL = '{"state":"ON","brightness":254,"color_temp":250,"transition":0}'
-IDLE = '{"state":"ON","brightness":102,"color_temp":370,"transition":5}'
+IDLE = '{"state":"ON","brightness":102,"color_temp":370,"transition":5}'   # to a bulb its bridge has described
+# This room's bulb is not described by its bridge, so it may be an IKEA bulb (issue 24 (5)): an instant change
+# goes again once a colour step would be over, and a fade takes brightness and white in turn.
+AGAIN = 2.3
+RELEASED = '{"state":"ON","brightness":102,"transition":3.8}'   # back to the idle scene: its white follows
 REMOTE = "zigbee2mqtt/Bedside remote"
 BUTTONS = [{"topic": REMOTE, "match": {"action": "single"}, "do": {"preset": "calm"}},
            {"topic": REMOTE, "match": {"action": "hold"}, "do": {"preset": "emergency"}}]
@@ -44,6 +48,7 @@ def test_calm_and_every_other_preset_change_nothing_while_emergency_holds(make_r
     app.loop.call(app.room.presets.activate, "emergency")
     assert cap.next().payload == FULL
     clock.advance(3)
+    assert [m.payload for m in cap.sent_until_now(app)] == [FULL]       # again, for a bulb that was busy
     for name in ("calm", "check-in"):
         with pytest.raises(EmergencyOn, match=r"^Emergency light is on: release it first \(Release emergency light\)"):
             app.loop.call(app.room.presets.activate, name)
@@ -56,10 +61,12 @@ def test_calm_and_every_other_preset_change_nothing_while_emergency_holds(make_r
     assert EVENTS["preset_refused"](translator("en"), journaled(app, "preset_refused")[0]) == \
         "Calm refused: the emergency light was on"
     app.loop.call(app.room.presets.release)                              # the only way out
-    assert cap.next().payload == IDLE
-    clock.advance(3)
+    assert cap.next().payload == RELEASED
+    clock.advance(6)
+    cap.sent_until_now(app)
     app.loop.call(app.room.presets.activate, "calm")
-    assert json.loads(cap.next().payload)["color_temp"] == 455
+    clock.advance(4)
+    assert json.loads(cap.sent_until_now(app)[-1].payload)["color_temp"] == 455
     cap.close()
 
 
@@ -70,14 +77,14 @@ def test_the_api_answers_409_with_how_to_leave_and_delete_releases(tmp_path, bro
         base, auth = f"http://127.0.0.1:{app.web.port}", {"Authorization": f"Bearer {TOKEN}"}
         cap = Capture(broker, SET, MARK)
         assert requests.post(f"{base}/api/presets/emergency", headers=auth).json() == {"preset": "emergency"}
-        assert cap.next().payload == FULL
+        assert [m.payload for m in cap.take(2)] == [FULL] * 2            # at once, and again AGAIN s later
         r = requests.post(f"{base}/api/presets/calm", headers=auth)
         assert (r.status_code, r.json()) == (409, {"error": {"code": "emergency_on", "message": REFUSED}})
         assert cap.sent_until_now(app) == []
         assert requests.get(f"{base}/api/state", headers=auth).json()["preset"] == "emergency"
         r = requests.delete(f"{base}/api/presets/active", headers=auth)
         assert (r.status_code, r.json()) == (200, {"preset": None})
-        assert cap.next().payload == IDLE
+        assert cap.next().payload == RELEASED
         cap.close()
 
 
@@ -95,6 +102,8 @@ def test_the_command_topic_and_a_bedside_button_are_refused_and_journaled(make_r
 
     send(REMOTE, '{"action":"hold"}')
     assert cap.next().payload == FULL
+    clock.advance(AGAIN)
+    assert cap.next().payload == FULL
     with caplog.at_level(logging.WARNING, logger="room_controller.core.inbox"):
         send(command, '{"preset": "calm"}')
         send(REMOTE, '{"action":"single"}')
@@ -105,7 +114,7 @@ def test_the_command_topic_and_a_bedside_button_are_refused_and_journaled(make_r
     refused = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
     assert refused == [f"command PresetCommand(name='calm') on {topic} refused: {REFUSED}" for topic in (command, REMOTE)]
     send(command, '{"preset": null}')                                    # a release from anywhere is the way out
-    assert cap.next().payload == IDLE
+    assert cap.next().payload == RELEASED
     cap.close()
 
 
@@ -117,6 +126,8 @@ def test_home_assistants_calm_button_is_refused(tmp_path, broker, room_id):
     cap = Capture(broker, SET, MARK)
     ha.act(clock, lambda: ha.press("emergency"))
     assert cap.next().payload == FULL
+    clock.advance(AGAIN)
+    assert cap.next().payload == FULL
     ha.act(clock, lambda: ha.press("calm"))
     wait_until(lambda: journaled(app, "preset_refused"))
     assert cap.sent_until_now(app) == []
@@ -125,7 +136,7 @@ def test_home_assistants_calm_button_is_refused(tmp_path, broker, room_id):
     assert journaled(app, "preset_refused") == [{"preset": "calm", "source": f"therapy-room/{room_id}/command",
                                                  "via": "command", "reason": "emergency"}]
     ha.act(clock, lambda: ha.press("release"))
-    assert cap.next().payload == IDLE
+    assert cap.next().payload == RELEASED
     app.stop()
     ha.bus.close()
     cap.close()
@@ -144,7 +155,7 @@ def test_emergency_standing_across_a_restart_still_refuses_calm(tmp_path, broker
             app.loop.call(app.room.presets.activate, "calm")
         assert cap.sent_until_now(app) == []
         app.loop.call(app.room.presets.release)
-        assert cap.next().payload == IDLE
+        assert cap.next().payload == RELEASED
         cap.close()
 
 
@@ -169,6 +180,8 @@ def test_an_automation_cannot_dim_the_emergency_light_and_the_panel_can(make_roo
             ("commands", topic, "lights"), -1) >= clock.monotonic()))
 
     app.loop.call(app.room.presets.activate, "emergency")
+    assert cap.next().payload == FULL
+    clock.advance(AGAIN)
     assert cap.next().payload == FULL
     with caplog.at_level(logging.WARNING, logger="room_controller.core.inbox"):
         send(command, lambda: cap.publish(command, '{"lights": {"brightness": 20}}'))
@@ -203,9 +216,13 @@ def test_an_automation_cannot_dim_the_emergency_light_and_the_panel_can(make_roo
     assert app.room.snapshot()["preset"] == "emergency"
     # released: an automation's light command acts again
     app.loop.call(app.room.presets.release)
-    assert cap.next().payload == IDLE
+    assert cap.next().payload == RELEASED
     send(command, lambda: cap.publish(command, '{"lights": {"brightness": 20}}'))
-    assert [m.payload for m in cap.sent_until_now(app)] == ['{"state":"ON","brightness":51,"color_temp":370,"transition":1}']
+    assert [m.payload for m in cap.sent_until_now(app)] == ['{"state":"ON","brightness":51,"transition":0.8}']
+    clock.advance(AGAIN)   # the white the release had not reached yet, then both again
+    assert [m.payload for m in cap.sent_until_now(app)] == [
+        '{"state":"ON","brightness":51,"color_temp":370,"transition":0.2}',
+        '{"state":"ON","brightness":51,"color_temp":370,"transition":0}']
     assert len(journaled(app, "lights_refused")) == 4
     ha.bus.close()
     cap.close()

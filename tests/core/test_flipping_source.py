@@ -20,7 +20,7 @@ from room_controller.webapp.routes import health
 from tests.broker import MARK, Capture
 from tests.core.test_emergency_holds import BUTTONS, FULL, IDLE, REMOTE, TOKEN, journaled
 from tests.rooms import load
-from tests.test_room_wire import ZIGBEE, make_room, wait_until  # noqa: F401 - make_room is a fixture
+from tests.test_room_wire import ZIGBEE, described, make_room, wait_until  # noqa: F401 - make_room is a fixture
 
 SET = "zigbee2mqtt/Ceiling lamp/set"
 CALM = '{"state":"ON","brightness":38,"color_temp":455,"transition":3}'
@@ -39,6 +39,7 @@ def sender(app, clock: ManualClock, cap: Capture):
 def test_a_source_that_keeps_changing_the_preset_is_held_until_a_person_clears_it(make_room, broker, room_id):
     clock = ManualClock()
     app = make_room(ZIGBEE, clock=clock, buttons=BUTTONS)
+    described(app, broker)   # a room in service: its bridge has said what the bulb is (a Hue bulb)
     cap = Capture(broker, SET, MARK)
     send, command = sender(app, clock, cap), f"therapy-room/{room_id}/command"
     for i in range(FLIP_LIMIT):                                          # six changes in a minute act
@@ -78,6 +79,7 @@ def test_a_held_source_can_still_switch_the_emergency_light_on_but_never_off(mak
     """Full light is never held back from someone who needs it; a loop can switch it on, never off again."""
     clock = ManualClock()
     app = make_room(ZIGBEE, clock=clock, buttons=BUTTONS)
+    described(app, broker)   # a room in service: its bridge has said what the bulb is (a Hue bulb)
     cap = Capture(broker, SET, MARK)
     send, command = sender(app, clock, cap), f"therapy-room/{room_id}/command"
     for i in range(FLIP_LIMIT + 1):
@@ -100,6 +102,7 @@ def panel_calm(make_room, broker, room_id):
     command topic)."""
     clock = ManualClock()
     app = make_room(ZIGBEE, clock=clock, buttons=BUTTONS)
+    described(app, broker)   # a room in service: its bridge has said what the bulb is (a Hue bulb)
     cap = Capture(broker, SET, MARK)
     send, command = sender(app, clock, cap), f"therapy-room/{room_id}/command"
     app.room.intake.note(("http",))
@@ -149,6 +152,7 @@ def test_a_loop_at_ten_commands_a_second_cannot_undo_the_panels_calm(tmp_path, b
     config, catalogue = load(tmp_path, broker, room_id, ZIGBEE)
     with App(config, catalogue, audio=False) as app:
         wait_until(lambda: app.room.mqtt_connected)
+        described(app, broker)
         base, auth = f"http://127.0.0.1:{app.web.port}", {"Authorization": f"Bearer {TOKEN}"}
         command = f"therapy-room/{room_id}/command"
         cap, automation = Capture(broker, SET, MARK), Capture(broker, "nothing")

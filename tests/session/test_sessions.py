@@ -15,6 +15,7 @@ from room_controller.lighting.state import LightChange
 from room_controller.session.profiles import load_profiles
 from tests.broker import Capture
 from tests.rooms import load
+from tests.test_room_wire import described
 
 ROOT = Path(__file__).resolve().parents[2]
 LIGHTS = [{"id": "ceiling", "profile": "zigbee2mqtt", "device": "Ceiling lamp"}]
@@ -33,6 +34,7 @@ def room(tmp_path, broker, room_id):
         while not app.room.mqtt_connected and time.monotonic() < deadline:
             time.sleep(0.01)
         app.loop.settle()
+        described(app, broker)   # a room in service: its bridge has said what the bulb is (a Hue bulb)
         return app
 
     yield make
