@@ -6,6 +6,8 @@ an active preset (with any adjustment made while it holds), and over everything 
 profile editor. Releasing a preset drops its layer and every light is commanded to what the layers below
 say; where they say nothing, the light goes back to where it was before the preset or, never heard from, to
 the idle scene: a release never leaves a light at the preset's level. Runs on the core loop.
+
+Calm's fade for each light is worked out ahead (`prepared`, core/prepared.py): its press takes what is ready.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from room_controller.config import LightScene
 from room_controller.core.errors import Conflict, NotFound
+from room_controller.core.prepared import Prepared
 from room_controller.core.presets import EMERGENCY, EmergencyOn
 from room_controller.core.sources import PANEL
 from room_controller.lighting.state import LightChange, LightState
@@ -48,14 +51,24 @@ class Layers:
         self.preset: ActivePreset | None = None
         self.preview: ActivePreset | None = None   # a scene shown from the profile editor, over everything
         self._preview_timer: Timer | None = None
+        self.prepared = Prepared(self, "calm", never_over=(EMERGENCY,))
 
     # -- targets -----------------------------------------------------------------------------------------------
 
     def _target(self, light: Light, base: LightState | None = None) -> LightState | None:
         """The layers over `base` (by default the light's current target)."""
+        return self._over(light, (self.scene, self.manual) + ((self.preset.changes, self.preset.adjust)
+                                                               if self.preset else ())
+                          + ((self.preview.changes,) if self.preview else ()), base)
+
+    def target_under(self, light: Light, preset: dict[str, LightChange]) -> LightState | None:
+        """The light's target once `preset`'s changes hold over the scene and the adjustments (as a press sets)."""
+        return self._over(light, (self.scene, self.manual, preset))
+
+    def _over(self, light: Light, layers: tuple[dict[str, LightChange], ...],
+              base: LightState | None = None) -> LightState | None:
         change = LightChange()
-        for layer in (self.scene, self.manual) + ((self.preset.changes, self.preset.adjust) if self.preset else ()) \
-                + ((self.preview.changes,) if self.preview else ()):
+        for layer in layers:
             if light.id in layer:
                 change = layer[light.id].merged_over(change)
         base = base or light.target
@@ -67,13 +80,16 @@ class Layers:
         """The idle scene's setting for a light (`check` makes sure it names a brightness for each)."""
         return self.idle.get(light.id, LightChange(brightness=0)).apply(LightState(on=False, brightness=0.0))
 
-    def _retarget(self, transition: float, ids: list[str] | None = None) -> None:
+    def _retarget(self, transition: float, ids: list[str] | None = None, prepared: Prepared | None = None) -> None:
+        """Every light (or these) to what the layers say; `prepared`: the held preset's plans, taken where ready."""
         for light_id in ids or list(self.lights):
             light = self.lights[light_id]
-            target = self._target(light)
+            plan = prepared.take(light) if prepared is not None else None
+            target = plan.target if plan is not None else self._target(light)
             if target is not None and (target != light.target or light.fading):
-                light.fade_to(target, transition)
+                light.fade_to(target, transition, plan.ready if plan is not None else None)
         self.room.touch()
+        self.prepared.soon()
 
     def _target_without_preset(self, light: Light, before: LightState | None) -> LightState:
         """Where a light goes when a preset lets go of it: never 'unknown, so nothing'. With no session the
@@ -143,12 +159,15 @@ class Layers:
         """The preset's scene over the layers; a preset it replaces is let go. Returns the replaced one."""
         previous = self.preset
         before = previous.before if previous else self._before()
-        self.preset = ActivePreset(name, scene.changes(self.room.config.lights), before)
+        prepared = self.prepared if name == self.prepared.name and self.preview is None else None
+        changes = prepared.changes_for(scene) if prepared is not None else None
+        self.preset = ActivePreset(name, scene.changes(self.room.config.lights) if changes is None else dict(changes),
+                                   before)
         if previous:  # lights the new preset leaves alone go back to where they were before any preset
             for light_id in set(previous.changes) - set(self.preset.changes):
                 self.lights[light_id].fade_to(self._target_without_preset(self.lights[light_id], before[light_id]),
                                               scene.transition)
-        self._retarget(scene.transition, list(self.preset.changes))
+        self._retarget(scene.transition, list(self.preset.changes), prepared if changes is not None else None)
         return previous
 
     def reapply_preset(self) -> list[str]:

@@ -5,6 +5,10 @@ light's present position, so a preset tapped halfway through a ten-minute fade s
 light really is. Only the next step of a fade is ever on the timer heap. Every command passes two safety
 rules on its way out (`_send`): switching on or off at most once per `min_toggle_interval`, and at most
 three abrupt changes a second (lighting/flash.py): nothing any source asks for can look like a flash.
+
+A fade can be worked out ahead (`prepare`, for calm: core/prepared.py): `fade_to` takes its plan and its first
+commands only where what they were worked out from equals what it would work them out from now, so they are
+the commands it would have made; the safety rules still judge them at the moment they go out.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from room_controller.core.loop import Loop, Timer
 from room_controller.lighting import fades, flash
 from room_controller.lighting.decode import Report
 from room_controller.lighting.encode import encode
-from room_controller.lighting.profiles import Device
+from room_controller.lighting.profiles import Device, DeviceProfile
 from room_controller.lighting.state import LightState, MqttMessage
 
 log = logging.getLogger(__name__)
@@ -42,6 +46,18 @@ class Fade:
         return fades.interpolate(self.start, self.target, (now - self.began) / self.duration)
 
 
+@dataclass(frozen=True)
+class Ready:
+    """A fade worked out ahead: from `start` to `target` in `duration` s on `profile`, and its first step's
+    commands (None when the first step waits)."""
+    target: LightState
+    duration: float
+    start: LightState | None
+    profile: DeviceProfile
+    steps: list[fades.Step]
+    first: tuple[MqttMessage, ...] | None
+
+
 class Light:
     def __init__(self, device: Device, loop: Loop, publish: Callable[[MqttMessage], bool], *,
                  max_rate: float, min_toggle_interval: float) -> None:
@@ -59,6 +75,7 @@ class Light:
         self._held: tuple[LightState, float] | None = None
         self._held_timer: Timer | None = None
         self._flash = flash.budget()
+        self.changed: Callable[[], object] = lambda: None   # what it is told, says or heads for changed
 
     @property
     def id(self) -> str:
@@ -79,21 +96,36 @@ class Light:
 
     # -- commands ----------------------------------------------------------------------------------------------
 
-    def fade_to(self, target: LightState, duration: float) -> None:
-        """Head for `target` over `duration` seconds, replacing whatever fade was running."""
+    def fade_to(self, target: LightState, duration: float, ready: Ready | None = None) -> None:
+        """Head for `target` over `duration` seconds, replacing whatever fade was running. `ready`: the same
+        fade worked out ahead, whose plan and first commands are taken where they are what this would make."""
         start = self.position()
         self.cancel()
         self.target = target
         now = self.loop.clock.monotonic()
-        if start is None:  # never heard from and never told: let the device fade natively from wherever it is
-            steps = fades.plan_unknown(self.device.profile, target, duration)
-        else:
-            steps = fades.plan(self.device.profile, start, target, duration, self.max_rate)
+        if ready is not None and (ready.target != target or ready.duration != duration
+                                  or ready.profile is not self.device.profile):
+            ready = None
+        steps = ready.steps if ready is not None and ready.start == start else self._plan(start, target, duration)
+        first = ready.first if ready is not None and steps[0] == ready.steps[0] else None
         self._fade = Fade(start, target, now, duration, steps)
         if steps[0].at <= 0:
-            self._next_step()
+            self._next_step(first)
         else:
             self._fade.timer = self.loop.call_at(now + steps[0].at, self._next_step)
+        self.changed()
+
+    def prepare(self, target: LightState, duration: float) -> Ready:
+        """What `fade_to(target, duration)` would start with if it ran now, worked out without acting."""
+        start = self.position()
+        steps = self._plan(start, target, duration)
+        first = tuple(encode(self.device, steps[0].state, steps[0].transition)) if steps[0].at <= 0 else None
+        return Ready(target, duration, start, self.device.profile, steps, first)
+
+    def _plan(self, start: LightState | None, target: LightState, duration: float) -> list[fades.Step]:
+        if start is None:  # never heard from and never told: let the device fade natively from wherever it is
+            return fades.plan_unknown(self.device.profile, target, duration)
+        return fades.plan(self.device.profile, start, target, duration, self.max_rate)
 
     def reassert(self, transition: float) -> None:
         """Put the light right again (after a reconnect or the device coming back): resume any fade."""
@@ -116,13 +148,13 @@ class Light:
             self._fade.timer.cancel()
         self._fade = None
 
-    def _next_step(self) -> None:
+    def _next_step(self, messages: tuple[MqttMessage, ...] | None = None) -> None:
         fade = self._fade
         if fade is None:
             return
         step = fade.steps[fade.index]
         fade.index += 1
-        self._send(step.state, step.transition)
+        self._send(step.state, step.transition, messages)
         if fade.index < len(fade.steps):
             fade.timer = self.loop.call_at(fade.began + fade.steps[fade.index].at, self._next_step)
         else:
@@ -130,11 +162,13 @@ class Light:
 
     def _finish(self) -> None:
         self._fade = None
+        self.changed()
 
-    def _send(self, state: LightState, transition: float) -> None:
+    def _send(self, state: LightState, transition: float, messages: tuple[MqttMessage, ...] | None = None) -> None:
         """Send now if the safety rules allow it, else hold it until they do; the latest state held wins.
         Two rules, both per light: on/off at most once per `min_toggle_interval`, and the flash budget
-        (lighting/flash.py). Every source of commands passes here, so no source can make a light flash."""
+        (lighting/flash.py). Every source of commands passes here, so no source can make a light flash.
+        `messages`: this state's commands encoded ahead (a prepared fade's first step)."""
         now = self.loop.clock.monotonic()
         previous = self.commanded or self.reported
         toggles = state.lit != (previous or state).lit
@@ -153,9 +187,10 @@ class Light:
             self._last_toggle = now
         if abrupt:
             self._flash.record(now)
-        for message in encode(self.device, state, transition):
+        for message in encode(self.device, state, transition) if messages is None else messages:
             self._publish(message)
         self.commanded = state
+        self.changed()
 
     def _release(self) -> None:
         held, self._held, self._held_timer = self._held, None, None
@@ -193,6 +228,7 @@ class Light:
         elif report.mode == "color":
             kelvin = None
         self.reported = LightState(on=on, brightness=brightness, kelvin=kelvin, rgb=rgb)
+        self.changed()
         if self.online is None:
             self.online, changed = True, True  # a device that reports state is there
         return changed

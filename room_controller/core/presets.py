@@ -101,4 +101,5 @@ class Presets:
         released, so an edit never changes the room under the therapist."""
         room = self.room
         room.reconfigure(room.config.model_copy(update={"presets": presets}))
+        room.layers.prepared.soon()   # calm made ahead follows its new definition
         room.emit("preset_deleted" if deleted else "preset_saved", preset=changed)
