@@ -29,8 +29,10 @@ from room_controller.journal.store import Journal
 from room_controller.lighting.decode import Report
 from room_controller.lighting.state import LightChange, MqttMessage
 from room_controller.session.profiles import load_profiles
+from tests.broker import MARK, Capture
 from tests.conftest import ROOT
 from tests.rooms import write_room
+from tests.test_room_wire import ZIGBEE, make_room  # noqa: F401 - make_room is a fixture
 
 KINDS = [   # one of each light type the room drives, as a room file names them
     {"profile": "zigbee2mqtt", "device": "z2m"},
@@ -332,3 +334,20 @@ def test_a_report_of_a_light_never_told_before_the_press_gives_calm_its_colour()
                                                           if m[1] == "zigbee2mqtt/hue0/set")
     finally:
         rooms.close()
+
+
+def test_calm_from_its_plan_reaches_the_bulb_exactly(make_room, broker):
+    """On the real broker: the press takes the bulb's plan and the bulb hears calm in its own numbers."""
+    clock = ManualClock()
+    app = make_room([dict(ZIGBEE[0], quirks={"fade_one_property": False})], clock=clock)   # a Hue bulb
+    cap = Capture(broker, "zigbee2mqtt/Ceiling lamp/set", MARK)
+    app.loop.call(app.room.layers.adjust_lights, None, LightChange(brightness=40, kelvin=3000), 0.0)
+    clock.advance(5)
+    assert [m.payload for m in cap.sent_until_now(app)] == [
+        '{"state":"ON","brightness":102,"color_temp":333,"transition":0}']
+    prepared = app.room.layers.prepared
+    before = (prepared.taken, prepared.missed)
+    app.loop.call(app.room.presets.activate, "calm")
+    assert cap.next().payload == '{"state":"ON","brightness":38,"color_temp":455,"transition":3}'
+    assert (prepared.taken, prepared.missed) == (before[0] + 1, before[1])
+    cap.close()
