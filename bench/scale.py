@@ -1,6 +1,7 @@
 """How the room grows (issue 16): calm and idle CPU with more lights and panels, and RSS over a real soak.
 
     python bench/run.py --only scale,soak [--quick] [--soak-minutes 12]
+    python bench/scale.py [--lights 12,50,200] [--panels 1] [--presses 100] [--pause 0.05]   (calm per light)
 
 Both run against `room-controller serve` as its own process (log level INFO, as the systemd unit runs it;
 VLC's dummy audio output), with a separate MQTT subscriber standing in for the devices and the panels in a
@@ -18,12 +19,18 @@ client process of their own, each panel a PIN login of its own following the roo
   of it is resident in glibc's thread arenas; after a warm-up of a fifth of the run, the least-squares
   slope gives the growth per 1,000 cycles. bench/memory.py repeats this soak with and without music, with
   allocator settings, or for a number of cycles at a faster pace (eight hours' worth: docs/memory.md).
+- calm per light (this file run alone): the scale section's calm presses for each count of lights with the
+  panels given, `--pause` after each release, and the growth per light of the median and the p99 from the
+  fewest lights to the most (docs/calm-lane.md, "Calm made ahead").
 """
 
 from __future__ import annotations
 
+import argparse
 import multiprocessing
+import os
 import statistics
+import tempfile
 import time
 from pathlib import Path
 
@@ -57,8 +64,9 @@ class Room:
         r = self.panel.request(method, f"{self.service.base}{path}", json=body, timeout=10)
         assert r.status_code < 300, (method, path, r.status_code, r.text)
 
-    def presses(self, count: int) -> dict:
-        """Calm from the panel to the last of every light's command, released in between; the first 3 warm up."""
+    def presses(self, count: int, pause: float = PAUSE) -> dict:
+        """Calm from the panel to the last of every light's command, released `pause` s before the next press (the
+        lights then in their 5 s fade back); the first 3 warm up."""
         lit = []
         for i in range(-3, count):
             self.devices.expect(self.topics)
@@ -68,7 +76,7 @@ class Room:
             if i >= 0:
                 lit.append((arrived - t0) * 1000)
             self.call("DELETE", "/api/presets/active")
-            time.sleep(PAUSE)
+            time.sleep(pause)
         return percentiles(lit)
 
     def cpu(self, seconds: float) -> float:
@@ -197,3 +205,40 @@ def arena_rss(pid: int) -> float:
         elif heap and fields[0] == "Rss:":
             total += int(fields[1])
     return total / 1024
+
+
+def per_light(counts: list[int], panels: int, presses: int, pause: float) -> None:
+    """Calm to the last light's command for each count of lights, pressed `pause` s after the last release; what
+    each light added costs."""
+    print(f"load average at the start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
+    broker = Broker().start()
+    rows = {}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for count in counts:
+                folder = Path(tmp) / str(count)
+                folder.mkdir()
+                room = Room(folder, broker, count, panels, f"bench-calm-{count}")
+                try:
+                    rows[count] = room.presses(presses, pause)
+                finally:
+                    room.close()
+                print(f"  {count} lights, {panels} panel(s): calm p50 / p99 {rows[count]['p50_ms']} / "
+                      f"{rows[count]['p99_ms']} ms", flush=True)
+    finally:
+        broker.close()
+    few, many = min(counts), max(counts)
+    for key in ("p50_ms", "p99_ms"):
+        print(f"  per light added, {key[:3]}: {(rows[many][key] - rows[few][key]) / (many - few):.3f} ms")
+    print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="calm's cost per light against serve")
+    parser.add_argument("--lights", default=",".join(map(str, LIGHTS)))
+    parser.add_argument("--panels", type=int, default=1)
+    parser.add_argument("--presses", type=int, default=100)
+    parser.add_argument("--pause", type=float, default=PAUSE, help="seconds from a release to the next press "
+                        "(6: the lights settled after the release's 5 s fade)")
+    args = parser.parse_args()
+    per_light([int(n) for n in args.lights.split(",")], args.panels, args.presses, args.pause)
