@@ -26,7 +26,10 @@ def test_calm_during_emergency_moves_no_light_and_says_how_to_leave(browser, ser
     cap.sent_until_now(app)
     panel.hold("emergency", 1.3)
     panel.wait_text("preset-status", "Emergency light is on")
-    assert [m.payload for m in cap.sent_until_now(app)] == [FULL]
+    got = cap.sent_until_now(app)   # at once, and again 2.3 s on: a bulb its bridge has not described may be an
+    while len(got) < 2:              # IKEA bulb busy with a colour step (issue 24)
+        got.append(cap.next())
+    assert [m.payload for m in got] == [FULL] * 2
     panel.wait(lambda: panel.find("release").accessible_name == "Release emergency light · back to Arrival",
                what="the release control to say what the room returns to")
     assert (panel.text("release-what"), panel.text("release-to")) == ("Release emergency light", "back to Arrival")
@@ -37,7 +40,7 @@ def test_calm_during_emergency_moves_no_light_and_says_how_to_leave(browser, ser
     assert panel.text("preset-status") == "Emergency light is on"
     panel.release()
     back = json.loads(cap.next().payload)
-    assert (back["brightness"], back["transition"]) == (102, 5)          # Arrival's 40 %, gently
+    assert back == {"state": "ON", "brightness": 102, "transition": 3.8}   # Arrival's 40 %, gently; its white after
     panel.wait(lambda: not panel.shown("release"), what="the release control to go away")
     assert app.room.snapshot()["preset"] is None
     cap.close()
