@@ -20,7 +20,7 @@ systemd=""
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
   mosquitto mosquitto-clients libvlc5 libvlc-bin vlc-plugin-base sox python3-venv alsa-utils rsync sqlite3 \
-  caddy openssl >/dev/null
+  libebur128-1 caddy openssl >/dev/null
 
 id room-controller >/dev/null 2>&1 || useradd --system --home-dir /var/lib/room-controller \
   --shell /usr/sbin/nologin --groups audio room-controller
