@@ -3,7 +3,8 @@
 Calm's target for each light is known from the room's file; what the light needs to get there (its fade from
 where it is, its commands in its device's words) depends only on the light's state and the layers under the
 preset. So each light keeps a plan for calm, made on the core loop whenever the light or the layers change
-(after GAP at most, a few lights per piece of work, so an urgent press waits for one piece only), and the press
+(at once, or GAP after the last time; a few lights per piece of work, so an urgent press waits for one piece
+only; not while calm, or a preset calm cannot replace, holds the room or a scene is previewed), and the press
 takes the plan of every light whose inputs are still those the plan was made from: its target, its fade and
 its first commands, with nothing to compute but the comparison. A light whose inputs changed since (a report,
 a step of a fade, a slider, a new scene) is worked out at the press as before, and so is every light when a
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from room_controller.core.loop import Timer
     from room_controller.lighting.state import LightChange, LightState
 
-GAP = 0.25    # seconds: plans are brought up to date at most this often (a fade's steps change lights often)
+GAP = 0.1     # seconds: plans are brought up to date at most this often (reports and fades change lights often)
 CHUNK = 16    # lights planned in one piece of work on the core loop (about 2 ms on a busy Xeon)
 
 
@@ -90,8 +91,15 @@ class Prepared:
         """Something changed: bring the plans up to date after the work at hand, GAP after the last time."""
         if self._working:
             self._again = True
-        elif self._timer is None:
+        elif self._timer is None and self._wanted():
             self._timer = self.loop.call_at(max(self.loop.clock.monotonic(), self._last + GAP), self._start)
+
+    def _wanted(self) -> bool:
+        """Could the preset be pressed over the layers as they are? Not while it, or a preset it cannot
+        replace, holds the room, nor during a preview (the press then changes more than its lights)."""
+        layers = self.layers
+        held = layers.preset.name if layers.preset is not None else None
+        return layers.preview is None and held != self.name and held not in self.never_over
 
     def _start(self) -> None:
         self._timer, self._last = None, self.loop.clock.monotonic()
@@ -99,8 +107,7 @@ class Prepared:
         self._plan(self._stale())
 
     def _stale(self) -> list[Light]:
-        """The lights whose plan is missing or out of date; none while the preset, or one it cannot replace,
-        holds the room, or a scene is previewed (the press then changes more than calm's lights)."""
+        """The lights whose plan is missing or out of date (none when the preset is not wanted)."""
         layers, config = self.layers, self.layers.room.config
         preset = config.presets.get(self.name)
         scene = preset.lights if preset is not None else None
@@ -110,14 +117,15 @@ class Prepared:
         if scene is not self.scene or config.lights is not self._lights_config:
             self.scene, self._lights_config = scene, config.lights
             self.changes, self.plans = scene.changes(config.lights), {}
-        held = layers.preset.name if layers.preset is not None else None
-        if layers.preview is not None or held == self.name or held in self.never_over:
+        if not self._wanted():
             return []
         stale = []
         for light_id in self.changes:
             light = layers.lights[light_id]
+            if light.fading and _steps_on_its_own(light):
+                continue
             plan = self.plans.get(light_id)
-            if (plan is None or plan.key != self._key(light)) and not (light.fading and _steps_on_its_own(light)):
+            if plan is None or plan.key != self._key(light):
                 stale.append(light)
         return stale
 
