@@ -23,6 +23,7 @@ from room_controller.infrastructure.clock import ManualClock
 from room_controller.lighting.state import LightChange
 from tests.broker import MARK, Capture
 from tests.rooms import load
+from tests.test_room_wire import described
 
 AUTH = {"Authorization": "Bearer test-token-0123456789"}
 LIGHTS = [{"id": "ceiling", "profile": "zigbee2mqtt", "device": "Ceiling lamp"},
@@ -48,6 +49,7 @@ def test_a_broker_restart_mid_fade_resumes_the_fade_where_it_should_be(tmp_path,
     clock = ManualClock()
     app = start(*load(tmp_path, own_broker, room_id, LIGHTS), clock=clock)
     try:
+        described(app, own_broker)   # a room in service: its Zigbee2MQTT has said what the bulb is
         cap = Capture(own_broker, "zigbee2mqtt/Ceiling lamp/set", "odd/brightness/set", MARK)
         app.loop.call(app.room.layers.adjust_lights, None, LightChange(brightness=80, kelvin=4000), 0.0)
         clock.advance(2)
@@ -124,6 +126,7 @@ def test_a_full_journal_disk_never_stops_calm_and_never_acknowledges_a_lost_note
     config, catalogue = load(tmp_path, broker, room_id, LIGHTS[:1], data_dir=str(small_disk),
                              profiles_dir=str(profiles))
     app = start(config, catalogue, clock=clock, web=True)
+    described(app, broker)   # a room in service: its Zigbee2MQTT has said what the bulb is
     base = f"http://127.0.0.1:{app.web.port}"
     cap = Capture(broker, "zigbee2mqtt/Ceiling lamp/set")
     try:
