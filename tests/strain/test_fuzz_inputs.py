@@ -163,7 +163,9 @@ def test_random_payloads_through_the_broker_leave_a_room_that_answers(room, brok
         time.sleep(0.01)
     device.sent_until_now(room)   # whatever the fuzzing made the bulb do
     device.publish(f"therapy-room/{room_id}/command", '{"preset": "calm"}')
-    seen = device.wait_for(lambda m: m.topic == "zigbee2mqtt/dev-zigbee2mqtt/set", timeout=10)
+    # the bulb, which no bridge has described, gets calm one transition at a time: its white comes second
+    seen = device.wait_for(lambda m: m.topic == "zigbee2mqtt/dev-zigbee2mqtt/set" and "color_temp" in m.payload,
+                           timeout=10)
     assert json.loads(seen.payload)["color_temp"] == 455
     room.loop.settle()
     strict_json(room.room.snapshot())
