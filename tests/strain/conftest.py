@@ -13,6 +13,7 @@ import pytest
 from room_controller.app import App
 from room_controller.infrastructure.clock import ManualClock
 from tests.rooms import load
+from tests.test_room_wire import described
 
 ROOT = Path(__file__).resolve().parents[2]
 PIN = "2468"
@@ -52,5 +53,6 @@ def served(tmp_path, broker, room_id):
     while not app.room.mqtt_connected and time.monotonic() < deadline:
         time.sleep(0.01)
     app.loop.settle()
+    described(app, broker)   # a room in service: its Zigbee2MQTT has said what the bulb is
     yield Served(app, f"http://127.0.0.1:{app.web.port}", clock)
     app.stop()
