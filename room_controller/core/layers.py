@@ -51,7 +51,7 @@ class Layers:
         self.preset: ActivePreset | None = None
         self.preview: ActivePreset | None = None   # a scene shown from the profile editor, over everything
         self._preview_timer: Timer | None = None
-        self.prepared = Prepared(self, "calm", never_over=(EMERGENCY,))
+        self.prepared = Prepared(self, room.loop, lambda: room.config, "calm", never_over=(EMERGENCY,))
 
     # -- targets -----------------------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ rules (toggles, the flash budget) judge each command as it goes out, as for any 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,10 +26,10 @@ from room_controller.core.errors import Busy
 from room_controller.core.lights import Ready
 
 if TYPE_CHECKING:
-    from room_controller.config import LightScene
+    from room_controller.config import LightScene, RoomConfig
     from room_controller.core.layers import Layers
     from room_controller.core.lights import Light
-    from room_controller.core.loop import Timer
+    from room_controller.core.loop import Loop, Timer
     from room_controller.lighting.state import LightChange, LightState
 
 GAP = 0.1     # seconds: plans are brought up to date at most this often (reports and fades change lights often)
@@ -46,10 +47,11 @@ class Plan:
 class Prepared:
     """The plans of one preset (calm) for every light it sets, kept up to date on the core loop."""
 
-    def __init__(self, layers: Layers, name: str, never_over: tuple[str, ...]) -> None:
-        """`never_over`: presets the press of `name` cannot replace (emergency), so nothing is planned under them."""
-        self.layers, self.name, self.never_over = layers, name, never_over
-        self.loop = layers.room.loop
+    def __init__(self, layers: Layers, loop: Loop, config: Callable[[], RoomConfig], name: str,
+                 never_over: tuple[str, ...]) -> None:
+        """`config`: the room's configuration as it is now (the preset editor replaces it); `never_over`: presets
+        the press of `name` cannot replace (emergency), so nothing is planned under them."""
+        self.layers, self.loop, self.config, self.name, self.never_over = layers, loop, config, name, never_over
         self.scene: LightScene | None = None   # the preset's scene the plans are for
         self._lights_config: object = None     # and the room's lights it was spread over
         self.changes: dict[str, LightChange] = {}
@@ -66,7 +68,7 @@ class Prepared:
 
     def changes_for(self, scene: LightScene) -> dict[str, LightChange] | None:
         """The scene's change per light, if the plans are for this very scene over today's lights."""
-        if scene is self.scene and self.layers.room.config.lights is self._lights_config:
+        if scene is self.scene and self.config().lights is self._lights_config:
             return self.changes
         return None
 
@@ -108,7 +110,7 @@ class Prepared:
 
     def _stale(self) -> list[Light]:
         """The lights whose plan is missing or out of date (none when the preset is not wanted)."""
-        layers, config = self.layers, self.layers.room.config
+        layers, config = self.layers, self.config()
         preset = config.presets.get(self.name)
         scene = preset.lights if preset is not None else None
         if scene is None:
