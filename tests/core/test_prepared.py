@@ -76,6 +76,7 @@ class OneRoom:
         self.room = Room(config, catalogue, self.loop, self._capture, self.journal, load_profiles(config))
         self.room.mqtt_connected = True
         self.loop.start()
+        self.loop.settle()   # its start-up work done (the first state, the first plans) before anything is asked
 
     def _capture(self, message: MqttMessage) -> bool:
         self.sent.append((self.clock.monotonic(), message.topic, message.payload, message.qos, message.retain))
