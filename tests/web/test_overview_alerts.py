@@ -220,48 +220,48 @@ def test_a_lost_broker_shows_within_seconds_and_what_was_missed_shows_after(tmp_
         client.close()
 
 
-def test_bad_alerts_are_logged_once_and_ignored(tmp_path, base, broker, caplog):
+@pytest.fixture
+def listening(tmp_path, base, broker, caplog):
+    """An overview on the broker and a client beside it: (the client, the overview's /api/rooms), warnings
+    captured."""
     client = Capture(broker, f"{base}/+/alert/ack")
     overview = start_overview(tmp_path, base, broker.host, broker.port)
-    rooms = f"http://127.0.0.1:{overview.web.port}/api/rooms"
     caplog.set_level(logging.WARNING)
     try:
-        heard(client, base, rooms, "room-b")
-        good = alert("room-b", 3)
-        for bad in (b"not json", json.dumps({**good, "room": "room-c"}), json.dumps({**good, "at": "yesterday"}),
-                    json.dumps({**good, "id": "room-c-3"}), json.dumps({**good, "urgent": "yes"}), b"[]"):
-            client.publish(f"{base}/room-b/alert", bad, qos=1)
-        client.publish(f"{base}/room-b/alert", json.dumps(good), qos=1)   # after the bad ones on the same topic
-        client.publish(f"{base}/room-b/alerts", json.dumps([alert("room-b", 1), {"id": "room-b-2"}, good]), qos=1)
-        client.publish(f"{base}/room-b/status", "offline", qos=1)         # heard last
-        assert _until(lambda: requests.get(rooms).json()["rooms"][0]["status"] == "offline")
-        assert [a["id"] for a in requests.get(rooms).json()["alerts"]] == ["room-b-3", "room-b-1"]
-        lines = [r.getMessage() for r in caplog.records if "room-b" in r.getMessage()]
-        assert lines == [f"MQTT: ignored a bad message on {base}/room-b/alert: not JSON",
-                         f"MQTT: ignored a bad message on {base}/room-b/alerts: left out 1 of 3 alerts in the list "
-                         "that were not alerts"]
+        yield client, f"http://127.0.0.1:{overview.web.port}/api/rooms"
     finally:
         overview.stop()
         client.close()
 
 
-def test_the_room_table_is_bounded(tmp_path, base, broker, caplog):
-    client = Capture(broker, f"{base}/+/alert/ack")
-    overview = start_overview(tmp_path, base, broker.host, broker.port)
-    rooms = f"http://127.0.0.1:{overview.web.port}/api/rooms"
-    caplog.set_level(logging.WARNING)
-    try:
-        heard(client, base, rooms, "flood-000")
-        for n in range(1, MAX_ROOMS + 20):
-            client.publish(f"{base}/flood-{n:03d}/status", "online", qos=1)
-        assert _until(lambda: requests.get(rooms).json()["turned_away"] == 20)
-        listed = requests.get(rooms).json()
-        assert [r["id"] for r in listed["rooms"]] == [f"flood-{n:03d}" for n in range(MAX_ROOMS)]
-        assert [r.getMessage() for r in caplog.records if "rooms" in r.getMessage()] == [
-            f"the overview follows at most {MAX_ROOMS} rooms: ignored flood-{MAX_ROOMS} and any further new room"]
-    finally:
-        overview.stop()
-        client.close()
+def test_bad_alerts_are_logged_once_and_ignored(base, listening, caplog):
+    client, rooms = listening
+    heard(client, base, rooms, "room-b")
+    good = alert("room-b", 3)
+    for bad in (b"not json", json.dumps({**good, "room": "room-c"}), json.dumps({**good, "at": "yesterday"}),
+                json.dumps({**good, "id": "room-c-3"}), json.dumps({**good, "urgent": "yes"}), b"[]"):
+        client.publish(f"{base}/room-b/alert", bad, qos=1)
+    client.publish(f"{base}/room-b/alert", json.dumps(good), qos=1)   # after the bad ones on the same topic
+    client.publish(f"{base}/room-b/alerts", json.dumps([alert("room-b", 1), {"id": "room-b-2"}, good]), qos=1)
+    client.publish(f"{base}/room-b/status", "offline", qos=1)         # heard last
+    assert _until(lambda: requests.get(rooms).json()["rooms"][0]["status"] == "offline")
+    assert [a["id"] for a in requests.get(rooms).json()["alerts"]] == ["room-b-3", "room-b-1"]
+    lines = [r.getMessage() for r in caplog.records if "room-b" in r.getMessage()]
+    assert lines == [f"MQTT: ignored a bad message on {base}/room-b/alert: not JSON",
+                     f"MQTT: ignored a bad message on {base}/room-b/alerts: left out 1 of 3 alerts in the list "
+                     "that were not alerts"]
+
+
+def test_the_room_table_is_bounded(base, listening, caplog):
+    client, rooms = listening
+    heard(client, base, rooms, "flood-000")
+    for n in range(1, MAX_ROOMS + 20):
+        client.publish(f"{base}/flood-{n:03d}/status", "online", qos=1)
+    assert _until(lambda: requests.get(rooms).json()["turned_away"] == 20)
+    listed = requests.get(rooms).json()
+    assert [r["id"] for r in listed["rooms"]] == [f"flood-{n:03d}" for n in range(MAX_ROOMS)]
+    assert [r.getMessage() for r in caplog.records if "rooms" in r.getMessage()] == [
+        f"the overview follows at most {MAX_ROOMS} rooms: ignored flood-{MAX_ROOMS} and any further new room"]
 
 
 def heard(client: Capture, base: str, rooms: str, room: str) -> None:
