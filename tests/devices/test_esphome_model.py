@@ -107,13 +107,19 @@ def preset_colour(light: EspHome) -> None:
     assert light.shown(0.0).rgb is not None
 
 
-@pytest.mark.parametrize("name", sorted(LAMPS))
-@pytest.mark.parametrize("known", [True, False], ids=["known-start", "unknown-start"])
-def test_calm_after_a_colour_scene_leaves_no_colour(name, known):
+def from_colour(name: str, known: bool, target, seconds: float):
+    """The lamp showing a colour scene, told by the room (known) or set before the room was heard (unknown),
+    then `target` over `seconds`: the lamp and the run."""
     light, overrides = lamp(name)
     if not known:
         preset_colour(light)
-    result = run("esphome", TOPIC, light, RED_ORANGE if known else None, CALM, 3, overrides=overrides)
+    return light, run("esphome", TOPIC, light, RED_ORANGE if known else None, target, seconds, overrides=overrides)
+
+
+@pytest.mark.parametrize("name", sorted(LAMPS))
+@pytest.mark.parametrize("known", [True, False], ids=["known-start", "unknown-start"])
+def test_calm_after_a_colour_scene_leaves_no_colour(name, known):
+    light, result = from_colour(name, known, CALM, 3)
     assert_white(name, light, 20.0, 2200, 15)
     assert result.highest() <= 60 + 0.5
     if known and LAMPS[name][2] != ["rgb", "white"] and (name in MIXING or name == "rgb"):
@@ -123,10 +129,7 @@ def test_calm_after_a_colour_scene_leaves_no_colour(name, known):
 @pytest.mark.parametrize("name", sorted(LAMPS))
 @pytest.mark.parametrize("known", [True, False], ids=["known-start", "unknown-start"])
 def test_emergency_is_full_white_at_once_from_a_colour(name, known):
-    light, overrides = lamp(name)
-    if not known:
-        preset_colour(light)
-    run("esphome", TOPIC, light, RED_ORANGE if known else None, EMERGENCY, 0, overrides=overrides)
+    light, _ = from_colour(name, known, EMERGENCY, 0)
     assert_white(name, light, 0.05, 4000, 100)
 
 
