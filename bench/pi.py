@@ -22,33 +22,20 @@ targets of issue 25.
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import paho.mqtt.client as paho
-import requests
-import yaml
-from paho.mqtt.enums import CallbackAPIVersion
 from run import (
-    AUTH,
-    BUTTON_PACE,
     CGROUP_ENV,
-    Devices,
     Results,
-    Service,
-    follow_events,
-    lights,
+    calm_and_button_samples,
     percentiles,
-    wait_for,
-    write_room,
 )
 
-from room_controller.infrastructure.broker import Broker, free_port
+from room_controller.infrastructure.broker import Broker
 
 PI4_SECONDS = 79.216    # cpu-benchmark's README, "Raspberry Pi 4 | ARM | Ubuntu 22.04.3 LTS": one attempt
 PI4_ITERATIONS = 10_000
@@ -157,61 +144,10 @@ def spin_check(group: CpuQuota, seconds: float) -> float:
 
 
 def calm_and_button(tmp: Path, broker: Broker, count: int, streams: int = 8) -> dict:
-    """bench/run.py's calm presses (the API, 12 lights, `streams` panels following, a 1-hour fade running),
-    and the bedside button's, one button per press: a source that changes the preset more than 6 times a
-    minute is held off, and a panel press holds every button off for a minute (core/sources.py), so the
-    buttons go first."""
+    """bench/run.py's calm presses and bedside-button presses (12 lights, `streams` panels following, a
+    1-hour fade running): p50 / p99 of each."""
     tmp.mkdir()
-    configs, topics = lights(12)
-    port = free_port()
-    path = write_room(tmp, broker, port, configs)
-    room = yaml.safe_load(path.read_text())
-    room["buttons"] = [{"topic": f"bench/button{n}", "match": {"action": action}, "do": {"preset": preset}}
-                       for n in range(count) for action, preset in (("single", "calm"), ("off", None))]
-    path.write_text(yaml.safe_dump(room))
-    service = Service(path, port)
-    service.start()
-    stop = multiprocessing.Event()
-    follower = multiprocessing.Process(target=follow_events, args=(service.base, streams, stop), daemon=True)
-    follower.start()
-    devices = Devices(broker, topics, "bench-pi-devices")
-    button = paho.Client(CallbackAPIVersion.VERSION2, client_id="bench-pi-button")
-    button.on_connect = lambda c, u, f, rc, p: c.socket().setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    button.connect(broker.host, broker.port)
-    button.loop_start()
-    http = requests.Session()
-    http.headers.update(AUTH)
-    samples: dict[str, list[float]] = {"button": [], "calm": []}
-    try:
-        wait_for(lambda: service.state().get("mqtt") == "connected", 20)
-        http.patch(f"{service.base}/api/lights", json={"brightness": 40, "kelvin": 3000, "transition": 0})
-        time.sleep(1.5)
-        for kind in samples:
-            for n in range(count):
-                http.patch(f"{service.base}/api/lights", json={"brightness": 40 + n % 30, "kelvin": 3000,
-                                                              "transition": "1h"})
-                time.sleep(0.03)
-                devices.expect(topics)
-                t0 = time.perf_counter()
-                if kind == "calm":
-                    assert http.post(f"{service.base}/api/presets/calm").status_code == 200
-                else:
-                    button.publish(f"bench/button{n}", '{"action": "single"}')
-                samples[kind].append((devices.arrived(10) - t0) * 1000)
-                if kind == "calm":
-                    http.delete(f"{service.base}/api/presets/active")
-                    time.sleep(0.03)
-                else:
-                    time.sleep(BUTTON_PACE)   # a source's commands are paced
-                    button.publish(f"bench/button{n}", '{"action": "off"}')
-                    wait_for(lambda: service.state()["preset"] is None, 10, 0.002)
-    finally:
-        stop.set()
-        follower.join(5)
-        button.loop_stop()
-        devices.close()
-        service.stop()
-    return {kind: percentiles(got) for kind, got in samples.items()}
+    return {kind: percentiles(got) for kind, got in calm_and_button_samples(tmp, broker, count, streams).items()}
 
 
 def run(res: Results, tmp: Path, broker: Broker, quick: bool, fraction: float | None) -> None:

@@ -48,7 +48,6 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 # Bedside remotes, each mapped to calm in the room's `buttons:`, pressed in turn: each is a command source of its
 # own, paced (0.25 s) and held off past 6 preset changes a minute (core/sources.py), which 100 of them never reach.
 REMOTES = 100
-BUTTON_PACE = 0.3   # one source's presses further apart than its 0.25 s pace (core/inbox.py, COMMAND_PACE)
 RESTART_SEC = 1.0   # deploy/room-controller.service: Restart=always, RestartSec=1
 CGROUP_ENV = "ROOM_BENCH_CGROUP"   # bench/pi.py's Pi-class mode: the cgroup every `serve` started joins
 FAMILIES = [("zigbee2mqtt", "z2m/{}", "zigbee2mqtt/{}/set"), ("tasmota", "tas{}", "cmnd/{}/Backlog"),
@@ -328,6 +327,20 @@ def wait_for(predicate, timeout: float, step: float = 0.01) -> float:
 def presses(res: Results, tmp: Path, broker: Broker, count: int, streams: int, readers: int, tag: str = "") -> None:
     """Calm from the API and from bedside buttons, 12 mixed lights, open event streams, clients polling the
     state, a long fade; `tag` names a variant in the results. The panel releases every press."""
+    samples = calm_and_button_samples(tmp, broker, count, streams, readers)
+    for kind, label in (("calm", "calm press (API) -> last of 12 light commands"),
+                        ("button", "bedside button (a remote's topic in buttons:) -> last of 12 light commands")):
+        p = percentiles(samples[kind])
+        res.data[kind + (tag and f", {tag}")] = {**p, "lights": 12, "event_streams": streams, "state_readers": readers,
+                                "fade_running": "1h"}
+        res.add(f"{label}{tag and f', {tag}'}, p50 / p99 / max ({p['n']} presses)",
+                f"{p['p50_ms']} / {p['p99_ms']} / {p['max_ms']} ms", "p99 < 20 ms", p["p99_ms"] < 20)
+
+
+def calm_and_button_samples(tmp: Path, broker: Broker, count: int, streams: int, readers: int = 0) -> dict:
+    """`count` calm presses from the API, then `count` from bedside buttons, each to the last of 12 mixed lights'
+    commands (ms), with `streams` panels following, `readers` clients polling the state and a 1-hour fade
+    running; the panel releases every press."""
     tmp.mkdir(exist_ok=True)
     service, topics = serve_room(tmp, broker, remotes=REMOTES)
     stop = multiprocessing.Event()
@@ -344,7 +357,7 @@ def presses(res: Results, tmp: Path, broker: Broker, count: int, streams: int, r
     http = requests.Session()
     http.headers.update(AUTH)
     try:
-        wait_for(lambda: service.state().get("mqtt") == "connected", 10)
+        wait_for(lambda: service.state().get("mqtt") == "connected", 20)
         # every light at a known setting first: one never told or heard from fades from "unknown", and each
         # command meanwhile counts as abrupt for the flash rule, which then holds it (p99 0.9 s)
         http.patch(f"{service.base}/api/lights", json={"brightness": 40, "kelvin": 3000, "transition": 0})
@@ -362,7 +375,7 @@ def presses(res: Results, tmp: Path, broker: Broker, count: int, streams: int, r
                 assert r.status_code == 200, r.text
             else:
                 button.publish(f"bench/remote{i % REMOTES}", '{"action": "single"}')
-            samples[kind].append((devices.arrived() - t0) * 1000)
+            samples[kind].append((devices.arrived(10) - t0) * 1000)
             http.delete(f"{service.base}/api/presets/active")
             time.sleep(0.03)
     finally:
@@ -372,13 +385,7 @@ def presses(res: Results, tmp: Path, broker: Broker, count: int, streams: int, r
         button.loop_stop()
         devices.close()
         service.stop()
-    for kind, label in (("calm", "calm press (API) -> last of 12 light commands"),
-                        ("button", "bedside button (a remote's topic in buttons:) -> last of 12 light commands")):
-        p = percentiles(samples[kind])
-        res.data[kind + (tag and f", {tag}")] = {**p, "lights": 12, "event_streams": streams, "state_readers": readers,
-                                "fade_running": "1h"}
-        res.add(f"{label}{tag and f', {tag}'}, p50 / p99 / max ({p['n']} presses)",
-                f"{p['p50_ms']} / {p['p99_ms']} / {p['max_ms']} ms", "p99 < 20 ms", p["p99_ms"] < 20)
+    return samples
 
 
 def fades(res: Results, tmp: Path, broker: Broker, count: int, minutes: float) -> None:
