@@ -21,6 +21,10 @@ from room_controller.audio.vlc_player import Player, VlcOutput
 
 TICK = 0.05          # seconds between volume steps while anything fades: each step is too small to hear
 HURRY = 0.5          # a deck still fading out when a third track needs it fades out this fast
+READ_AHEAD = 1.5     # VLC amplifies as it decodes, up to this far ahead of what is heard (1-1.5 s
+                     # measured with file-caching 300 ms through ALSA): a fade-out must end that long
+                     # before the track does, and its player must play that long after, or the track's tail
+                     # is cut off loud
 
 
 @dataclass
@@ -38,6 +42,7 @@ class Deck:
     stalls: int = 0           # watches in a row at which the output took nothing
     lufs: float | None = None  # the track's loudness, once measured
     norm: float = 1.0         # its normalisation (amplitude), fixed when it starts: no jump mid-track
+    draining: float | None = None  # faded out; VLC plays what it decoded ahead until then, and stops
 
     def position(self, now: float) -> float:
         return self.offset + max(0.0, now - self.since)
@@ -70,7 +75,7 @@ class Decks:
     def start(self, now: float, track: Track, duration: float, position: float, fade: float) -> bool:
         """Fade `track` in on the free deck from `position`, fading out what plays. False when both decks
         are busy (a crossfade in progress): the one on its way out is hurried, and the caller asks again."""
-        free = [d for d in self.all if d.track is None]
+        free = self.free()
         if not free:
             leaving = next(d for d in self.all if d is not self.active)
             leaving.fade = Fade(leaving.fade.gain(now), 0.0, now, HURRY)
@@ -78,6 +83,8 @@ class Decks:
         fade = min(fade, (duration - position) / 2)
         self.fade_out(now, fade)
         deck = free[0]
+        if deck.track is not None:
+            self.clear(deck)   # the end of its faded tail, if any is still to be heard, is cut
         deck.track, deck.duration, deck.offset, deck.since = track, duration, position, now
         deck.fade = Fade(0.0, 1.0, now, fade)
         deck.volume = 0.0
@@ -88,6 +95,11 @@ class Decks:
         self.active = deck
         return True
 
+    def free(self) -> list[Deck]:
+        """The decks a track can start on: an idle one first, then one playing out a faded tail."""
+        return sorted((d for d in self.all if d.track is None or d.draining is not None),
+                      key=lambda d: d.track is not None)
+
     def fade_out(self, now: float, fade: float) -> None:
         for deck in self.all:
             if deck.track is not None and deck.fade.end > 0:
@@ -96,7 +108,7 @@ class Decks:
 
     def clear(self, deck: Deck) -> None:
         deck.out.stop()
-        deck.track = None
+        deck.track, deck.draining = None, None
         deck.fade = Fade.steady(0.0)
         deck.volume = 0.0
         if deck is self.active:
@@ -109,16 +121,16 @@ class Decks:
         return self.active.position(self.paused_at if self.paused_at is not None else now)
 
     def sounding(self) -> list[Deck]:
-        """The decks with a track, fading in, playing or fading out."""
-        return [d for d in self.all if d.track is not None]
+        """The decks with a track, fading in, playing or fading out (not one whose fade-out is over)."""
+        return [d for d in self.all if d.track is not None and d.draining is None]
 
     def audible(self) -> list[Deck]:
         """The decks heard: those with a track, unless VLC stands paused."""
         return [] if self.paused_at is not None else self.sounding()
 
     def leaving(self) -> bool:
-        """A deck is still fading out an earlier track."""
-        return any(d is not self.active for d in self.sounding())
+        """A deck is still fading out an earlier track, or playing out the tail of its fade."""
+        return any(d is not self.active and d.track is not None for d in self.all)
 
     def fading(self, now: float) -> bool:
         """A deck's fade or the pause's is under way: the volumes move every TICK."""
@@ -165,7 +177,9 @@ class Decks:
     # -- the tick -------------------------------------------------------------------------------------------
 
     def settle(self, now: float) -> None:
-        """Pause VLC once a pause has faded the decks out; free a deck whose fade-out is over."""
+        """Pause VLC once a pause has faded the decks out; free a deck once the tail of its fade-out has been
+        heard (stopped when the fade ends, it would cut off what VLC decoded ahead, at about a third of the
+        track's level)."""
         if self.paused_at is None and self._pause.end == 0 and self._pause.done(now):
             for deck in self.sounding():
                 deck.out.pause()
@@ -173,6 +187,10 @@ class Decks:
         if self.paused_at is None:
             for deck in self.sounding():
                 if deck is not self.active and deck.fade.done(now):
+                    deck.volume, deck.draining = 0.0, now + READ_AHEAD
+                    deck.out.set_volume(0.0)
+            for deck in self.all:
+                if deck.draining is not None and now >= deck.draining:
                     self.clear(deck)
 
     def set_volumes(self, now: float, level: float) -> None:

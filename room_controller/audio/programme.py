@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from room_controller.audio import playlists
-from room_controller.audio.decks import Deck, Decks
+from room_controller.audio.decks import READ_AHEAD, Deck, Decks
 from room_controller.audio.level import Level
 from room_controller.audio.playlists import Playlist, Silence, Track
 from room_controller.audio.settings import AudioSettings, MusicPlay, MusicSpec
@@ -24,9 +24,6 @@ from room_controller.audio.vlc_player import BadTrack
 from room_controller.infrastructure.clock import Clock
 
 END_SLACK = 1.0      # a track that ends this much before its length ended early (a decoding problem)
-READ_AHEAD = 1.5     # VLC amplifies as it decodes, up to this far ahead of what is heard (1-1.5 s
-                     # measured with file-caching 300 ms through ALSA): a fade-out must end that long
-                     # before the track does, or the track's tail is cut off loud
 
 
 @dataclass(frozen=True)
@@ -146,7 +143,7 @@ class Programme:
         """Start what is due: a track that waited for a deck, the next track, the end of a silent stretch."""
         if self._decks.paused_at is not None:
             return
-        if self._pending is not None and any(d.track is None for d in self._decks.all):
+        if self._pending is not None and self._decks.free():
             index, position, fade = self._pending
             self._pending = None
             self._advance(now, index, position, fade)

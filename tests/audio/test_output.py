@@ -26,8 +26,8 @@ def start_music(tmp_path, events, vlc_args, **settings) -> Music:
 
 @pytest.mark.slow
 def test_crossfade_is_equal_power_and_leaves_no_gap(tmp_path, events, audio_path, recording):
-    write_tone(tmp_path / "a.wav", 440, 5.0)
-    write_tone(tmp_path / "b.wav", 660, 8.0)   # B plays alone for 4 s after the crossfade, before its own
+    write_tone(tmp_path / "a.wav", 440, 7.0)   # a 2 s fade-in, then A alone until its crossfade, 3.5 s before
+    write_tone(tmp_path / "b.wav", 660, 8.0)   # its end (READ_AHEAD); B alone after it, before its own
     name = write_m3u(tmp_path / "ab.m3u", ["a.wav", "b.wav"])
     music = start_music(tmp_path, events, audio_path, crossfade="2s", max_volume=100)
     music.play(MusicPlay(playlist=name, volume=100))
@@ -38,11 +38,14 @@ def test_crossfade_is_equal_power_and_leaves_no_gap(tmp_path, events, audio_path
 
     a, b = levels(samples, 440), levels(samples, 660)
     assert max(a) == pytest.approx(0.5, rel=0.1)  # volume 100 leaves the track's own level
-    first = next(i for i, x in enumerate(a) if x > 0.9 * max(a))
-    ref = statistics.median(a[first:first + 10])   # A's level while it plays alone
-    last = max(i for i, x in enumerate(b) if x > 0.9 * ref)
+    ref = statistics.median(x for x in a if x > 0.95 * max(a))   # A's level while it plays alone
+    first = next(i for i, x in enumerate(a) if x > 0.95 * ref)
+    last = max(i for i, x in enumerate(b) if x > 0.95 * ref)
+    assert statistics.median(b[last - 10:last]) == pytest.approx(ref, rel=0.05)   # B alone, as loud as A
     power = [(a[i] ** 2 + b[i] ** 2) / ref ** 2 for i in range(first, last)]
     assert min(power) > 0.75 and max(power) < 1.25, (min(power), max(power))   # a linear fade dips to 0.5
+    # A fades out to nothing: its player plays on until what VLC decoded ahead has been heard
+    assert max(a[i] - a[i + 1] for i in range(first, last)) < 0.1 * ref
     # a crossfade, not a cut (both sound together for at least half the 2 s asked) nor a pile-up (the power
     # above stays level, and A is gone once B plays alone); how late the music thread ends it under load is a
     # figure, not a bound: bench/crossfade.py

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from room_controller.audio.decks import TICK
+from room_controller.audio.decks import READ_AHEAD, TICK
 from room_controller.audio.music import ANNOUNCE_GAP
-from room_controller.audio.programme import READ_AHEAD
 from room_controller.audio.settings import MusicPlay
 
 from .conftest import FADE, LENGTH, settle

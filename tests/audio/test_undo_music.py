@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from room_controller.audio.programme import READ_AHEAD
+from room_controller.audio.decks import READ_AHEAD
 from room_controller.audio.settings import MusicPlay
 
 from .conftest import FADE, LENGTH, settle, tracks
