@@ -16,6 +16,7 @@ import { renderVitals, wireVitals } from "./vitals.js";
 import { renderUndo } from "./undo.js";
 import { isHeld, renderHeldSources } from "./sources.js";
 import { renderAlerts } from "./alerts.js";
+import { dayProblems, renderDay } from "./day.js";
 
 const HOLD_MS = 1000;
 const RELEASE_AFTER_MS = 1000;
@@ -43,6 +44,7 @@ function render(state) {
   document.title = `${state.room.name} · panel`;
   $("room-name").textContent = state.room.name;
   renderPreset(state);
+  renderDay(state, act);
   renderSession(state.session, act);
   renderUndo(state.session, act);
   renderClock(state);
@@ -84,6 +86,7 @@ function renderProblems(state) {
   const problems = (state.problems ?? []).filter((_, i) => !(state.session && state.problem_keys?.[i] === "session_clock")
                                                            && !isHeld(state.problem_keys?.[i]));
   if (state.audio?.health === "error" && state.audio.problem) problems.push(t("problems.music", { problem: state.audio.problem }));
+  problems.push(...dayProblems(state));
   const box = $("problems");
   const held = renderHeldSources(box, state, act);
   box.hidden = problems.length === 0 && held === 0;
