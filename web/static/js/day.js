@@ -11,6 +11,7 @@ import { locale, t } from "./i18n.js";
 
 const STARTABLE = new Set(["preparing", "ready"]);
 const LATER = new Set(["planned", "preparing", "ready", "problem"]);
+const PROBLEMS = new Set(["unknown_profile", "no_profile", "overlap", "in_session"]);   // said in the panel's words
 const LATER_SHOWN = 3;   // the bookings after the next, on one line: enough to see the day's shape
 
 let starting = null;     // the booking whose start was sent and not yet answered
@@ -25,17 +26,21 @@ const days = (from, to) => Math.round((wallTime(to.slice(0, 10) + "T00:00") - wa
 const time = (iso) => wallTime(iso).toLocaleTimeString(locale(), { timeZone: "UTC", hour: "2-digit", minute: "2-digit" });
 const date = (iso) => wallTime(iso).toLocaleDateString(locale(), { timeZone: "UTC", weekday: "long", day: "numeric", month: "long" });
 
-/** "Next: Psilocybin, 8 hours, at 09:00", "… tomorrow at 09:00" or "… Wednesday 9 December at 09:00". */
-function nextWords(booking, today) {
+/** A booking's name: its profile's, else the profile it names, else that it names none the room knows. */
+const nameOf = (booking) => booking.name ?? booking.profile ?? t("day.no_profile");
+
+/** "at 09:00", "tomorrow at 09:00" or "on Wednesday 9 December at 09:00": when a booking starts, said in full. */
+function when(booking, today) {
   const ahead = days(today, booking.start);
-  const words = { name: booking.name, time: time(booking.start), date: date(booking.start) };
-  return t(ahead <= 0 ? "day.next" : ahead === 1 ? "day.next_tomorrow" : "day.next_on", words);
+  const words = { time: time(booking.start), date: date(booking.start) };
+  return t(ahead <= 0 ? "day.when_today" : ahead === 1 ? "day.when_tomorrow" : "day.when_on", words);
 }
 
-function whenWords(booking, today) {
+/** "09:00", "tomorrow 09:00": the short form, for the list of later bookings. */
+function shortWhen(booking, today) {
   const ahead = days(today, booking.start);
-  return ahead <= 0 ? time(booking.start) : ahead === 1 ? t("day.tomorrow_at", { time: time(booking.start) })
-    : t("day.on_at", { date: date(booking.start), time: time(booking.start) });
+  const words = { time: time(booking.start), date: date(booking.start) };
+  return ahead <= 0 ? words.time : t(ahead === 1 ? "day.tomorrow_at" : "day.on_at", words);
 }
 
 function stateWords(booking) {
@@ -44,10 +49,18 @@ function stateWords(booking) {
   return t("day.prepares", { time: time(booking.prepare_at) });
 }
 
+/** A problem of a booking in the panel's words (its code says which); the room's own sentence for the rest. */
+function problemWords(problem, day) {
+  const booking = (day.bookings ?? []).find((b) => b.id === problem.booking);
+  const code = problem.code === "unknown_profile" && !booking?.profile ? "no_profile" : problem.code;
+  if (!booking || !PROBLEMS.has(code)) return problem.what;
+  return t(`day.problem.${code}`, { when: when(booking, day.at), profile: booking.profile });
+}
+
 /** The plan's problems as the problem line says them; none during a session. */
 export function dayProblems(state) {
   if (state.session || !state.day) return [];
-  return (state.day.problems ?? []).map((problem) => t("day.problem", { what: problem.what }));
+  return (state.day.problems ?? []).map((problem) => t("day.problem", { what: problemWords(problem, state.day) }));
 }
 
 export function renderDay(state, act) {
@@ -60,8 +73,8 @@ export function renderDay(state, act) {
   const later = bookings.slice(bookings.findIndex((b) => b.id === next?.id) + 1)
     .filter((b) => LATER.has(b.state)).slice(0, LATER_SHOWN);
   const view = next ? {
-    id: next.id, name: next.name, next: nextWords(next, day.at), status: stateWords(next),
-    start: STARTABLE.has(next.state), later: later.map((b) => `${whenWords(b, day.at)} ${b.name}`),
+    id: next.id, name: nameOf(next), next: t("day.next", { name: nameOf(next), when: when(next, day.at) }), status: stateWords(next),
+    start: STARTABLE.has(next.state), later: later.map((b) => `${shortWhen(b, day.at)} ${nameOf(b)}`),
   } : { none: t("day.none") };
   renderWhenChanged($("day-body"), view, (shown) => (shown.none ? [el("p", { class: "day-next" }, shown.none)] : [
     el("p", { class: "day-next" }, shown.next),
@@ -70,7 +83,7 @@ export function renderDay(state, act) {
                                  disabled: starting === shown.id, onclick: () => start(shown, act) },
                      t("day.start", { name: shown.name })) : null,
     shown.later.length ? el("p", { class: "hint day-later" }, t("day.later", { list: shown.later.join(" · ") })) : null,
-  ]));
+  ].filter(Boolean)));
 }
 
 /** One tap sends one start: the button waits for the answer, and is pressable again only if it failed. */
