@@ -4,12 +4,14 @@ alerts at the top until someone acknowledges them.
 It listens to each room's retained `<base_topic>/<room>/state` (session, phase, preset, problems) and `status`
 (online, or offline by the room's last will), to each alert as it is raised (`<room>/alert`) and to the room's
 retained list of alerts nobody has acknowledged yet (`<room>/alerts`): an overview that connects late or
-reconnects takes that list as the truth, so it catches up with what it missed. Its one write is the
-acknowledgement (`<room>/alert/ack`, named by `overview.name`), behind the overview's PIN; the room journals
-it and drops the alert from its list, and only then does the alert leave this screen. An acknowledgement that
-found no room to hear it goes again when the room's list still holds the alert. A room keeps working whether
-the overview runs or not. What anyone allowed to publish under the base topic could grow is bounded: at most
-MAX_ROOMS rooms, MAX_ALERTS live alerts each.
+reconnects takes that list as the truth, so it catches up with what it missed. It follows each room's retained
+day (`<room>/day`, overview_day) too: the room's next booking, and every room's plan as one list by start time
+with the plans' problems, so a booking that cannot be prepared shows before the day starts. Its one write is
+the acknowledgement (`<room>/alert/ack`, named by `overview.name`), behind the overview's PIN; the room
+journals it and drops the alert from its list, and only then does the alert leave this screen. An
+acknowledgement that found no room to hear it goes again when the room's list still holds the alert. A room
+keeps working whether the overview runs or not. What anyone allowed to publish under the base topic could grow
+is bounded: at most MAX_ROOMS rooms, MAX_ALERTS live alerts each.
 
 The collected rooms offer the same two calls as the room core (`wait_for_change`, `snapshot_json`), so the
 panel's event streams (webapp.events) serve the overview unchanged. It is guarded as the panel is: only its
@@ -39,7 +41,9 @@ from room_controller.fields import Duration
 from room_controller.files import yamlfile
 from room_controller.files.yamlfile import ConfigError, Model
 from room_controller.infrastructure.mqtt import MqttLink
+from room_controller.integrations.overview_day import floor_plan, room_name, take_day
 from room_controller.lighting.state import MqttMessage
+from room_controller.session.dayfile import DaySettings
 from room_controller.webapp.auth import Auth, host_allowed
 from room_controller.webapp.http import create_overview_app
 from room_controller.webapp.server import WebServer
@@ -95,6 +99,8 @@ class ClinicConfig(Model):
     mqtt: MqttSettings = MqttSettings()
     web: OverviewWeb = OverviewWeb()
     overview: FrontDesk = FrontDesk()
+    day: DaySettings | None = Field(None, description="the rooms' bookings (docs/day.md); each room that names "
+                                    "this file reads its own")
 
 
 def load_clinic(path: str | Path) -> ClinicConfig:
@@ -169,7 +175,7 @@ class Rooms:
     def __init__(self, base_topic: str, name: str = "front desk",
                  now: Callable[[], datetime] = lambda: datetime.now().astimezone()) -> None:
         self.base = base_topic + "/"
-        self.subscriptions = [f"{base_topic}/+/{leaf}" for leaf in ("state", "status", "alert", "alerts")]
+        self.subscriptions = [f"{base_topic}/+/{leaf}" for leaf in ("state", "status", "alert", "alerts", "day")]
         self.name, self._now = name, now
         self.send: Callable[[MqttMessage], bool] = lambda message: False   # the link's publish, once there is one
         self.broker = "connecting"
@@ -178,6 +184,7 @@ class Rooms:
         self.turned_away = 0   # messages of rooms beyond MAX_ROOMS
         self.version = 0
         self._json, self._json_version = b"{}", -1
+        self._plan: dict | None = None   # every room's plan merged, made again when a day or a room's name changes
         self.changed = threading.Condition()
 
     def on_message(self, topic: str, payload: bytes, retained: bool) -> None:
@@ -193,7 +200,13 @@ class Rooms:
             if leaf == "status":
                 room["status"] = payload.decode("utf-8", "replace")[:20] or "unknown"
             elif leaf == "state":
+                named = room_name(room)
                 room["state"] = _state(topic, payload)
+                if room_name(room) != named and room["day"]:
+                    self._plan = None
+            elif leaf == "day":
+                room["day"], bad = take_day(payload, room_id)
+                self._plan = None
             elif leaf == "alert":
                 alert = parse_alert(_json(payload), room_id)
                 room["alerts"][alert["id"]] = alert
@@ -218,7 +231,7 @@ class Rooms:
                     self._bump()
                 return None
             room = self._rooms[room_id] = {"id": room_id, "status": "unknown", "state": None, "heard": None,
-                                           "alerts": {}}
+                                           "alerts": {}, "day": None}
         return room
 
     def _take_list(self, room: dict, payload: bytes) -> str | None:
@@ -290,11 +303,15 @@ class Rooms:
         with self.changed:
             alerts = sorted((a for r in self._rooms.values() for a in r["alerts"].values()), key=alert_order)
             acks = self._acks
+            if self._plan is None:
+                self._plan = floor_plan(self._rooms.values())
             return {"broker": self.broker, "name": self.name, "turned_away": self.turned_away,
                     "alerts": [{**a, "seen": {"by": acks[a["id"]].by, "at": acks[a["id"]].at}
                                 if a["id"] in acks else None} for a in alerts],
-                    "rooms": [{k: v for k, v in r.items() if k != "alerts"} | {"alerts": len(r["alerts"])}
-                              for _, r in sorted(self._rooms.items())]}
+                    "rooms": [{k: v for k, v in r.items() if k not in ("alerts", "day")} |
+                              {"alerts": len(r["alerts"]), "next": r["day"] and r["day"]["next"]}
+                              for _, r in sorted(self._rooms.items())],
+                    "plan": self._plan}
 
     def snapshot_json(self) -> bytes:
         with self.changed:

@@ -1,11 +1,13 @@
 // The clinic floor: the rooms' live alerts at the top, each until someone acknowledges it (an urgent one calls
 // with a tone), and every room below, from what each room publishes. The page says at once when what it shows
 // may be out of date: its own stream is gone, or the overview has lost the clinic broker (it catches up from
-// the rooms' retained lists when it is back). Its one change is an acknowledgement, behind the overview's PIN.
+// the rooms' retained lists when it is back). Between them the day's plan (floor-plan.js). Its one change is an
+// acknowledgement, behind the overview's PIN.
 
 import { alarm, enableSound, onSoundChange } from "./alarm.js";
 import { api, useCsrf } from "./api.js";
 import { $, el, renderWhenChanged, toast } from "./dom.js";
+import { nextLine, planView } from "./floor-plan.js";
 import { clock, length, timeOfDay } from "./format.js";
 import { has, t, translate, useLanguage } from "./i18n.js";
 import { follow } from "./live.js";
@@ -23,6 +25,8 @@ function render(state) {
   renderWhenChanged($("alerts"), state.alerts, (alerts) => alerts.map(alertCard));
   since();
   alarm(state.alerts.some((a) => a.urgent && !a.seen));
+  $("plan").hidden = !state.plan.bookings.length && !state.plan.problems.length;
+  renderWhenChanged($("plan"), state.plan, planView);
   if (state.rooms.length) renderWhenChanged($("rooms"), state.rooms, (rooms) => rooms.map(card));
 }
 
@@ -66,6 +70,7 @@ function card(room) {
     session ? el("p", { class: "phase" }, session.phase.name) : null,
     session ? el("p", { class: "time" }, t("floor.session", { time: clock(session.elapsed_s) })) : null,
     el("p", { class: "preset" }, state.preset ? t("floor.preset", { name: state.preset }) : t("floor.no_preset")),
+    nextLine(room.next),
     problems.length ? el("ul", { class: "room-problems" }, problems.map((p) => el("li", {}, p))) : null);
 }
 
