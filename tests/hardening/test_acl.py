@@ -68,7 +68,7 @@ def test_zigbee2mqtt_writes_only_under_its_prefix(clinic_broker):
 
 
 def test_the_overview_hears_every_rooms_alerts_and_only_acknowledges(clinic_broker):
-    for leaf in ("alert", "alerts", "state", "status"):
+    for leaf in ("alert", "alerts", "state", "status", "day"):
         assert arrives(clinic_broker, "room-controller", f"{ROOM}/{leaf}", watcher="overview", mark=f"{ROOM}/alerts")
     assert not arrives(clinic_broker, "room-controller", f"{ROOM}/command", watcher="overview", mark=f"{ROOM}/alerts")
     ack = f"{ROOM}/alert/ack"
