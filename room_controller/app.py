@@ -1,7 +1,7 @@
 """The composition root: builds the room's parts, starts them in order and stops them in reverse.
 
-journal -> core loop -> room (and a session left running, recovered; the alerts that follow it) -> MQTT link
--> music -> web.
+journal -> core loop -> room (and a session left running, recovered; the alerts and the day's plan that follow
+it) -> MQTT link -> music -> web.
 Nothing else constructs these; tests build an `App` with a test clock and a real broker, the CLI builds one
 from a config file.
 """
@@ -14,6 +14,7 @@ from pathlib import Path
 from room_controller.audio.music import Music
 from room_controller.config import RoomConfig
 from room_controller.core.alerts import Alerts
+from room_controller.core.day import Day
 from room_controller.core.loop import Loop
 from room_controller.core.room import Room
 from room_controller.infrastructure.clock import Clock, SystemClock
@@ -59,6 +60,8 @@ class App:
                          config_file=config_file)
         self.alerts = Alerts(self.room, self.link.publish)   # rooms that call for help: the clinic floor hears
         self.room.followers.append(self.alerts)
+        self.room.day = self.day = Day(self.room, self.link.publish, config.clinic)   # the clinic's day plan
+        self.room.followers.append(self.day)
         self.room.housekeeping = self.housekeeping = Housekeeping(self.room, config.retention_days)
         self.flask = create_app(self.room, config.web, routes)
         self.web = WebServer(self.flask, config.web.host, config.web.port, config.web.threads) if web else None
@@ -101,6 +104,8 @@ class App:
             self.music.start()
             self._started.append(self.music.stop)
         self.loop.call(self.room.session.recover)
+        self.day.start()   # after the recovered session, which a booking's preparation must see
+        self._started.append(self.day.stop)
         self.room.touch()
         self.loop.call(self.room.after_batch)   # the first snapshot exists before any client can ask for it
         self._started.append(self.housekeeping.start().stop)

@@ -92,7 +92,7 @@ def _check_room(path: Path, doc: yamlfile.Document, lists: DeviceLists) -> list[
         problems += _profiles_alone(path, doc)
     else:
         problems += _folders(config, doc, room.whole) + _preset_playlists(config, doc, room.whole)
-        problems += _not_lights(config, room.catalogue, doc, lists)
+        problems += _not_lights(config, room.catalogue, doc, lists) + _clinic(config, doc)
         _pin_advice(config, doc, language)
         if "profiles_dir" in room.whole:
             try:
@@ -143,6 +143,20 @@ def _preset_playlists(config, doc: yamlfile.Document, whole: frozenset[str]) -> 
     return [doc.problem(("presets", name, "music", "playlist"), p.said or p.message)
             for name, preset in config.presets.items() if isinstance(preset.music, MusicPlay)
             for p in playlists.check(preset.music.playlist, Path(config.playlists_dir))]
+
+
+def _clinic(config, doc: yamlfile.Document) -> list[Problem]:
+    """The clinic file the room reads its bookings from: there, and its `day:` right (its own file and line)."""
+    from room_controller.session.dayfile import read_day
+    if config.clinic is None:
+        return []
+    if not Path(config.clinic).is_file():
+        return [doc.problem(("clinic",), Said.of("check.no_such_file"))]
+    try:
+        read_day(config.clinic)
+    except ConfigError as exc:
+        return exc.problems
+    return []
 
 
 def _not_lights(config, catalogue, doc: yamlfile.Document, lists: DeviceLists) -> list[Problem]:

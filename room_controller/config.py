@@ -236,6 +236,8 @@ class RoomConfig(Model):
     playlists_dir: Path = Path("playlists")
     data_dir: Path = Path("data")
     device_profiles_dir: Path | None = None
+    clinic: Path | None = Field(None, description="the clinic file (relative to this file) whose `day:` holds this "
+                                "room's bookings (docs/day.md); unset: no day plan")
     retention_days: int | None = Field(None, ge=1, le=36500, description="sessions that ended longer ago are "
                                        "deleted from the journal each night (journaled); unset: kept for ever")
 
@@ -296,7 +298,7 @@ def read_room(path: str | Path) -> RoomRead:
                                                   if isinstance(v, dict) else v for k, v in user_presets.items()}}
     base = path.resolve().parent
     for key, default in (("profiles_dir", "profiles"), ("playlists_dir", "playlists"), ("data_dir", "data"),
-                         ("device_profiles_dir", None)):
+                         ("device_profiles_dir", None), ("clinic", None)):
         value = data.get(key, default)
         if isinstance(value, str):
             data[key] = str(base / value)  # an absolute path stays as it is

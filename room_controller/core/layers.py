@@ -46,6 +46,7 @@ class Layers:
         self.room = room
         self.lights = room.lights
         self.scene: dict[str, LightChange] = {}
+        self.arrival = False   # the scene is a booked session's arrival scene (core/day.py), before its session
         self.idle = room.config.idle.changes(room.config.lights)
         self.manual: dict[str, LightChange] = {}
         self.preset: ActivePreset | None = None
@@ -93,8 +94,8 @@ class Layers:
 
     def _target_without_preset(self, light: Light, before: LightState | None) -> LightState:
         """Where a light goes when a preset lets go of it: never 'unknown, so nothing'. With no session the
-        idle scene is the scene, whatever the lights showed before."""
-        scene = self.scene if self.room.session.session is not None else self.idle
+        idle scene is the scene, whatever the lights showed before, unless a booking's arrival scene is on."""
+        scene = self.scene if self.room.session.session is not None or self.arrival else self.idle
         change = LightChange()
         for layer in (scene, self.manual):
             if light.id in layer:

@@ -40,6 +40,7 @@ from room_controller.session.runner import SessionRunner
 from room_controller.vitals.desk import Desk as VitalsDesk
 
 if TYPE_CHECKING:
+    from room_controller.core.day import Day
     from room_controller.infrastructure.housekeeping import Housekeeping
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ class Room:
         self.mqtt_connected = False
         self.problems: dict[str, str] = {}
         self.housekeeping: Housekeeping | None = None   # set by app.App: the nightly jobs, listed in /api/health
+        self.day: Day | None = None   # set by app.App: the clinic's day plan (core/day.py)
         self._dirty = True
         self._fading = False
         self._snapshot: dict = {}

@@ -55,6 +55,10 @@ class SessionStart(Body):
     label: str = Field("", max_length=80, description="the clinic's own label; nothing that identifies the client")
 
 
+class DayStart(Body):
+    booking: str = Field(min_length=1, max_length=64, description="a booking's id from the day plan (GET /api/day)")
+
+
 class Extend(Body):
     duration: Duration = Field(gt=0, le=4 * 3600, description="e.g. 5m or 15m")
 
@@ -181,6 +185,16 @@ def profiles(room: Room) -> list[dict]:
 
 def start_session(room: Room, body: SessionStart) -> dict:
     return room.loop.call(room.session.start, body.profile, body.label)
+
+
+def day_plan(room: Room) -> Any:
+    return room.snapshot().get("day")
+
+
+def start_booking(room: Room, body: DayStart) -> dict:
+    if room.day is None:
+        raise NotFound("this room has no day plan")
+    return room.loop.call(room.day.begin, body.booking)
 
 
 def session_control(name: str) -> Callable[[Room], dict]:
@@ -397,6 +411,10 @@ ROUTES: list[Route] = [
         ("previous", "Go back to the start of the previous phase"),
         ("undo", "Undo the last phase move (within 15 s): back to the phase it left, its time counted on"),
         ("stop", "End the session: the lights stay as they are, the music fades out"))],
+    Route("GET", "/api/day", day_plan, "The room's plan for today and tomorrow: its bookings, the next, the problems "
+          "(null with no clinic file)"),
+    Route("POST", "/api/day/start", start_booking, "Start a booking's session, as POST /api/session starts one",
+          body=DayStart, status=201),
     Route("POST", "/api/session/extend", extend_session, "Lengthen the current phase", body=Extend),
     Route("POST", "/api/session/clock", set_session_time, "Set the session time (after a reboot without network "
           "time): the room moves to that time's phase", body=SessionTime),
