@@ -5,7 +5,9 @@ clinic file applies without a restart (an unknown profile is a problem on the to
 
 from __future__ import annotations
 
+import http.server
 import json
+import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -34,10 +36,10 @@ def iso(text: str) -> str:
 
 
 class DayRoom:
-    def __init__(self, tmp_path: Path, broker, room_id: str, bookings: list[dict]) -> None:
+    def __init__(self, tmp_path: Path, broker, room_id: str, bookings: list[dict], **day) -> None:
         self.clinic = tmp_path / "clinic.yaml"
         self.room_id = room_id
-        self.write(bookings)
+        self.write(bookings, **day)
         self.clock = ManualClock(wall_start=NOW.timestamp())
         self.prefix = f"therapy-room/{room_id}"
         self.watch = Capture(broker, f"{self.prefix}/day", f"{self.prefix}/test-mark")
@@ -79,8 +81,8 @@ class DayRoom:
 def make(tmp_path, broker, room_id):
     rooms: list[DayRoom] = []
 
-    def make_room(bookings: list[dict]) -> DayRoom:
-        room = DayRoom(tmp_path, broker, room_id, bookings)
+    def make_room(bookings: list[dict], **day) -> DayRoom:
+        room = DayRoom(tmp_path, broker, room_id, bookings, **day)
         rooms.append(room)
         return room
 
@@ -158,3 +160,69 @@ def test_a_booking_prepares_its_room_and_one_tap_starts_it(make):
     assert day["bookings"] == [dict(planned, state="done"), unknown]
     assert day["problems"] == [{"booking": unknown["id"], "code": "unknown_profile",
                                 "what": "The booking at 08:00 names an unknown session profile 'lsd-12h'"}]
+
+
+def test_a_booking_missed_by_an_hour_lets_the_room_rest(make):
+    room = make([{"room": "Test room", "profile": "integration-75m", "start": "2026-12-08 08:50"}])
+    nine = booking(room, "2026-12-08 08:50", "preparing", "integration-75m")
+    assert room.day()["bookings"] == [nine]   # its prepare_at (08:35) has passed: it prepares at once
+    assert room.app.room.layers.scene != room.app.room.layers.idle
+    room.clock.advance(70 * 60)   # 09:50: an hour after its start
+    assert room.day()["bookings"] == [dict(nine, state="missed")] and room.day()["next"] is None
+    assert room.app.room.layers.scene == room.app.room.layers.idle and room.app.room.snapshot()["session"] is None
+    assert room.journaled("booking_unprepared") == [{"booking": nine["id"], "state": "missed"}]
+
+
+class Served(http.server.BaseHTTPRequestHandler):
+    status = 200
+    room = ""
+
+    def do_GET(self) -> None:   # noqa: N802 - http.server's name
+        body = CALENDAR.format(room=self.room).encode()
+        self.send_response(self.status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+CALENDAR = """BEGIN:VCALENDAR\r
+VERSION:2.0\r
+PRODID:-//Clinic//Scheduling//EN\r
+BEGIN:VEVENT\r
+UID:b1@clinic\r
+DTSTAMP:20261201T120000Z\r
+DTSTART:20261208T100000\r
+SUMMARY:Maria Example\r
+CATEGORIES:integration-75m\r
+LOCATION:{room}\r
+END:VEVENT\r
+END:VCALENDAR\r
+"""
+
+
+def test_a_calendar_address_that_fails_keeps_the_last_good_plan(make, room_id):
+    Served.room = room_id
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Served)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        room = make([], calendar=f"http://127.0.0.1:{httpd.server_address[1]}/day.ics", refresh="1m")
+        ten = dict(booking(room, "2026-12-08 10:00", "planned", "integration-75m"),
+                   id=booking_id("calendar", "b1@clinic", local("2026-12-08 10:00").isoformat()))
+        wait_until(lambda: room.day()["bookings"] == [ten], "the calendar's booking")
+        Served.status = 500
+        room.clock.advance(60)
+        wait_until(lambda: room.day()["problems"], "the failed calendar")
+        day = room.day()
+        assert day["bookings"] == [ten]
+        assert day["problems"] == [{"booking": None, "code": "calendar", "what": "The calendar cannot be read (the "
+                                    "calendar's address cannot be read (500)): the plan keeps its reading of 08:40"}]
+        published = json.dumps(room.published()) + json.dumps(room.app.journal.call(
+            lambda db: db.execute("SELECT kind, data FROM events").fetchall()))
+        assert "Maria" not in published and "b1@clinic" not in published
+    finally:
+        Served.status = 200
+        httpd.shutdown()
+        httpd.server_close()
