@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -18,6 +19,7 @@ MAX_BOOKINGS = 50       # today's and tomorrow's: more than one an hour
 MAX_PROBLEMS = 20
 LONGEST_S = 7 * 86400
 STATES = frozenset({"planned", "preparing", "ready", "started", "done", "missed", "problem"})
+CODE = re.compile(r"[a-z][a-z_]{0,39}")   # a problem's code: the screen says the ones it knows in its own words
 
 
 def take_day(payload: bytes, room_id: str) -> tuple[dict | None, str | None]:
@@ -51,43 +53,47 @@ def take_day(payload: bytes, room_id: str) -> tuple[dict | None, str | None]:
 
 def booking(data: object) -> dict:
     """One booking of the contract as the screen shows it (its kind and preparation time stay with the room),
-    or ValueError."""
+    or ValueError. A booking of a profile the room lacks has no name or length (null), and may name no profile."""
     if not isinstance(data, dict):
         raise ValueError("a booking is a JSON object")
     state, duration = data.get("state"), data.get("duration_s")
     if state not in STATES:
         raise ValueError(f"a booking's state is one of {', '.join(sorted(STATES))}")
-    if isinstance(duration, bool) or not isinstance(duration, int | float) or not math.isfinite(duration) \
-            or not 0 <= duration <= LONGEST_S:
-        raise ValueError("a booking's duration_s is seconds, at most a week")
+    if duration is not None and (isinstance(duration, bool) or not isinstance(duration, int | float)
+                                 or not math.isfinite(duration) or not 0 <= duration <= LONGEST_S):
+        raise ValueError("a booking's duration_s is seconds (at most a week) or null")
     whose = "a booking's"
     t = _time(data, "start", whose)
-    return {"id": _text(data, "id", 100, whose), "profile": _text(data, "profile", 100, whose),
-            "name": _text(data, "name", 100, whose), "start": data["start"], "t": t, "duration_s": duration,
+    return {"id": _text(data, "id", 100, whose), "profile": _optional(data, "profile", 100, whose),
+            "name": _optional(data, "name", 100, whose), "start": data["start"], "t": t, "duration_s": duration,
             "state": state}
 
 
 def problem(data: object) -> dict:
-    """One problem of a plan: its booking's id (or null: the plan as a whole) and the room's sentence."""
+    """One problem of a plan: its booking's id (or null: the plan as a whole), the room's sentence and its code
+    (unknown_profile, overlap, ...)."""
     if not isinstance(data, dict):
         raise ValueError("a plan's problem is a JSON object")
     whose = "a plan's problem's"
-    return {"booking": None if data.get("booking") is None else _text(data, "booking", 100, whose),
-            "what": _text(data, "what", 300, whose)}
+    code = _optional(data, "code", 40, whose)
+    if code is not None and not CODE.fullmatch(code):
+        raise ValueError("a plan's problem's code is a short word such as overlap")
+    return {"booking": _optional(data, "booking", 100, whose), "what": _text(data, "what", 300, whose), "code": code}
 
 
 def floor_plan(rooms: Iterable[dict]) -> dict:
     """Every room's bookings as one list by start time, each with its room's id and name, and every plan's
-    problems, each with its room and, when it names one, its booking's start."""
+    problems, each with its room and, when it names one, its booking's start and profile."""
     bookings, problems = [], []
     for room in rooms:
         day = room.get("day")
         if not day:
             continue
         named = {"room": room["id"], "room_name": room_name(room)}
-        starts = {b["id"]: b["start"] for b in day["bookings"]}
+        about = {b["id"]: {"start": b["start"], "profile": b["profile"]} for b in day["bookings"]}
         bookings += [b | named for b in day["bookings"]]
-        problems += [p | named | {"start": starts.get(p["booking"] or "")} for p in day["problems"]]
+        problems += [p | named | about.get(p["booking"] or "", {"start": None, "profile": None})
+                     for p in day["problems"]]
     bookings.sort(key=lambda b: (b["t"], b["room_name"], b["room"], b["id"]))
     return {"bookings": bookings, "problems": problems}
 
@@ -115,6 +121,10 @@ def _text(data: dict, key: str, longest: int, whose: str) -> str:
     if not isinstance(value, str) or not value or len(value) > longest:
         raise ValueError(f"{whose} {key} is a text of at most {longest} characters")
     return value
+
+
+def _optional(data: dict, key: str, longest: int, whose: str) -> str | None:
+    return None if data.get(key) is None else _text(data, key, longest, whose)
 
 
 def _time(data: dict, key: str, whose: str) -> float:

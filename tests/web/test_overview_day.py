@@ -10,25 +10,31 @@ from datetime import datetime, timedelta
 
 import pytest
 import requests
+import yaml
 from selenium.webdriver.common.by import By
 
+from room_controller.app import App
+from room_controller.integrations.overview import Overview, load_clinic
 from room_controller.integrations.overview_day import MAX_BOOKINGS
 from tests.broker import Capture
+from tests.rooms import load
+from tests.web.conftest import AUTH, LIGHTS, PIN, PLACES, TOKEN
 from tests.web.panel import Panel
 from tests.web.test_overview_alerts import _until, base, start_overview  # noqa: F401 (base: the fixture)
 
 TODAY = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
 NAMES = {"psilocybin-8h": "Psilocybin, 8 hours", "ketamine-1h": "Ketamine, about 1 hour",
-         "mdma-8h": "MDMA, 8 hours", "integration-75m": "Integration, 75 minutes", "ayahuasca-6h": "ayahuasca-6h"}
+         "mdma-8h": "MDMA, 8 hours", "integration-75m": "Integration, 75 minutes"}
 
 
 def at(hours: float, days: int = 0) -> datetime:
     return TODAY + timedelta(days=days, hours=hours)
 
 
-def booking(room: str, profile: str, start: datetime, state: str = "planned", duration_s: int = 28800) -> dict:
-    """One booking as the room publishes it."""
-    return {"id": f"{room}-{start:%Y%m%dT%H%M}", "profile": profile, "name": NAMES[profile], "kind": "psychedelic",
+def booking(room: str, profile: str, start: datetime, state: str = "planned", duration_s: int | None = 28800) -> dict:
+    """One booking as the room publishes it (a profile the room lacks: no name, kind or length)."""
+    return {"id": f"{room}-{start:%Y%m%dT%H%M}", "profile": profile, "name": NAMES.get(profile),
+            "kind": "psychedelic" if profile in NAMES else None,
             "start": start.isoformat(timespec="seconds"), "duration_s": duration_s,
             "prepare_at": (start - timedelta(minutes=15)).isoformat(timespec="seconds"), "state": state}
 
@@ -99,11 +105,12 @@ def test_the_floor_shows_every_rooms_day_and_follows_it_live(floor, browser):
     psilocybin = booking("room-1", "psilocybin-8h", at(9), "ready")
     mdma = booking("room-1", "mdma-8h", at(9, days=1))
     ketamine = booking("room-2", "ketamine-1h", at(8.5), "done", duration_s=3600)
-    unknown = booking("room-2", "ayahuasca-6h", at(13), "problem", duration_s=21600)
+    unknown = booking("room-2", "ayahuasca-6h", at(13), "problem", duration_s=None)
     rooms.day("room-1", day("room-1", [psilocybin, mdma], next_=psilocybin))
     rooms.day("room-2", day("room-2", [ketamine, unknown], next_=unknown, problems=[
-        {"booking": unknown["id"], "what": "The profile 'ayahuasca-6h' is not one of this room's profiles."},
-        {"booking": None, "what": "The calendar could not be read: the file is missing."}]))
+        {"booking": unknown["id"], "what": f"The booking at {at(13):%H:%M} names an unknown session profile "
+                                           "'ayahuasca-6h'", "code": "unknown_profile"},
+        {"booking": None, "what": "The calendar could not be read: the file is missing.", "code": "calendar"}]))
 
     page.wait(lambda: len(plan(browser)) == 4, what="both rooms' plans")
     assert page.shown("plan")
@@ -111,8 +118,8 @@ def test_the_floor_shows_every_rooms_day_and_follows_it_live(floor, browser):
                              [hm(at(9)), "Sunrise", "Psilocybin, 8 hours", "ready"],
                              [hm(at(13)), "Harbour", "ayahuasca-6h", "problem"],
                              [f"tomorrow, {hm(at(9))}", "Sunrise", "MDMA, 8 hours", "planned"]]
-    assert problems(browser) == [
-        f"Harbour, {hm(at(13))}: The profile 'ayahuasca-6h' is not one of this room's profiles.",
+    assert problems(browser) == [   # in the screen's words where the panel has them, else the room's sentence
+        f"Harbour: The booking at {hm(at(13))} names a profile this room does not have: ayahuasca-6h",
         "Harbour: The calendar could not be read: the file is missing."]
     assert next_line(browser, "room-1") == f"Next: Psilocybin, 8 hours, {hm(at(9))} · ready"
     assert next_line(browser, "room-2") == f"Next: ayahuasca-6h, {hm(at(13))} · problem"
@@ -162,7 +169,8 @@ def test_bad_days_say_what_is_wrong_and_are_bounded(floor, caplog):
     bad = {"room-a": b"\xff not UTF-8", "room-b": day("room-x", []),
            "room-c": {**day("room-c", []), "at": "2026-12-08T08:40:00"},
            "room-d": {**day("room-d", []), "bookings": {}},
-           "room-e": {**day("room-e", []), "problems": ["on fire"] * 3 + [{"booking": None, "what": "x" * 301}]},
+           "room-e": {**day("room-e", []), "problems": ["on fire"] * 2 + [{"booking": None, "what": "x" * 301},
+                                                                           {"what": "Overlap", "code": "Over lap"}]},
            "room-f": day("room-f", [{**good, "duration_s": True}, {**good, "name": ""}, good]),
            "room-g": day("room-g", [good] * 500)}
     for room, payload in bad.items():
@@ -185,3 +193,52 @@ def test_bad_days_say_what_is_wrong_and_are_bounded(floor, caplog):
     assert state["plan"]["bookings"][0] == {
         "id": good["id"], "profile": "psilocybin-8h", "name": "Psilocybin, 8 hours", "start": good["start"],
         "t": at(9).timestamp(), "duration_s": 28800, "state": "planned", "room": "room-f", "room_name": "room-f"}
+
+
+def test_a_real_rooms_day_from_the_clinic_file_reaches_the_floor(tmp_path, own_broker, browser):
+    """End to end: one clinic file is the overview's and names the bookings; a served room that names it
+    publishes its day, and the floor shows the booking, the plan's problem in its words, and the therapist's
+    one tap in the room, live."""
+    now = datetime.now().astimezone().replace(second=0, microsecond=0)
+    soon, later = now + timedelta(minutes=20), now + timedelta(hours=3)     # prepared from 10 min before
+    clinic = tmp_path / "clinic.yaml"
+    clinic.write_text(yaml.safe_dump({
+        "mqtt": {"host": own_broker.host, "port": own_broker.port, "base_topic": "therapy-room"},
+        "web": {"port": 0}, "overview": {"data_dir": str(tmp_path / "overview")},
+        "day": {"prepare_ahead": "10m", "bookings": [
+            {"room": "room-d", "profile": "psilocybin-8h", "start": f"{soon:%Y-%m-%d %H:%M}"},
+            {"room": "Test room", "profile": "ayahuasca-6h", "start": f"{later:%Y-%m-%d %H:%M}"}]}}))
+    (tmp_path / "room").mkdir()
+    config, catalogue = load(tmp_path / "room", own_broker, "room-d", LIGHTS, clinic=str(clinic),
+                             web={"host": "127.0.0.1", "port": 0, "pin": PIN, "api_token": TOKEN}, **PLACES)
+    room = App(config, catalogue, audio=False).start()
+    overview = Overview(load_clinic(clinic)).start()
+    try:
+        page = Panel(browser, f"http://127.0.0.1:{overview.web.port}").open()
+        page.wait(lambda: len(plan(browser)) == 2, what="the room's day on the floor")
+        assert plan(browser) == [[shown_at(soon), "Test room", "Psilocybin, 8 hours", "planned"],
+                                 [shown_at(later), "Test room", "ayahuasca-6h", "problem"]]
+        assert problems(browser) == [f"Test room: The booking {said_at(later)} names a profile this room does not "
+                                     "have: ayahuasca-6h"]
+        assert next_line(browser, "room-d") == f"Next: Psilocybin, 8 hours, {shown_at(soon)} · planned"
+
+        base = f"http://127.0.0.1:{room.web.port}"
+        booked = requests.get(f"{base}/api/day", headers=AUTH).json()["bookings"][0]
+        assert requests.post(f"{base}/api/day/start", headers=AUTH, json={"booking": booked["id"]}).status_code == 201
+        page.wait(lambda: plan(browser)[0][-1] == "started", what="the booking started, live")
+        assert next_line(browser, "room-d") == f"Next: ayahuasca-6h, {shown_at(later)} · problem"
+        page.wait(lambda: browser.find_element(By.CSS_SELECTOR, '.room[data-room="room-d"] .session').text ==
+                  "Psilocybin, 8 hours", what="its session on the card (its state is a topic of its own)")
+    finally:
+        overview.stop()
+        room.stop()
+
+
+def shown_at(when: datetime) -> str:
+    """A booking's time on the floor: today's as its time, tomorrow's as tomorrow."""
+    return hm(when) if when.date() == datetime.now().date() else f"tomorrow, {hm(when)}"
+
+
+def said_at(when: datetime) -> str:
+    """A booking's time in the words of a plan's problem."""
+    return f"at {hm(when)}" if when.date() == datetime.now().date() else f"tomorrow at {hm(when)}"

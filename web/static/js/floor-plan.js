@@ -6,23 +6,46 @@ import { el } from "./dom.js";
 import { dateTime, timeOfDay } from "./format.js";
 import { has, t } from "./i18n.js";
 
-/** "09:00" today, "tomorrow, 09:00" tomorrow (this screen's days), else the date with the time. */
+/** Days from this screen's today to the date (0 today, 1 tomorrow). */
+const daysAhead = (date) => Math.round((new Date(date).setHours(0, 0, 0, 0) - new Date().setHours(0, 0, 0, 0))
+                                       / 86400000);
+
+/** "09:00" today, "tomorrow, 09:00" tomorrow, else the date with the time. */
 export function when(start) {
   const date = new Date(start);
-  const tomorrow = new Date();
-  tomorrow.setDate(tomorrow.getDate() + 1);
-  if (date.toDateString() === new Date().toDateString()) return timeOfDay(date);
-  return date.toDateString() === tomorrow.toDateString() ? t("floor.tomorrow", { time: timeOfDay(date) })
-    : dateTime(date);
+  const days = daysAhead(date);
+  return days === 0 ? timeOfDay(date) : days === 1 ? t("floor.tomorrow", { time: timeOfDay(date) }) : dateTime(date);
+}
+
+/** "at 09:00", "tomorrow at 09:00": a booking in the words the panel's problems use. */
+function whenAt(start) {
+  const date = new Date(start);
+  const time = timeOfDay(date);
+  const days = daysAhead(date);
+  return days === 0 ? t("day.when_today", { time }) : days === 1 ? t("day.when_tomorrow", { time })
+    : t("day.when_on", { date: date.toLocaleDateString(), time });
 }
 
 const stateWord = (state) => (has(`floor.booking.${state}`) ? t(`floor.booking.${state}`) : state);
+const bookingName = (b) => b.name ?? b.profile ?? t("day.no_profile");
+
+/** A plan's problem with its room's name: in this screen's words when its code is one the panel says (the
+ *  room's own sentence is English), else the room's sentence after the room and the booking's time. */
+function problemText(p) {
+  const code = p.code === "unknown_profile" && !p.profile ? "no_profile" : p.code;
+  if (p.start && code && has(`day.problem.${code}`)) {
+    return t("floor.plan_problem", { room: p.room_name,
+                                     what: t(`day.problem.${code}`, { when: whenAt(p.start), profile: p.profile }) });
+  }
+  return t("floor.plan_problem", { room: [p.room_name, p.start && when(p.start)].filter(Boolean).join(", "),
+                                   what: p.what });
+}
 
 /** The card's line: "Next: Psilocybin, 8 hours, 09:00 · ready". */
 export function nextLine(next) {
   if (!next) return null;
   return el("p", { class: "next", "data-state": next.state },
-    `${t("floor.next", { name: next.name, time: when(next.start) })} · ${stateWord(next.state)}`);
+    `${t("floor.next", { name: bookingName(next), time: when(next.start) })} · ${stateWord(next.state)}`);
 }
 
 /** The plan's section: its problems first, then the bookings by start time. */
@@ -31,14 +54,13 @@ export function planView(plan) {
     el("h2", {}, t("floor.plan")),
     plan.problems.length
       ? el("ul", { class: "plan-problems" }, plan.problems.map((p) => el("li", { "data-room": p.room },
-        t("floor.plan_problem", { room: [p.room_name, p.start && when(p.start)].filter(Boolean).join(", "),
-                                  what: p.what }))))
+        problemText(p))))
       : null,
     el("ol", { class: "plan-bookings" }, plan.bookings.map((b) => el("li", {
       "data-booking": b.id, "data-room": b.room, "data-state": b.state },
       el("span", { class: "plan-time" }, when(b.start)),
       el("span", { class: "plan-room" }, b.room_name),
-      el("span", { class: "plan-name" }, b.name),
+      el("span", { class: "plan-name" }, bookingName(b)),
       el("span", { class: "plan-state" }, stateWord(b.state))))),
   ];
 }
