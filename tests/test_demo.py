@@ -85,6 +85,10 @@ def test_the_demo_room_obeys_and_stops_cleanly():
         state = requests.get(f"{demo.base}/api/state", headers=demo.auth).json()
         assert all(light["online"] for light in state["lights"])
         assert len(requests.get(f"{demo.base}/api/profiles", headers=demo.auth).json()) == 5
+        day = requests.get(f"{demo.base}/api/day", headers=demo.auth).json()   # one booking 20 minutes ahead
+        assert [(b["profile"], b["state"]) for b in day["bookings"]] == [("psilocybin-8h", "planned")]
+        assert day["next"] == day["bookings"][0] and day["problems"] == [] and state["day"] == day
+        assert f"Psilocybin, 8 hours booked at {day['next']['start'][11:16]}" in "".join(demo.lines)
         login = requests.post(f"{demo.base}/api/login", json={"pin": demo.pin})
         assert login.status_code == 200
         assert requests.post(f"{demo.base}/api/admin/login", json={"pin": demo.admin_pin}).status_code == 200

@@ -1,8 +1,9 @@
 """`room-controller demo`: a whole room with no set-up, on this computer alone.
 
 A private mosquitto on a free loopback port, simulated lights of three families, the generated calm music
-(silent when the computer has no sound card), the example session profiles and the panel, which also shows
-a picture of the room. Everything it starts it stops again, the broker by its PID.
+(silent when the computer has no sound card), the example session profiles, a clinic's day with one booking
+twenty minutes ahead (the room prepares for it after five), and the panel, which also shows a picture of the
+room. Everything it starts it stops again, the broker by its PID.
 
 With `--host 0.0.0.0` only the panel is served on the network, so a newcomer can try it on a tablet: the
 demo prints this computer's addresses a tablet can open, with the PIN. It is plain HTTP (the PIN crosses
@@ -20,6 +21,7 @@ import socket
 import sys
 import tempfile
 import threading
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import yaml
@@ -110,6 +112,7 @@ def run(port: int | None, host: str = LOOPBACK, say=print) -> int:
         admin_pin = six_digits(other_than=pin)   # the clinic tools: profiles and presets
         sound = has_sound_card()
         config = Path(tmp) / "room.yaml"
+        booked = _clinic(Path(tmp) / "clinic.yaml")
         config.write_text(yaml.safe_dump({
             "room": {"id": "demo", "name": "Demo room"},
             "mqtt": {"host": broker.host, "port": broker.port},
@@ -119,6 +122,7 @@ def run(port: int | None, host: str = LOOPBACK, say=print) -> int:
             "profiles_dir": str(profiles_dir),
             "playlists_dir": str(playlists_dir),
             "data_dir": str(Path(tmp) / "data"),
+            "clinic": "clinic.yaml",
         }, sort_keys=False))
         picture = Route("GET", "/api/demo/room", lambda room: hub.picture(), "The demo room's lights as they glow now")
         try:
@@ -141,6 +145,8 @@ def run(port: int | None, host: str = LOOPBACK, say=print) -> int:
             _say_network(host, app.web.port, pin, say)
             say(f"API token: {token}")
             say(f"broker: mosquitto on {broker.host}:{broker.port} (pid {broker.proc.pid})")
+            say(f"the clinic's day: {BOOKED[1]} booked at {booked:%H:%M}; the room prepares for it "
+                f"{PREPARE_AHEAD} ahead (the panel's card), and starts it when you tap Start")
             if not sound:
                 say("no sound card here: the music plays silently")
             say("stop with Ctrl-C")
@@ -151,6 +157,19 @@ def run(port: int | None, host: str = LOOPBACK, say=print) -> int:
             link.stop()
             broker.close()
     return 0
+
+
+BOOKED = ("psilocybin-8h", "Psilocybin, 8 hours")   # an example profile
+BOOKING_IN = 20   # minutes: the room prepares five minutes after the demo starts
+PREPARE_AHEAD = "15m"
+
+
+def _clinic(path: Path) -> datetime:
+    """A clinic file with one booking a little ahead (docs/day.md), so the demo shows a day plan at work."""
+    start = (datetime.now() + timedelta(minutes=BOOKING_IN)).replace(second=0, microsecond=0)
+    path.write_text(yaml.safe_dump({"day": {"prepare_ahead": PREPARE_AHEAD, "bookings": [
+        {"room": "demo", "profile": BOOKED[0], "start": f"{start:%Y-%m-%d %H:%M}"}]}}, sort_keys=False))
+    return start
 
 
 def _url(host: str, port: int) -> str:
