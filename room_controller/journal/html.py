@@ -88,11 +88,12 @@ def chunks(report: dict, rows: Iterable[Row], count: int, room_name: str = "", l
         + f"<table class=events><thead><tr><th>{t('report.time')}</th><th>{t('report.session_time')}</th>"
         + f"<th>{t('report.event')}</th></tr></thead><tbody>")
     undone = {event: move for move in report["undone_moves"] for event in move["events"]}
+    alerts = {alert["id"]: alert for alert in report.get("alerts", ())}
     for row in rows:
         note = f" <span class=quiet>· {_undone(t, undone[row.id])}</span>" if row.id in undone else ""
         yield (f'<tr data-event="{row.id}" data-kind="{escape(row.kind)}"{" data-undone" if note else ""}>'
                f"<td class=t>{t.time(row.wall)}</td><td class=t>{clock_text(row.session_s)}</td>"
-               f"<td>{escape(words.describe(t, row))}{note}</td></tr>")
+               f"<td>{escape(words.describe(t, row, alerts))}{note}</td></tr>")
     yield "</tbody></table></body></html>\n"
 
 

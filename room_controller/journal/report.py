@@ -37,7 +37,7 @@ def build(session: dict, rows: Iterable[Row], events: bool = True) -> dict:
     events too (a streamed report writes them itself: `json_chunks`)."""
     report: dict = {"session": {k: v for k, v in session.items() if k != "profile"},
                     "phases": [], "presets": [], "tracks": [], "notes": [], "reminders": [], "adjustments": [],
-                    "pauses": [], "recoveries": [], "problems": [], "undone_moves": [], "volumes": []}
+                    "pauses": [], "recoveries": [], "problems": [], "undone_moves": [], "volumes": [], "alerts": []}
     open_spans: dict[str, dict] = {}
     move: dict | None = None   # the last phase move (or set session time): an undo takes back this one
     end_s, dose, vitals_rows, raw = 0.0, None, [], []
@@ -73,6 +73,12 @@ def build(session: dict, rows: Iterable[Row], events: bool = True) -> dict:
                 if note["event"] == row.data["note"]:
                     note.setdefault("original", note["text"])
                     note["text"] = row.data["text"]
+        if row.kind == "alert_raised":   # what the clinic floor was told, and who saw it
+            report["alerts"].append({"at_s": at, "wall": row.wall, "event": row.id, **row.data, "seen": None})
+        if row.kind == "alert_seen":
+            for alert in report["alerts"]:
+                if alert["id"] == row.data.get("id"):
+                    alert["seen"] = {"by": row.data.get("by"), "at": row.data.get("at")}
         if row.kind == "reminder_acknowledged":
             for reminder in report["reminders"]:
                 if reminder["reminder"] == row.data["reminder"]:

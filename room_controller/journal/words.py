@@ -6,6 +6,7 @@ in the JSON and CSV exports; this is only how the HTML report says it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import PurePath
 
 from room_controller.i18n import Translator
@@ -98,6 +99,58 @@ def _undone(t: Translator, d: dict) -> str:
              time=phase_clock(d.get("phase_elapsed_s", 0)))
 
 
+def _measures(t: Translator, measures: list[str]) -> str:
+    return ", ".join(t(f"vitals.{m}_m") if t.has(f"vitals.{m}_m") else m for m in measures)
+
+
+def _missed(t: Translator, d: dict) -> str:
+    measures = _measures(t, list(d.get("missing") or d.get("measure") or ()))
+    if d.get("name"):
+        return t("event.vitals_missed_named", name=d["name"], measures=measures)
+    return t("event.vitals_missed", measures=measures)
+
+
+def alert_what(t: Translator, d: dict) -> str:
+    """What an alert said, in the report's language, from its kind and detail (its English `what` for a kind
+    this report does not know)."""
+    kind, detail = d.get("kind", ""), d.get("detail") or {}
+    if kind == "vitals_beyond_limit":
+        measure = t("alert.live_pulse") if detail.get("live") else _measures(t, [detail.get("measure", "?")])
+        side = "below" if detail.get("side") == "below" else "above"
+        if detail.get("example"):
+            return t(f"alert.example_{side}", measure=measure)
+        return t(f"alert.limit_{side}", measure=measure, source=detail.get("limit_source") or "?")
+    if kind == "reading_missed":
+        return t("alert.reading_missed", measures=_measures(t, list(detail.get("missing") or ())))
+    if kind == "problem":
+        key = f"alert.{detail.get('problem', '')}"
+        return t(key, light=detail.get("light", "?")) if t.has(key) else d.get("what", "")
+    return t(f"alert.{kind}") if t.has(f"alert.{kind}") else d.get("what", "")
+
+
+def _alert(t: Translator, d: dict) -> str:
+    if d.get("session_s") is None:
+        return t("event.alert_raised_now", what=alert_what(t, d))
+    return t("event.alert_raised", what=alert_what(t, d), time=t.duration(d["session_s"]))
+
+
+def _seen(t: Translator, d: dict) -> str:
+    """Who saw an alert and when, and what it was: the row names only its kind, so a kind that needs its detail
+    is said only beside the alert it acknowledges (`describe`'s `alerts`)."""
+    by, time = d.get("by", "?"), seen_at(t, d)
+    if "detail" not in d and d.get("kind") in ("vitals_beyond_limit", "reading_missed", "problem"):
+        return t("event.alert_seen_bare", by=by, time=time)
+    return t("event.alert_seen", by=by, time=time, what=alert_what(t, d))
+
+
+def seen_at(t: Translator, seen: dict) -> str:
+    """When someone at the clinic floor said they saw an alert (the time they gave), as a time of day."""
+    try:
+        return t.time(datetime.fromisoformat(seen.get("at", "")).timestamp())
+    except ValueError:
+        return "?"
+
+
 EVENTS: dict[str, Describe] = {
     "session_started": lambda t, d: t("event.session_started", profile=d.get("name") or d.get("profile", "")),
     "session_stopped": lambda t, d: t("event.session_stopped", length=t.duration(d.get("elapsed_s", 0))),
@@ -134,10 +187,21 @@ EVENTS: dict[str, Describe] = {
     "audio_error": lambda t, d: t("event.audio_error"),
     "mqtt_disconnected": lambda t, d: t("event.link_lost"),
     "mqtt_connected": lambda t, d: t("event.link_back"),
+    "vitals_missed": _missed,
+    "alert_raised": _alert,
+    "alert_seen": _seen,
 }
 
 
-def describe(t: Translator, row: Row) -> str:
-    """The event in words; a kind without words of its own (rare, technical) by its name in plain letters."""
+def describe(t: Translator, row: Row, alerts: dict[str, dict] | None = None) -> str:
+    """The event in words; a kind without words of its own (rare, technical) by its name in plain letters.
+    With the session's `alerts` (report.build's, by id), an alert raised says who saw it and when, and one seen
+    says what it was."""
+    alert = (alerts or {}).get(row.data.get("id", "")) if row.kind in ("alert_raised", "alert_seen") else None
+    if alert is not None and row.kind == "alert_seen":
+        return EVENTS["alert_seen"](t, {**alert, **row.data})
     words = EVENTS.get(row.kind)
-    return words(t, row.data) if words else row.kind.replace("_", " ").capitalize()
+    said = words(t, row.data) if words else row.kind.replace("_", " ").capitalize()
+    if alert is not None and alert.get("seen"):
+        return f"{said} — {t('event.alert_seen_by', by=alert['seen'].get('by', '?'), time=seen_at(t, alert['seen']))}"
+    return said
