@@ -1,6 +1,6 @@
 """Makes the README's screenshots of the panel: `python -m tests.web.screenshots` (needs what the browser
 tests need). A dark room: a session in its second phase with calm on, on a tablet in landscape and in
-portrait, and on a phone (390x844, with touch)."""
+portrait, and on a phone (390x844, with touch). And the clinic floor with the day's plan of three rooms."""
 
 from __future__ import annotations
 
@@ -69,6 +69,65 @@ def walk_pictures() -> None:
             broker.close()
 
 
+def floor_picture() -> None:
+    """The clinic floor's screen at the front desk (1440x900): three served rooms that name one clinic file, whose
+    bookings (times from now) prepare one room, wait in another beside its running session and a booking of a
+    profile it lacks, and come tomorrow: web/docs/overview-day.png."""
+    from datetime import datetime, timedelta
+
+    import yaml
+
+    from room_controller.app import App
+    from room_controller.integrations.overview import Overview, load_clinic
+    from tests.rooms import load
+    from tests.web.conftest import LIGHTS, PIN, PLACES, TOKEN
+
+    broker = Broker().start()
+    now = datetime.now().replace(second=0, microsecond=0)
+    now -= timedelta(minutes=now.minute % 5)
+    at = lambda minutes: f"{now + timedelta(minutes=minutes):%Y-%m-%d %H:%M}"   # noqa: E731
+    tomorrow = f"{now + timedelta(days=1):%Y-%m-%d} 10:00"
+    bookings = [{"room": "room-1", "profile": "psilocybin-8h", "start": at(10)},
+                {"room": "room-1", "profile": "integration-75m", "start": tomorrow},
+                {"room": "room-2", "profile": "mdma-8h", "start": at(240)},
+                {"room": "room-2", "profile": "ayahuasca-6h", "start": at(120)},
+                {"room": "room-3", "profile": "preparation-90m", "start": at(60)}]
+    with tempfile.TemporaryDirectory() as tmp:
+        clinic = Path(tmp) / "clinic.yaml"
+        clinic.write_text(yaml.safe_dump({
+            "mqtt": {"host": broker.host, "port": broker.port, "base_topic": "therapy-room"}, "web": {"port": 0},
+            "day": {"prepare_ahead": "15m", "bookings": bookings}}))
+        rooms = []
+        for room_id, name in (("room-1", "Sunrise"), ("room-2", "Harbour"), ("room-3", "Garden")):
+            (Path(tmp) / room_id).mkdir()
+            config, catalogue = load(Path(tmp) / room_id, broker, room_id, LIGHTS, room={"id": room_id, "name": name},
+                                     clinic=str(clinic), web={"host": "127.0.0.1", "port": 0, "pin": PIN,
+                                                              "api_token": TOKEN}, **PLACES)
+            rooms.append(App(config, catalogue, audio=False).start())
+        overview = Overview(load_clinic(clinic)).start()
+        driver = start_chrome(Path(tmp) / "chromium-profile")
+        try:
+            requests.post(f"http://127.0.0.1:{rooms[1].web.port}/api/session", headers=AUTH,
+                          json={"profile": "ketamine-1h"}).raise_for_status()
+            device(driver, 1440, 900)
+            floor = Panel(driver, f"http://127.0.0.1:{overview.web.port}").open()
+            floor.wait(lambda: len(driver.find_elements(By.CSS_SELECTOR, "#plan .plan-bookings li")) == 5 and
+                       len(driver.find_elements(By.CSS_SELECTOR, ".room .next")) == 3 and
+                       "Ketamine" in driver.find_element(By.CSS_SELECTOR, '.room[data-room="room-2"]').text,
+                       timeout=15, what="three rooms' days and the running session")
+            floor.wait_text("link", "Live")
+            OUT.mkdir(parents=True, exist_ok=True)
+            driver.save_screenshot(str(OUT / "overview-day.png"))
+            print(OUT / "overview-day.png")
+        finally:
+            driver.quit()
+            overview.stop()
+            for room in rooms:
+                room.stop()
+            broker.close()
+
+
 if __name__ == "__main__":
     main()
     walk_pictures()
+    floor_picture()
