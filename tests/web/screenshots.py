@@ -1,6 +1,7 @@
 """Makes the README's screenshots of the panel: `python -m tests.web.screenshots` (needs what the browser
 tests need). A dark room: a session in its second phase with calm on, on a tablet in landscape and in
-portrait, and on a phone (390x844, with touch). And the clinic floor with the day's plan of three rooms."""
+portrait, and on a phone (390x844, with touch). And the clinic floor with the day's plan of three rooms, and
+the panel with the day's next booking ready to start."""
 
 from __future__ import annotations
 
@@ -127,7 +128,33 @@ def floor_picture() -> None:
             broker.close()
 
 
+def day_picture() -> None:
+    """The panel before a booked session, on a tablet in landscape: the room in its arrival light, the card with
+    the next booking, its Start button and the day's later bookings, one of them a problem: web/docs/panel-day.png."""
+    from tests.web.test_day_panel import DAY, serve_day
+
+    broker = Broker().start()
+    with tempfile.TemporaryDirectory() as tmp:
+        room = serve_day(Path(tmp), broker, "room-1", [
+            {"profile": "psilocybin-8h", "start": "2026-12-08 09:00"},
+            {"profile": "integration-75m", "start": "2026-12-09 10:00"},
+            {"profile": "mushroom-tea", "start": "2026-12-09 14:00"}], at=DAY.replace(hour=8, minute=47))
+        driver = start_chrome(Path(tmp) / "chromium-profile")
+        try:
+            device(driver, *TABLET)
+            panel = Panel(driver, room.base).open_logged_in()
+            panel.wait(lambda: panel.find("day-start").is_displayed() and panel.shown("problems"), what="the card")
+            OUT.mkdir(parents=True, exist_ok=True)
+            driver.save_screenshot(str(OUT / "panel-day.png"))
+            print(OUT / "panel-day.png")
+        finally:
+            driver.quit()
+            room.app.stop()
+            broker.close()
+
+
 if __name__ == "__main__":
     main()
     walk_pictures()
     floor_picture()
+    day_picture()
