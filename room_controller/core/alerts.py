@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from room_controller.lighting.state import MqttMessage
+from room_controller.pace import Budget
 
 if TYPE_CHECKING:
     from room_controller.core.room import Room
@@ -38,6 +39,7 @@ OPEN_MAX = 50       # alerts kept on the retained list: the oldest unacknowledge
 SHOWN_MAX = 10      # alerts the panel lists (since the session began)
 ACK_PACE = 0.25     # seconds: one alert's acknowledgements reach the core at most this often
 BY_MAX = 80         # characters of who acknowledged
+OFFLINE_PACE = 600.0   # seconds: a light that keeps dropping off raises one offline alert in this time, the first at once
 MEASURES = {"systolic": "Systolic blood pressure", "diastolic": "Diastolic blood pressure", "pulse": "Pulse",
             "temperature": "Temperature", "blood_pressure": "blood pressure"}
 PROBLEMS = {   # the problems that affect a session: room.problems' key (or its prefix), the alert's code and words
@@ -88,6 +90,7 @@ class Alerts:
         self._unsent: deque[dict] = deque()           # raised while the broker could not be reached, in order
         self._shown: dict[str, dict] = {}             # the panel's list: what went out, and who saw it
         self._problems: set[str] = set()              # the codes of the affecting problems already said
+        self._offline: dict[str, Budget] = {}         # per light: its offline alerts, paced
         self._list_sent: str | None = None            # the retained list as last published
         self._standing: str | None = None             # the preset that held the room when the service stopped
 
@@ -139,7 +142,7 @@ class Alerts:
         snapshot adds (the panel's list)."""
         affecting = self._affecting(snapshot) if snapshot.get("session") else {}
         for code, (what, detail) in affecting.items():
-            if code not in self._problems:
+            if code not in self._problems and self._news(detail):
                 self._raise("problem", what, detail)
         self._problems = set(affecting)
         return {"alerts": [dict(shown) for shown in self._shown.values()]}
@@ -158,6 +161,14 @@ class Alerts:
         if audio.get("health") == "error" and audio.get("problem"):
             found["music"] = ("The music stopped", {"problem": "music"})
         return found
+
+    def _news(self, detail: dict) -> bool:
+        """A light offline again within OFFLINE_PACE of its last alert is no news to the floor: a flapping light
+        would page someone every minute (its panel still shows it, and the journal has each change)."""
+        light = detail.get("light")
+        if light is None:
+            return True
+        return self._offline.setdefault(light, Budget(1, OFFLINE_PACE)).take(self.room.clock.monotonic())
 
     def _beyond(self, crossing: dict, live: bool) -> None:
         """A limit crossed: the measure, the side and whose limit; never the value or the limit's number."""
