@@ -23,6 +23,7 @@ from tests.strain.test_faults import start
 from tests.test_room_wire import described
 from tests.web.conftest import device
 from tests.web.panel import Panel
+from tests.web.test_accessibility import serious_problems
 from tests.web.test_calm_everywhere import calm_in_reach
 
 DAY = datetime(2026, 12, 8)   # the room computer's local time: the clinic file's times are in it
@@ -86,6 +87,7 @@ def test_the_card_names_the_next_booking_prepares_it_and_starts_it_with_one_tap(
     assert button.text == "Start Psilocybin, 8 hours"
     assert "The arrival light and music are on. Start when the client is in the room." in card(panel)
     assert state(room)["session"] is None                  # the room never starts a session by itself
+    assert serious_problems(browser) == []                 # axe-core, on the card with its button
 
     calm_in_reach(panel, room, "the day's card")           # Calm and its release, tapped beside the card
     panel.wait(lambda: panel.find("day-start").is_enabled(), what="the Start button after calm")
