@@ -58,7 +58,9 @@ class App:
         self.room = Room(config, catalogue, self.loop, self.link.publish, self.journal,
                          load_profiles(config) if profiles is None else profiles, music=self.music,
                          config_file=config_file)
-        self.alerts = Alerts(self.room, self.link.publish)   # rooms that call for help: the clinic floor hears
+        room = self.room   # rooms that call for help: the clinic floor hears (only what the alerts use)
+        self.alerts = Alerts(lambda: room.config, self.journal, self.clock, room.intake, session=room.session.snapshot,
+                             emit=room.emit, touch=room.touch, publish=self.link.publish)
         self.room.followers.append(self.alerts)
         self.room.day = self.day = Day(self.room, self.link.publish, config.clinic)   # the clinic's day plan
         self.room.followers.append(self.day)

@@ -13,6 +13,10 @@ alerts wait, in order, and go out when it is back, the list after them. An ackno
 (the overview's "Seen") is journaled (`alert_seen`) and shown on the panel. After a restart the numbering, the
 list and what the panel shows are read back from the journal.
 
+It is given only what it uses (app.App wires it): the room's configuration as it is now, the journal it reads
+back, the clock, the intake that gates acknowledgements to the core, the running session's snapshot, the room's
+`emit` (journal an event, tell the followers) and `touch` (a new snapshot), and the link's publish.
+
 Runs on the core loop; `offer_ack` runs on paho's thread and only parses and hands on.
 """
 
@@ -29,7 +33,10 @@ from room_controller.lighting.state import MqttMessage
 from room_controller.pace import Budget
 
 if TYPE_CHECKING:
-    from room_controller.core.room import Room
+    from room_controller.config import RoomConfig
+    from room_controller.core.intake import Intake
+    from room_controller.infrastructure.clock import Clock
+    from room_controller.journal.store import Journal
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +49,7 @@ BY_MAX = 80         # characters of who acknowledged
 OFFLINE_PACE = 600.0   # seconds: a light that keeps dropping off raises one offline alert in this time, the first at once
 MEASURES = {"systolic": "Systolic blood pressure", "diastolic": "Diastolic blood pressure", "pulse": "Pulse",
             "temperature": "Temperature", "blood_pressure": "blood pressure"}
-PROBLEMS = {   # the problems that affect a session: room.problems' key (or its prefix), the alert's code and words
+PROBLEMS = {   # the problems that affect a session: the room's problem key, the alert's code and words
     "journal": ("journal", "The journal cannot be written: the session's record is at risk"),
     "session_clock": ("session_clock", "The session time is in doubt after a restart (clock not synchronised)"),
 }
@@ -79,10 +86,14 @@ def parse_ack(payload: bytes) -> dict:
 
 
 class Alerts:
-    def __init__(self, room: Room, publish: Callable[[MqttMessage], bool]) -> None:
-        self.room = room
-        self._publish = publish
-        prefix = room.config.topic_prefix
+    def __init__(self, config: Callable[[], RoomConfig], journal: Journal, clock: Clock, intake: Intake, *,
+                 session: Callable[[], dict | None], emit: Callable[..., bool], touch: Callable[[], None],
+                 publish: Callable[[MqttMessage], bool]) -> None:
+        """`config`: the room's configuration as it is now (the preset editor replaces it); `session`: the running
+        session's snapshot, None without one."""
+        self._config, self._journal, self._clock, self._intake = config, journal, clock, intake
+        self._session, self._emit, self._touch, self._publish = session, emit, touch, publish
+        prefix = config().topic_prefix
         self.alert_topic, self.list_topic, self.ack_topic = f"{prefix}/alert", f"{prefix}/alerts", f"{prefix}/alert/ack"
         self._count = 0
         self._open: dict[str, dict] = {}              # not yet acknowledged, oldest first
@@ -99,8 +110,8 @@ class Alerts:
     def restore(self) -> None:
         """The numbering, the unacknowledged alerts and the panel's list, from the journal; and the preset that
         held the room, which recovery puts back: no news (its alert went out when it was pressed)."""
-        self._standing = (self.room.journal.standing.state or {}).get("preset")
-        rows = self.room.journal.call(lambda db: db.execute(
+        self._standing = (self._journal.standing.state or {}).get("preset")
+        rows = self._journal.call(lambda db: db.execute(
             "SELECT id, kind, data FROM events WHERE kind IN ('alert_raised', 'alert_seen', 'session_started') "
             "ORDER BY id").fetchall())
         for _, kind, text in rows:
@@ -125,7 +136,7 @@ class Alerts:
             self._raise("emergency_on", "Emergency light switched on", {})
         elif kind == "preset_off" and data.get("preset") == "emergency":
             self._raise("emergency_off", "Emergency light released", {})
-        elif kind == "preset_on" and data.get("preset") == "calm" and self.room.config.alerts.calm_pressed:
+        elif kind == "preset_on" and data.get("preset") == "calm" and self._config().alerts.calm_pressed:
             self._raise("calm_pressed", "Calm pressed", {})
         elif kind in ("vitals", "pulse_limit"):
             for crossing in data.get("crossed") or ():
@@ -149,11 +160,11 @@ class Alerts:
 
     def _affecting(self, snapshot: dict) -> dict[str, tuple[str, dict]]:
         found: dict[str, tuple[str, dict]] = {}
-        for key in snapshot.get("problem_keys", ()):
-            if key.startswith("light:") and key[6:] in self.room.light_configs:
-                light = key[6:]
-                found[key] = (f"Light offline: {self.room.light_configs[light].label}",
-                              {"problem": "light_offline", "light": light})
+        keys = snapshot.get("problem_keys", ())
+        labels = {lc.id: lc.label for lc in self._config().lights} if any(k.startswith("light:") for k in keys) else {}
+        for key in keys:
+            if key.startswith("light:") and key[6:] in labels:
+                found[key] = (f"Light offline: {labels[key[6:]]}", {"problem": "light_offline", "light": key[6:]})
             elif key in PROBLEMS:
                 code, what = PROBLEMS[key]
                 found[key] = (what, {"problem": code})
@@ -168,7 +179,7 @@ class Alerts:
         light = detail.get("light")
         if light is None:
             return True
-        return self._offline.setdefault(light, Budget(1, OFFLINE_PACE)).take(self.room.clock.monotonic())
+        return self._offline.setdefault(light, Budget(1, OFFLINE_PACE)).take(self._clock.monotonic())
 
     def _beyond(self, crossing: dict, live: bool) -> None:
         """A limit crossed: the measure, the side and whose limit; never the value or the limit's number."""
@@ -186,15 +197,14 @@ class Alerts:
         self._raise("reading_missed", what, {"due_s": data.get("due_s"), "name": name, "missing": missing})
 
     def _raise(self, kind: str, what: str, detail: dict) -> None:
-        room = self.room
         self._count += 1
-        session = room.session.snapshot()
-        alert = {"id": f"{room.config.room.id}-{self._count}", "room": room.config.room.id,
-                 "room_name": room.config.room.name, "kind": kind, "urgent": kind in URGENT,
+        session, room = self._session(), self._config().room
+        alert = {"id": f"{room.id}-{self._count}", "room": room.id,
+                 "room_name": room.name, "kind": kind, "urgent": kind in URGENT,
                  "phase": session["phase"]["name"] if session else None,
                  "session_s": session["elapsed_s"] if session else None,
-                 "at": iso(room.clock.wall()), "what": what, "detail": detail}
-        room.emit("alert_raised", **alert)
+                 "at": iso(self._clock.wall()), "what": what, "detail": detail}
+        self._emit("alert_raised", **alert)
         self._keep(alert, sent=False)
         self._unsent.append(alert)
         self._send()
@@ -218,7 +228,7 @@ class Alerts:
             self._unsent.popleft()
             if alert["id"] in self._shown:
                 self._shown[alert["id"]]["sent"] = True
-            self.room.touch()
+            self._touch()
         listed = _json(list(self._open.values()))
         if (again or listed != self._list_sent) \
                 and self._publish(MqttMessage(self.list_topic, listed, qos=1, retain=True)):
@@ -234,14 +244,14 @@ class Alerts:
         ack = parse_ack(payload)
         if ack["id"] not in self._open_ids:
             raise ValueError(f"no alert {ack['id'][:60]!r} waits for an acknowledgement")
-        self.room.intake.offer(("alert_ack", ack["id"]), ack, self._seen, interval=ACK_PACE)
+        self._intake.offer(("alert_ack", ack["id"]), ack, self._seen, interval=ACK_PACE)
 
     def _seen(self, ack: dict) -> None:
         alert = self._open.get(ack["id"])
         if alert is None:
             log.info("alert %s was acknowledged already", ack["id"][:60])
             return
-        self.room.emit("alert_seen", id=ack["id"], kind=alert["kind"], by=ack["by"], at=ack["at"])
+        self._emit("alert_seen", id=ack["id"], kind=alert["kind"], by=ack["by"], at=ack["at"])
         self._acknowledged(ack)
         self._send()
 
@@ -251,7 +261,7 @@ class Alerts:
         shown = self._shown.get(ack.get("id", ""))
         if shown is not None:
             shown["seen"] = {"by": ack.get("by"), "at": ack.get("at")}
-        self.room.touch()
+        self._touch()
 
 
 def _number(alert_id: str) -> int:
