@@ -162,7 +162,7 @@ class Service:
             try:
                 requests.get(f"{self.base}/api/health", timeout=1)
                 return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):   # up, but still busy starting
                 time.sleep(0.01)
         raise SystemExit("the service did not come up")
 
