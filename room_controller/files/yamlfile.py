@@ -190,8 +190,9 @@ def load(path: str | Path, text: str | None = None) -> Document:
         text = _read(Path(path), name)
     if len(text) > MAX_FILE_BYTES:
         raise ConfigError([said(name, 1, "", Said.of("check.file_too_large", kib=MAX_FILE_BYTES // 1024))])
+    loader = _Loader(text)
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
@@ -200,6 +201,8 @@ def load(path: str | Path, text: str | None = None) -> Document:
         raise ConfigError([said(name, 1, "", Said.of("check.not_yaml", why=exc))]) from None
     except RecursionError:   # the composer recurses once per level of nesting
         raise ConfigError([said(name, 1, "", Said.of("check.nested_too_deeply"))]) from None
+    finally:
+        loader.dispose()
     doc = Document(name, None)
     problems: list[Problem] = []
     if node is not None:
@@ -208,7 +211,7 @@ def load(path: str | Path, text: str | None = None) -> Document:
         except _TooBig:
             raise ConfigError([said(name, 1, "", Said.of("check.too_many_values", count=MAX_NODES))]) from None
         try:
-            doc.data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
+            doc.data = loader.construct_document(node)   # from the nodes already composed: parsed once
         except yaml.YAMLError as exc:  # composed but could not be constructed (e.g. a bad tag)
             problems.append(said(name, 1, "", Said.of("check.not_yaml", why=exc)))
         problems += _numbers(doc)

@@ -9,6 +9,8 @@ and `quirks:` of its own (one bulb of a family has no colour, another is an IKEA
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -346,7 +348,8 @@ class Catalogue:
                 continue
             for path in sorted(Path(folder).glob("*.yaml")):
                 try:
-                    doc = yamlfile.load(path)
+                    stat = path.stat()
+                    doc = copy.deepcopy(_parsed(path, stat.st_mtime_ns, stat.st_size))
                 except ConfigError as exc:
                     problems += exc.problems
                     continue
@@ -380,6 +383,13 @@ class Catalogue:
         data["capabilities"] = deep_merge(data["capabilities"], capabilities or {})
         data["quirks"] = deep_merge(data["quirks"], quirks or {})
         return DeviceProfile.model_validate(data)
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(path: Path, mtime_ns: int, size: int) -> yamlfile.Document:
+    """A device profile file as parsed, kept while the file is unchanged: every room load (and `check`, and
+    each test's room) reads all the built-in profiles, and parsing YAML in Python is most of a load's time."""
+    return yamlfile.load(path)
 
 
 def _resolve(name: str, raw: dict[str, dict], seen: tuple[str, ...]) -> dict:
