@@ -106,6 +106,7 @@ def journaled(room: Room, kind: str) -> list[dict]:
     return [json.loads(row[0]) for row in rows]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("source", ["http", "command", "button"])
 def test_emergency_on_from_every_source_is_one_urgent_alert(make, source):
     room = make()
@@ -186,6 +187,7 @@ def private_nowhere(room: Room, messages, readings: set[float]) -> None:
                                and not isinstance(v, bool)}, message.payload
 
 
+@pytest.mark.slow
 def test_a_reading_beyond_a_limit_names_the_measure_and_whose_limit_never_the_value(make, tmp_path):
     room = session_room(make, tmp_path)
     advance(room, 120)
@@ -215,6 +217,7 @@ def test_a_reading_beyond_a_limit_names_the_measure_and_whose_limit_never_the_va
     assert len(journaled(room, "alert_raised")) == 3   # the second value of the same excursion is no news
 
 
+@pytest.mark.slow
 def test_a_missed_reading_and_a_light_offline_in_a_session(make, tmp_path):
     room = session_room(make, tmp_path)
     advance(room, 9 * 60)   # the reading due at 5 minutes: its window closes at 10
@@ -263,6 +266,7 @@ class TasmotaLamp:
         self.client = None
 
 
+@pytest.mark.slow
 def test_a_flapping_light_raises_one_offline_alert_in_ten_minutes(make, tmp_path):
     """The first drop-out is an alert at once; the lamp back and gone again within ten minutes is none (the
     panel still shows it); the first after that is one again."""
@@ -306,6 +310,7 @@ def test_a_light_offline_without_a_session_is_no_alert(make):
     lamp.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("source", ["http", "command", "button"])
 def test_calm_pressed_is_an_alert_only_where_the_clinic_asks(make, tmp_path, source):
     room = make(alerts={"calm_pressed": True})
@@ -362,6 +367,7 @@ def test_an_acknowledgement_is_journaled_shown_and_takes_the_alert_off_the_list(
         (first["id"], True, {"by": "the front desk", "at": "2026-05-28T14:02:00+02:00"}), (second["id"], True, None)]
 
 
+@pytest.mark.slow
 def test_alerts_wait_for_the_broker_and_go_out_in_order(tmp_path, room_id):
     passwd = tmp_path / "passwd"
 

@@ -64,6 +64,7 @@ def test_serve_notifies_ready_feeds_the_watchdog_and_says_stopping(tmp_path, bro
         sock.close()
 
 
+@pytest.mark.slow
 def test_the_watchdog_is_fed_only_while_the_core_loop_answers(tmp_path, monkeypatch):
     from room_controller.core.loop import Loop
     from room_controller.infrastructure.clock import SystemClock

@@ -73,6 +73,7 @@ def link_lines(caplog) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.name == "room_controller.infrastructure.mqtt" and "MQTT: " in r.msg]
 
 
+@pytest.mark.slow
 def test_a_flood_of_bad_input_is_one_short_line_per_topic_and_the_next_line_counts_the_rest(broker, caplog):
     caplog.set_level(logging.INFO)
     listener = Listener(broker, ["flood/deep", "flood/nan"], lambda topic, payload: json.loads(payload))
@@ -92,6 +93,7 @@ def test_a_flood_of_bad_input_is_one_short_line_per_topic_and_the_next_line_coun
     listener.link.stop()
 
 
+@pytest.mark.slow
 def test_a_handlers_bug_keeps_one_traceback_per_topic_and_the_link_carries_on(broker, caplog):
     caplog.set_level(logging.INFO)
     taken: list[bytes] = []
@@ -145,6 +147,7 @@ def pulse_room(tmp_path, broker, room_id):
     app.stop()
 
 
+@pytest.mark.slow
 def test_2000_deeply_nested_pulses_are_a_bounded_log_and_the_room_carries_on(pulse_room, broker, caplog):
     app, base = pulse_room
     caplog.set_level(logging.INFO)

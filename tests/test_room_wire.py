@@ -143,6 +143,7 @@ def test_an_adjustment_during_a_preset_is_dropped_with_it(make_room, broker):
     cap.close()
 
 
+@pytest.mark.slow
 def test_long_fade_on_a_software_device_runs_on_the_test_clock(make_room, broker):
     clock = ManualClock()
     lights = [{"id": "odd", "profile": "template-per-topic", "device": "odd"}]

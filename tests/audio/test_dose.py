@@ -57,6 +57,7 @@ def test_loudness_is_what_ebu_tech_3341_says(tmp_path, dbfs):
     [(-72, 10), (-36, 10), (-23, 60), (-36, 10), (-72, 10)],  # case 4: the absolute gate leaves the -72 out too
     [(-26, 20), (-20, 20.1), (-26, 20)],                      # case 5: every part counts, mixed to -23
 ], ids=["case3", "case4", "case5"])
+@pytest.mark.slow
 def test_the_gates_are_what_ebu_tech_3341_says(tmp_path, parts):
     """EBU Tech 3341 (2016) table 1, cases 3 to 5: each is -23.0 LUFS, +-0.1 LU, through both gates of
     ITU-R BS.1770-4 (the absolute at -70 LUFS, the relative 10 LU under the ungated level)."""
@@ -110,6 +111,7 @@ def test_the_dose_counts_the_tracks_loudness_the_volume_and_the_calibration(room
     assert music.snapshot()["dose"]["percent"] < 1
 
 
+@pytest.mark.slow
 def test_without_calibration_there_is_no_number_and_nothing_is_measured(room, tmp_path):
     clock, make = room
     music = make()

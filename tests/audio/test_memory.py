@@ -44,6 +44,7 @@ def grown_kb(setting: str) -> int:
     return int(done.stdout)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's allocator only")
 def test_a_freed_stream_cache_leaves_nothing_resident():
     assert grown_kb("default") > 8 * 1024      # the cause: one cache stays resident

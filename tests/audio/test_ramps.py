@@ -35,6 +35,7 @@ def test_a_fade_moves_monotonically_between_its_ends(start, end, duration, p):
     assert min(start, end) - 1e-9 <= g <= max(start, end) + 1e-9
 
 
+@pytest.mark.slow
 @given(volume, volume, volume, st.floats(0.5, 50), st.floats(0.1, 10), unit)
 def test_a_ramp_never_rises_faster_than_allowed_nor_above_the_cap(current, target, cap, rate, fade_out, p):
     ramp = ramps.plan_ramp(current, target, 0.0, cap, rate, fade_out)

@@ -12,6 +12,7 @@ from room_controller.audio.settings import MusicPlay
 from .conftest import FADE, LENGTH, settle, tracks, write_m3u
 
 
+@pytest.mark.slow
 def test_the_next_track_crossfades_in_before_the_end(room):
     clock, make = room
     music = make()
@@ -44,6 +45,7 @@ def test_a_silent_stretch_fades_out_waits_and_fades_in(room, events):
     assert events.of("silence")[0]["seconds"] == 10
 
 
+@pytest.mark.slow
 def test_the_level_ramps_no_faster_than_allowed_and_stays_under_the_cap(room):
     clock, make = room
     music = make(max_rise_per_s=5)
@@ -58,6 +60,7 @@ def test_the_level_ramps_no_faster_than_allowed_and_stays_under_the_cap(room):
         music.set_volume(101)
 
 
+@pytest.mark.slow
 def test_a_held_preset_returns_to_the_phase_music_where_it_was(room, events):
     clock, make = room
     music = make()
@@ -72,6 +75,7 @@ def test_a_held_preset_returns_to_the_phase_music_where_it_was(room, events):
     assert events.of("track_started")[-1]["position_s"] == pytest.approx(5.0)
 
 
+@pytest.mark.slow
 def test_a_one_track_phase_resumed_near_its_end_starts_it_again(room, events, tmp_path):
     clock, make = room
     write_m3u(tmp_path / "one.m3u", ["a.wav"])
@@ -87,6 +91,7 @@ def test_a_one_track_phase_resumed_near_its_end_starts_it_again(room, events, tm
     assert not [e for e in events.of("audio_error") if "one.m3u" in e["message"]]
 
 
+@pytest.mark.slow
 def test_a_phase_change_under_a_preset_waits_for_the_release(room):
     clock, make = room
     music = make()
@@ -114,6 +119,7 @@ def test_next_during_a_crossfade_hurries_the_leaving_track(room):
     assert tracks(music) == ["a"]
 
 
+@pytest.mark.slow
 def test_pause_fades_out_and_freezes_the_position(room):
     clock, make = room
     music = make(fade_out=2)
@@ -130,6 +136,7 @@ def test_pause_fades_out_and_freezes_the_position(room):
     assert music.snapshot()["playing"] and music.snapshot()["position_s"] == pytest.approx(6.0, abs=0.1)
 
 
+@pytest.mark.slow
 def test_stop_means_silence_at_once_after_a_short_fade(room, events):
     clock, make = room
     music = make(fade_out=1)

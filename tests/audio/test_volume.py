@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -22,6 +23,7 @@ def run(volume: Volume, steps) -> Volume:
     return volume
 
 
+@pytest.mark.slow
 @given(level, acts, level, st.lists(maybe, max_size=5))
 def test_a_choice_holds_across_any_phase_changes(phase, before, choice, phases):
     volume = run(Volume(phase), before).released().chosen(choice)
@@ -30,6 +32,7 @@ def test_a_choice_holds_across_any_phase_changes(phase, before, choice, phases):
         assert volume.requested == choice and volume.source == "therapist"
 
 
+@pytest.mark.slow
 @given(level, acts, maybe)
 def test_following_the_phase_goes_to_the_phase_level(phase, before, asked):
     start = run(Volume(phase), before).released()
@@ -48,6 +51,7 @@ def test_a_held_preset_sets_its_level_until_released(phase, before, preset, duri
     assert run(held, during).requested == expected      # phases and "follow phase" wait for the release
 
 
+@pytest.mark.slow
 @given(level, acts, maybe, level)
 def test_a_choice_made_under_a_preset_sets_the_level_now_and_after_the_release(phase, before, preset, choice):
     volume = run(Volume(phase), before).held(preset).chosen(choice)

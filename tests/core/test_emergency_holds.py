@@ -70,6 +70,7 @@ def test_calm_and_every_other_preset_change_nothing_while_emergency_holds(make_r
     cap.close()
 
 
+@pytest.mark.slow
 def test_the_api_answers_409_with_how_to_leave_and_delete_releases(tmp_path, broker, room_id):
     config, catalogue = load(tmp_path, broker, room_id, ZIGBEE)
     with App(config, catalogue, audio=False) as app:
@@ -162,6 +163,7 @@ def test_emergency_standing_across_a_restart_still_refuses_calm(tmp_path, broker
 LIGHTS_REFUSED = "Emergency light is on: only the panel changes the lights until it is released"
 
 
+@pytest.mark.slow
 def test_an_automation_cannot_dim_the_emergency_light_and_the_panel_can(make_room, broker, room_id, caplog):
     """A {"lights": ...} command from the command topic, a bedside button or Home Assistant's Lights entity
     changes no light while emergency holds: refused, logged in one line, journaled. The panel's slider (a

@@ -234,7 +234,7 @@ class CalmAheadAndAtThePress(RuleBasedStateMachine):
 CalmAheadAndAtThePress.TestCase.settings = settings(
     max_examples=int(os.environ.get("ROOM_FUZZ_EXAMPLES", "40")), stateful_step_count=30, deadline=None,
     suppress_health_check=[HealthCheck.too_slow])
-TestCalmAheadAndAtThePress = CalmAheadAndAtThePress.TestCase
+TestCalmAheadAndAtThePress = pytest.mark.slow(CalmAheadAndAtThePress.TestCase)
 
 
 # -- the plans are taken -----------------------------------------------------------------------------------------
@@ -253,6 +253,7 @@ def taken(room: OneRoom) -> tuple[int, int]:
     return prepared.taken, prepared.missed
 
 
+@pytest.mark.slow
 def test_a_settled_room_presses_calm_from_its_plans_alone(rooms):
     before = taken(rooms.with_plans)
     sent = len(rooms.with_plans.sent)
@@ -262,6 +263,7 @@ def test_a_settled_room_presses_calm_from_its_plans_alone(rooms):
     assert {m[1] for m in rooms.with_plans.sent[sent:]} >= {"zigbee2mqtt/z2m0/set", "cmnd/tas3/Backlog"}
 
 
+@pytest.mark.slow
 def test_a_light_that_changed_after_its_plan_is_worked_out_at_the_press(rooms):
     before = taken(rooms.with_plans)
     sent = len(rooms.with_plans.sent)
@@ -273,6 +275,7 @@ def test_a_light_that_changed_after_its_plan_is_worked_out_at_the_press(rooms):
     assert rooms.with_plans.sent == rooms.without.sent
 
 
+@pytest.mark.slow
 def test_calm_is_refused_under_emergency_and_planned_again_after_its_release(rooms):
     rooms.call(press("emergency"))
     rooms.advance(2)
@@ -287,6 +290,7 @@ def test_calm_is_refused_under_emergency_and_planned_again_after_its_release(roo
     assert rooms.with_plans.sent == rooms.without.sent
 
 
+@pytest.mark.slow
 def test_an_edited_calm_is_planned_anew(rooms):
     calm = Preset(label="Calm", lights=LightScene(brightness=5, color="#FF7828", transition=20))
     rooms.call(lambda room: room.presets.replace({**room.config.presets, "calm": calm}, "calm"))

@@ -43,6 +43,7 @@ def test_release_commands_a_light_that_never_reported_to_the_idle_scene(make_roo
     cap.close()
 
 
+@pytest.mark.slow
 def test_the_idle_scene_is_the_rooms_own(make_room, broker):
     clock, app, cap = room_on_test_clock(make_room, broker, idle={"brightness": 25, "kelvin": 2400})
     app.loop.call(app.room.presets.activate, "calm")
@@ -53,6 +54,7 @@ def test_the_idle_scene_is_the_rooms_own(make_room, broker):
     cap.close()
 
 
+@pytest.mark.slow
 def test_release_during_a_session_returns_to_the_phase_and_the_adjustment(make_room, broker):
     clock, app, cap = room_on_test_clock(make_room, broker, **PLACES)
     app.loop.call(app.room.session.start, "ketamine-1h")
@@ -68,6 +70,7 @@ def test_release_during_a_session_returns_to_the_phase_and_the_adjustment(make_r
     cap.close()
 
 
+@pytest.mark.slow
 def test_a_light_offline_through_the_release_comes_back_to_the_room_not_the_preset(make_room, broker):
     clock, app, cap = room_on_test_clock(make_room, broker)
     app.loop.call(app.room.presets.activate, "emergency")
@@ -85,6 +88,7 @@ def test_a_light_offline_through_the_release_comes_back_to_the_room_not_the_pres
     cap.close()
 
 
+@pytest.mark.slow
 def test_a_second_press_on_calm_keeps_calm_and_sends_nothing(make_room, broker, room_id):
     clock, app, cap = room_on_test_clock(make_room, broker, **PLACES)
     app.loop.call(app.room.session.start, "ketamine-1h")
@@ -104,6 +108,7 @@ def test_a_second_press_on_calm_keeps_calm_and_sends_nothing(make_room, broker, 
     cap.close()
 
 
+@pytest.mark.slow
 def test_the_therapists_adjustment_holds_across_phases_until_they_follow_the_phase(make_room, broker):
     clock, app, cap = room_on_test_clock(make_room, broker, **PLACES)
     app.loop.call(app.room.session.start, "ketamine-1h")
@@ -156,6 +161,7 @@ def test_check_wants_a_brightness_for_every_light_in_the_idle_scene(tmp_path, br
     assert any("idle: give a brightness for every light" in line and "ceiling" in line for line in lines), lines
 
 
+@pytest.mark.slow
 def test_an_adjustment_that_holds_outlives_a_restart(make_room, broker):
     clock, app, cap = room_on_test_clock(make_room, broker, **PLACES)
     app.loop.call(app.room.session.start, "ketamine-1h")

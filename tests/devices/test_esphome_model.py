@@ -21,6 +21,7 @@ def test_a_3_s_fade_takes_3_s_smoothly():
     assert result.max_step() <= 2
 
 
+@pytest.mark.slow
 def test_a_30_min_fade_is_one_whole_second_transition():
     result = run("esphome", TOPIC, EspHome(TOPIC), LightState(True, 80, 3000), LightState(True, 10, 2200), 1800,
                  sample=0.5, tail=0.02)
@@ -116,6 +117,7 @@ def from_colour(name: str, known: bool, target, seconds: float):
     return light, run("esphome", TOPIC, light, RED_ORANGE if known else None, target, seconds, overrides=overrides)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(LAMPS))
 @pytest.mark.parametrize("known", [True, False], ids=["known-start", "unknown-start"])
 def test_calm_after_a_colour_scene_leaves_no_colour(name, known):
@@ -133,6 +135,7 @@ def test_emergency_is_full_white_at_once_from_a_colour(name, known):
     assert_white(name, light, 0.05, 4000, 100)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(LAMPS))
 def test_a_colour_scene_and_back_to_white(name):
     light, overrides = lamp(name)
@@ -147,6 +150,7 @@ def test_a_colour_scene_and_back_to_white(name):
     assert_white(name, light, 20.0, 2200, 15)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(LAMPS))
 def test_fades_of_3_s_and_30_min_on_every_type(name):
     light, overrides = lamp(name)
@@ -176,6 +180,7 @@ def test_rgbww_calm_is_the_same_on_older_esphome(shown_white):
     assert_white("rgbww", light, 20.0, 2200, 15)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("duration", [2.5, 1234.6])
 def test_homeassistant_json_family_sends_esphome_whole_seconds(duration):
     """A resumed fade's remainder is a fraction: the homeassistant-json family rounds it up as well."""

@@ -18,6 +18,7 @@ def gen2(rgbw: bool = False) -> ShellyGen2:
     return ShellyGen2("dimmer", rgbw=rgbw)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("profile,rgbw", [("shelly-gen2", False), ("shelly-gen2-rgbw", True)])
 def test_gen2_3_s_and_30_min_fades(profile, rgbw):
     short = run(profile, "dimmer", gen2(rgbw), BRIGHT, CALM, 3, sample=0.02)
@@ -45,6 +46,7 @@ def test_gen2_refuses_a_transition_below_half_a_second():
     assert light.shown(1.0).on is False
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("honours", [False, True])
 def test_gen1_rgbw2_fades_in_small_steps_whether_or_not_it_honours_transition(honours):
     """Unverified over MQTT: the room sends no `transition` and steps the fade itself."""

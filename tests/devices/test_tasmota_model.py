@@ -158,6 +158,7 @@ def test_white_then_ct_shows_the_old_warmth_at_full_for_400_ms():
 
 # -- the room's commands on every light type -------------------------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("profile", TYPES)
 @pytest.mark.parametrize("start", [BRIGHT, VIOLET, OFF, None], ids=["white", "colour", "off", "unknown"])
 def test_calm_reaches_every_type_without_a_jump_or_a_colour_left(profile, start):
@@ -176,6 +177,7 @@ def test_calm_reaches_every_type_without_a_jump_or_a_colour_left(profile, start)
         assert result.highest() <= 15 + 0.3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("profile", TYPES)
 @pytest.mark.parametrize("start", [CALM, VIOLET, OFF, None], ids=["calm", "colour", "off", "unknown"])
 def test_emergency_is_full_light_at_once_in_its_own_white(profile, start):
@@ -204,6 +206,7 @@ def test_a_3_s_fade_takes_3_s_smoothly(profile):
     assert result.max_step() <= allowed_step(profile, 15)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("profile", TYPES)
 def test_a_30_min_fade_is_a_chain_that_joins_smoothly(profile):
     result = run(profile, "lamp", lamp(profile), LightState(True, 80, 3000), LightState(True, 10, 2200), 1800,

@@ -104,6 +104,7 @@ def test_a_colour_scene_on_every_segment_and_back_to_white(name):
     assert_white(name, model, 20.0, 2200)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(STRIPS))
 def test_fades_of_3_s_and_30_min_on_every_strip(name):
     model, overrides = strip(name)

@@ -97,6 +97,7 @@ def test_a_bad_payload_is_refused_whole_with_the_reason(payload, problem):
     assert len(str(refused.value)) < 200   # one short line in the log
 
 
+@pytest.mark.slow
 @given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(
                         ["friendly_name", "definition", "vendor", "model", "exposes", "type", "features", "name",
@@ -164,6 +165,7 @@ def test_room_learns_from_the_retained_payload_journals_it_and_sends_in_the_bulb
     pub.close()
 
 
+@pytest.mark.slow
 def test_a_bad_payload_changes_nothing_and_a_repeat_is_not_journaled_again(room, broker):
     before = room.room.lights["desk"].device.profile
     pub = Capture(broker, "zigbee2mqtt/bridge/devices")
@@ -185,6 +187,7 @@ def _problems(app) -> dict:
     return app.loop.call(lambda: dict(app.room.problems))
 
 
+@pytest.mark.slow
 def test_the_panel_says_a_light_is_on_a_device_that_is_no_light(room, broker):
     """Issue 24 (9): a light set up on a sensor got light commands without a word."""
     pub = Capture(broker, "zigbee2mqtt/bridge/devices")

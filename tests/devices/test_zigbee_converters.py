@@ -113,6 +113,7 @@ def model_of(name: str, learned: bridge.Learned) -> zigbee.Model:
     return zigbee.Model(learned.vendor, learned.model, "", learned.color, learned.color_temp)
 
 
+@pytest.mark.slow
 def test_the_bridge_describes_each_model_as_its_definition_does(learned):
     for model, bulb in BULBS.items():
         got = learned[bulb.name]
@@ -131,6 +132,7 @@ def test_ikea_bulbs_get_their_quirks_and_others_none(learned):
 FADED = [(m, True) for m in sorted(BULBS)] + [(m, False) for m in sorted(BULBS) if EXPECTED[m][2]]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model, learned_first", FADED,
                          ids=[f"{m}-{'learned' if k else 'not-learned'}" for m, k in FADED])
 def test_fades_reach_the_bulb_as_asked(converters, learned, model, learned_first):
@@ -216,6 +218,7 @@ def _reaches(shown: zigbee.Bulb, model: zigbee.Model, begin: float, target: Ligh
         assert abs(jump) <= 2, f"a step of {jump:.1f} at {at - begin:.1f} s into a {seconds} s fade"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("unfreeze", [True, False], ids=["zigbee2mqtt-2", "without-unfreeze"])
 def test_calm_reaches_an_ikea_bulb_within_five_seconds_at_any_moment(converters, learned, unfreeze):
     """Pressed at random moments of a 30 min fade, with or without Zigbee2MQTT's own unfreeze (older versions)."""

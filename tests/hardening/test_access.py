@@ -8,6 +8,7 @@ import json
 import logging
 import sqlite3
 
+import pytest
 import requests
 
 from room_controller.webapp.auth import COOKIE, ROOM_TRIES, TRIES
@@ -34,6 +35,7 @@ def journal_rows(served, kind: str) -> list[dict]:
         return [json.loads(r[0]) for r in db.execute("SELECT data FROM events WHERE kind=?", (kind,))]
 
 
+@pytest.mark.slow
 def test_wrong_pins_spread_over_many_addresses_stop_at_the_room_limit_and_are_logged(served, caplog):
     caplog.set_level(logging.WARNING)
     panel = requests.Session()
@@ -59,6 +61,7 @@ def test_one_address_is_locked_out_after_its_tries_and_longer_each_time(served):
     assert post_login(served.base, PIN, "127.0.5.6")[0] == 200    # another address is not held up by it
 
 
+@pytest.mark.slow
 def test_logout_revokes_the_cookie_on_the_server(served):
     panel = requests.Session()
     assert panel.post(f"{served.base}/api/login", json={"pin": PIN}).status_code == 200
@@ -72,6 +75,7 @@ def test_logout_revokes_the_cookie_on_the_server(served):
     assert journal_rows(served, "logout") == [{"login": "panel"}]
 
 
+@pytest.mark.slow
 def test_an_idle_login_ends_but_the_rooms_tablet_stays_logged_in(tmp_path, broker, room_id):
     room = serve(tmp_path, broker, room_id, idle_logout="1m")
     try:
@@ -110,6 +114,7 @@ def test_every_answer_forbids_framing_sniffing_and_foreign_scripts(served):
         assert "unsafe-inline" not in headers["Content-Security-Policy"]
 
 
+@pytest.mark.slow
 def test_a_foreign_host_name_is_refused_even_when_origin_matches_it(served):
     """DNS rebinding: a page on evil.example whose name now points at the room sends Host and Origin both
     evil.example, so a same-origin check alone passes."""

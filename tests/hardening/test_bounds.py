@@ -85,6 +85,7 @@ def test_a_file_beyond_the_size_limit_is_refused_unread(tmp_path):
     assert "larger than" in problem.message
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("body", "refusal"), [('{"duration": %d}' % HUGE, (422, "invalid")),
                                                ('{"duration": 1e999}', (422, "invalid")),
                                                ('{"duration": "99999999h"}', (422, "invalid")),
@@ -99,6 +100,7 @@ def test_an_unbounded_duration_over_http_is_refused_and_changes_nothing(served, 
     json.loads(requests.get(f"{served.base}/api/state", headers=AUTH).text)   # strict JSON: no Infinity
 
 
+@pytest.mark.slow
 def test_an_unbounded_number_in_a_preset_from_the_editor_is_refused(tmp_path, broker, room_id):
     room = serve(tmp_path, broker, room_id, admin_pin="864200")
     try:

@@ -54,6 +54,7 @@ def test_a_synchronised_reboot_counts_the_time_the_room_was_off(tmp_path, broker
         room.app.stop()
 
 
+@pytest.mark.slow
 def test_the_session_time_is_set_only_for_a_running_session_and_bounded(served):
     r = requests.post(f"{served.base}/api/session/clock", headers=AUTH, json={"elapsed": "1h"})
     assert r.status_code == 409

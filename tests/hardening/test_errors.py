@@ -24,6 +24,7 @@ def wait_until(predicate, timeout: float = 10.0) -> None:
         time.sleep(0.02)
 
 
+@pytest.mark.slow
 def test_work_submitted_without_waiting_that_fails_is_logged_and_shown(served, caplog):
     caplog.set_level(logging.ERROR)
 

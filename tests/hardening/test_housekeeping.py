@@ -26,6 +26,7 @@ def often(seconds: float = 0.5) -> dict:
     return {job: IntervalTrigger(seconds=seconds) for job in ("journal_backup", "retention", "tidy")}
 
 
+@pytest.mark.slow
 def test_the_nightly_jobs_are_listed_in_health(served):
     jobs = {job["id"]: job for job in requests.get(f"{served.base}/api/health").json()["jobs"]}
     assert set(jobs) == {"journal_backup", "retention", "tidy"}
@@ -33,6 +34,7 @@ def test_the_nightly_jobs_are_listed_in_health(served):
     assert jobs["journal_backup"]["next_run"][11:16] == "03:00"
 
 
+@pytest.mark.slow
 def test_backup_retention_and_tidying_run_on_their_schedule(served):
     app = served.app
     assert requests.post(f"{served.base}/api/session", headers=AUTH, json={"profile": "psilocybin-8h"}).ok

@@ -90,6 +90,7 @@ def room(tmp_path, broker, room_id):
     served.app.stop()
 
 
+@pytest.mark.slow
 def test_a_known_tablet_logs_in_while_wrong_pins_from_rotating_addresses_lock_everyone_else_out(room):
     tablet = requests.Session()
     r = tablet.post(f"{room.base}/api/login", json={"pin": PIN})
@@ -207,6 +208,7 @@ class Stream:
         self._response.close()
 
 
+@pytest.mark.slow
 def test_an_open_panel_keeps_its_login_through_a_session_and_its_idle_time_starts_at_the_end(room):
     panel, idle = logged_in(room.base), logged_in(room.base)   # the second has no panel open
     assert panel.get(f"{room.base}/api/login").json()["idle_s"] == 60
@@ -231,6 +233,7 @@ def test_an_open_panel_keeps_its_login_through_a_session_and_its_idle_time_start
         stream.close()
 
 
+@pytest.mark.slow
 def test_the_rooms_tablet_is_told_its_login_never_idles_out(room):
     tablet = requests.Session()
     r = tablet.post(f"{room.base}/api/login", json={"pin": PIN, "tablet": True})
@@ -238,6 +241,7 @@ def test_the_rooms_tablet_is_told_its_login_never_idles_out(room):
     assert "idle_s" not in requests.get(f"{room.base}/api/login").json()
 
 
+@pytest.mark.slow
 def test_a_restart_in_a_session_keeps_the_open_panels_login(tmp_path, broker, room_id):
     clock = ManualClock()
     first = serve(tmp_path, broker, room_id, clock, idle_logout="1m")

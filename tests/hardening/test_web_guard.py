@@ -55,6 +55,7 @@ def room_with_a_bug(tmp_path, broker, room_id):
     app.stop()
 
 
+@pytest.mark.slow
 def test_a_bug_in_a_route_is_a_json_500_and_logged_with_its_traceback(room_with_a_bug, caplog):
     caplog.set_level(logging.ERROR)
     r = requests.get(f"{room_with_a_bug}/api/broken")

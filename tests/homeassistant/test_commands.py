@@ -45,6 +45,7 @@ def test_anything_else_is_refused_with_a_reason(payload):
 VALUES = st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=True) | st.text(max_size=8)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(value=VALUES | st.dictionaries(st.sampled_from(["volume", "on", "brightness", "kelvin", "transition",
                                                          "color"]), VALUES, max_size=4),

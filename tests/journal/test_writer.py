@@ -89,6 +89,7 @@ def test_closing_writes_what_is_queued_and_ids_go_on_after_a_restart(tmp_path):
         again.close()
 
 
+@pytest.mark.slow
 def test_a_write_that_fails_on_the_writer_thread_shows_in_health_and_the_room_carries_on(tmp_path, broker, room_id):
     config, catalogue = load(tmp_path, broker, room_id, LIGHTS, **PLACES)
     app = App(config, catalogue, clock=ManualClock(), audio=False, web=False).start()

@@ -164,6 +164,7 @@ def test_random_bytes_never_crash_the_decoder(profile, payload):
             pass
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(profile=st.sampled_from(sorted(CATALOGUE.profiles)), body=JSON)
 def test_any_json_gives_a_report_or_a_decode_error(profile, body):
@@ -175,6 +176,7 @@ def test_any_json_gives_a_report_or_a_decode_error(profile, body):
             pass
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(sample=st.sampled_from(JSON_SAMPLES), junk=st.dictionaries(st.text(min_size=1, max_size=8), JSON,
                                                                    max_size=5))
@@ -190,6 +192,7 @@ def test_junk_beside_a_report_changes_nothing(sample, junk):
     assert decode(dev, s["topic"], json.dumps(messy).encode()) == clean
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(sample=st.sampled_from(JSON_SAMPLES), data=st.data())
 def test_one_bad_field_keeps_the_others(sample, data):
@@ -208,6 +211,7 @@ def test_one_bad_field_keeps_the_others(sample, data):
             assert getattr(report, kept) == getattr(clean, kept)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(brightness=st.floats(1, 100), kelvin=st.floats(2000, 6500))
 def test_what_a_zigbee_bulb_echoes_reads_back_as_what_was_sent(brightness, kelvin):

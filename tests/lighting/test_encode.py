@@ -136,6 +136,7 @@ states = st.builds(
               rgb=st.tuples(*[st.integers(0, 255)] * 3))
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(profile=st.sampled_from(sorted(CATALOGUE.profiles)), state=states, transition=st.floats(0, 7200))
 def test_every_profile_encodes_every_state_within_device_ranges(profile, state, transition):
@@ -167,6 +168,7 @@ def test_every_profile_encodes_every_state_within_device_ranges(profile, state, 
             assert not caps.transition.integer or isinstance(value, int)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(state=states, transition=st.floats(0, 7200))
 def test_tasmota_every_light_command_has_its_own_speed2_and_nothing_stored_changes(state, transition):
@@ -177,6 +179,7 @@ def test_tasmota_every_light_command_has_its_own_speed2_and_nothing_stored_chang
     assert all(0 <= s <= 40 for s in speeds) and (min(speeds) > 0) == (round(min(transition, 20) * 2) > 0)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(seconds=st.floats(0, 3600))
 def test_esphome_transitions_are_whole_and_never_shorter(seconds):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -30,6 +31,7 @@ def _b(state: LightState) -> float:
     return state.brightness if state.lit else 0.0
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(profile=st.sampled_from(PROFILES), start=whites, target=whites, duration=st.floats(0, 7200),
        rate=st.sampled_from([0.5, 1.0, 2.0, 5.0]))
@@ -60,6 +62,7 @@ def test_plan_properties(profile, start, target, duration, rate):
     assert mireds == sorted(mireds) or mireds == sorted(mireds, reverse=True)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(start=whites, target=whites, duration=st.floats(30, 7200))
 def test_software_steps_are_imperceptibly_small_when_the_rate_allows(start, target, duration):
@@ -113,6 +116,7 @@ def _moves_colour(step: fades.Step) -> bool:
     return step.state.kelvin is not None or step.state.rgb is not None
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(profile=st.sampled_from([IKEA_WS, IKEA_CWS]), start=whites, target=whites, duration=st.floats(0.01, 7200))
 def test_one_transition_at_a_time_plan_properties(profile, start, target, duration):

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from room_controller.app import App
 from room_controller.journal import report
 from tests.rooms import load
@@ -25,6 +27,7 @@ def entered(app: App, session_id: int) -> list[bool]:
         return [row.data["recovered"] for row in reader.events(session_id, ["phase_entered"])]
 
 
+@pytest.mark.slow
 def test_a_fresh_session_is_not_recovered_and_a_restarted_one_is(tmp_path, broker, room_id):
     config, catalogue = load(tmp_path, broker, room_id, LIGHTS, **PLACES)
     app = started(config, catalogue)

@@ -68,6 +68,7 @@ def test_each_event_in_a_therapists_words(record):
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("language", ["de", "nl", "es", "pt"])
 def test_a_report_in_another_language_has_no_english_left(record, language):
     session, rows = record

@@ -43,6 +43,7 @@ def logged_in(base: str, pin: str, path: str = "/api/login") -> tuple[requests.S
     return s, r.json()["csrf"]
 
 
+@pytest.mark.slow
 def test_the_editor_needs_the_admin_pin_not_the_therapists(served):
     app, base, _ = served
     therapist, csrf = logged_in(base, "2468")
@@ -83,6 +84,7 @@ def test_an_invalid_edit_is_refused_per_field_and_nothing_is_written(served):
     assert not (folder / "backups").exists()
 
 
+@pytest.mark.slow
 def test_a_save_is_atomic_keeps_a_backup_and_leaves_a_running_session_alone(served):
     app, base, folder = served
     bearer = {"Authorization": f"Bearer {TOKEN}"}
@@ -117,6 +119,7 @@ def test_a_save_is_atomic_keeps_a_backup_and_leaves_a_running_session_alone(serv
     assert "ketamine-short" not in [p["id"] for p in requests.get(f"{base}/api/profiles", headers=bearer).json()]
 
 
+@pytest.mark.slow
 def test_a_previewed_scene_shows_on_the_wire_and_ends_back_where_it_was(served, broker):
     app, base, _ = served
     bearer = {"Authorization": f"Bearer {TOKEN}"}

@@ -85,6 +85,7 @@ def room_view(record: Record) -> tuple:
             record.held_adjustments(ROOM_LIGHTS))
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(events, st.booleans(), st.sampled_from(["this", "this", "this", "other", None])),
                 max_size=60))

@@ -148,6 +148,7 @@ def test_controls(room, broker):
                                               "phase_extended"] + ["phase_moved"] * 6 + ["session_stopped"]
 
 
+@pytest.mark.slow
 def test_manual_adjustments_hold_across_phases_and_presets_hold_over_them(room, broker):
     clock = ManualClock()
     app = room(clock)
@@ -202,6 +203,7 @@ def test_profiles_that_name_missing_lights_or_playlists_are_refused(tmp_path, br
     assert text[1].startswith(f"{profiles / 'bad.yaml'}:7: phases[0].music.playlist: ")
 
 
+@pytest.mark.slow
 def test_session_controls_from_a_button_on_the_command_topic(room, broker, room_id):
     app = room()
     button = Capture(broker, "nothing/#")

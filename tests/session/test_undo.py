@@ -79,6 +79,7 @@ def test_a_move_undone_at_any_time_is_as_if_it_never_happened(durations, data):
         assert tl.phase_at(undone, never.elapsed(now + later)) == tl.phase_at(timeline, never.elapsed(now + later))
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(durations=durations, at=st.floats(0, 8 * 3600), by=st.floats(1, 3600), target=st.integers(0, 7))
 def test_an_extension_made_between_a_move_and_its_undo_stands(durations, at, by, target):
@@ -129,6 +130,7 @@ def moved_and_undone(app, clock: ManualClock) -> None:
     app.loop.call(app.room.session.undo)
 
 
+@pytest.mark.slow
 def test_next_undone_goes_back_to_the_phase_at_the_time_it_has_reached_with_its_light(room, broker):
     clock = ManualClock()
     app = room(clock)
@@ -164,6 +166,7 @@ def test_next_undone_goes_back_to_the_phase_at_the_time_it_has_reached_with_its_
     cap.close()
 
 
+@pytest.mark.slow
 def test_previous_loses_no_phase_clock_once_undone_and_a_paused_session_counts_no_time(room):
     clock = ManualClock()
     app = room(clock)
@@ -212,6 +215,7 @@ def test_undo_is_refused_with_nothing_to_undo_after_its_window_and_after_the_ses
         app.loop.call(app.room.session.undo)
 
 
+@pytest.mark.slow
 def test_reminders_due_in_the_window_come_once_and_earlier_ones_are_not_repeated(room):
     clock = ManualClock()
     app = room(clock)
@@ -230,6 +234,7 @@ def test_reminders_due_in_the_window_come_once_and_earlier_ones_are_not_repeated
     assert [(s, d["text"]) for _, s, d in rows(app, "reminder_shown")] == [(485, "Dose when the client is ready")]
 
 
+@pytest.mark.slow
 def test_a_corrected_session_time_can_be_undone_and_the_doubt_comes_back(room):
     clock = ManualClock()
     app = room(clock)
@@ -246,6 +251,7 @@ def test_a_corrected_session_time_can_be_undone_and_the_doubt_comes_back(room):
     assert rows(app, "phase_undone")[0][2]["undid"] == "clock"
 
 
+@pytest.mark.slow
 def test_a_restart_replays_the_move_and_its_undo_and_offers_no_undo(room, tmp_path):
     clock = ManualClock()
     app = room(clock)
@@ -262,6 +268,7 @@ def test_a_restart_replays_the_move_and_its_undo_and_offers_no_undo(room, tmp_pa
         again.loop.call(again.room.session.undo)
 
 
+@pytest.mark.slow
 def test_a_restart_after_an_undo_resumes_in_the_phase_it_went_back_to(room):
     clock = ManualClock()
     app = room(clock)
@@ -275,6 +282,7 @@ def test_a_restart_after_an_undo_resumes_in_the_phase_it_went_back_to(room):
     assert rows(again, "session_recovered")
 
 
+@pytest.mark.slow
 def test_the_report_shows_a_move_and_its_undo_as_such(room):
     """Not as two ordinary phases: Onset goes on, with the move it made and took back under it; in the list of
     events the move and the phase it began say they were undone."""
@@ -310,6 +318,7 @@ def test_the_report_shows_a_move_and_its_undo_as_such(room):
 # -- over HTTP and the command topic ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_undo_over_http_answers_200_inside_the_window_and_409_outside(room):
     clock = ManualClock()
     app = room(clock, web=True)

@@ -282,6 +282,7 @@ def depth_of(value) -> int:
     return 0
 
 
+@pytest.mark.slow
 @given(JSON, st.integers(0, 40), st.booleans())
 def test_too_deep_is_the_depth_of_arrays_and_objects(value, limit, ascii_only):
     """Brackets and escaped quotes inside strings do not count; what is not too deep is the document."""
@@ -293,6 +294,7 @@ def test_too_deep_is_the_depth_of_arrays_and_objects(value, limit, ascii_only):
         assert parse_json(raw, limit) == value
 
 
+@pytest.mark.slow
 @given(st.lists(st.sampled_from([b"[", b"]", b"{", b"}", b'"', b"\\", b",", b":", b"1", b'"a"']), max_size=300),
        st.integers(0, 40))
 def test_any_body_is_too_deep_not_json_or_within_the_limit(parts, limit):
@@ -318,6 +320,7 @@ def test_a_body_that_is_not_json_in_utf_8_is_a_400_at_once(served, body):
 CONNS = st.builds(Conn, st.booleans(), st.none() | st.floats(0, 1e6), st.floats(0, 1e6), st.booleans())
 
 
+@pytest.mark.slow
 @given(st.lists(CONNS, max_size=20))
 def test_the_connection_closed_to_make_room_is_never_busy_and_has_waited_longest(conns):
     chosen = victim(enumerate(conns))

@@ -64,6 +64,7 @@ def test_every_mutating_route_refuses_without_valid_credentials(served, who):
     assert served.fingerprint() == before
 
 
+@pytest.mark.slow
 def test_the_pin_limit_holds_against_parallel_guesses(served):
     def guess(pin: str) -> int:
         return requests.post(f"{served.base}/api/login", json={"pin": pin}, timeout=10).status_code

@@ -178,6 +178,7 @@ def test_the_live_pulse_is_paced_stored_bounded_marked_stale_and_bad_payloads_ig
     assert "142" not in logged and '"bpm"' not in logged      # values stay in the journal, out of the log
 
 
+@pytest.mark.slow
 def test_the_clinic_tools_export_and_delete_a_sessions_vitals(room):
     app, clock, base = room
     session = requests.post(f"{base}/api/session", headers=AUTH, json={"profile": "mdma-8h"}).json()["session"]
@@ -204,6 +205,7 @@ def test_the_clinic_tools_export_and_delete_a_sessions_vitals(room):
     assert requests.delete(f"{base}/api/admin/sessions/99999/vitals", headers=AUTH).status_code == 404
 
 
+@pytest.mark.slow
 def test_a_reading_needs_a_running_session(room):
     app, clock, base = room
     r = requests.post(f"{base}/api/vitals", headers=AUTH, json={"pulse": 80})

@@ -49,6 +49,7 @@ def test_crossings_are_exactly_the_values_beyond_their_bounds(data):
         assert (name in found) == beyond
 
 
+@pytest.mark.slow
 @given(st.lists(st.integers(20, 250), max_size=60))
 def test_the_live_pulse_gives_one_notice_per_excursion(stream):
     watch = PulseWatch()
@@ -91,6 +92,7 @@ def test_a_reading_marks_its_measurement_done_and_a_late_one_the_next():
     assert [s.state for s in upcoming] == ["due", "upcoming"]
 
 
+@pytest.mark.slow
 @given(st.lists(st.tuples(st.floats(0, 30000), st.sets(st.sampled_from(["blood_pressure", "pulse", "temperature"]))),
                 max_size=30), st.floats(0, 30000))
 def test_each_reading_counts_for_one_measurement_and_done_means_covered(readings, now):
@@ -125,6 +127,7 @@ def test_a_bad_pulse_payload_is_an_error_never_a_value(payload, path, words):
         pulse.decode(payload, path)
 
 
+@pytest.mark.slow
 @given(st.binary(max_size=64), st.sampled_from(["", "hr", "a.b"]))
 def test_any_payload_is_a_believable_pulse_or_a_pulse_error(payload, path):
     try:
