@@ -254,8 +254,6 @@ class Day:
 
     def look(self) -> None:
         """The timer's work: the files looked at (every CHECK seconds), the plan worked out at this moment."""
-        if self._timer is not None:
-            self._timer.cancel()
         now = self.room.clock.monotonic()
         if now - self._looked >= CHECK and (self._reading is None or self._reading.done()):
             self._looked = now
@@ -322,6 +320,8 @@ class Day:
         midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time()).astimezone()
         # a moment's own look comes a millisecond after it, so the wall time read then is past it, never a hair short
         wait = min([(t - now).total_seconds() + 0.001 for t in [*times, midnight] if t > now] + [CHECK])
+        if self._timer is not None:   # one look waits at a time, whoever worked the plan out last
+            self._timer.cancel()
         self._timer = self.room.loop.call_later(wait, self.look)
 
     # -- what the room does -------------------------------------------------------------------------------------
