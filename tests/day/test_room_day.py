@@ -43,15 +43,28 @@ class DayRoom:
         self.clock = ManualClock(wall_start=NOW.timestamp())
         self.prefix = f"therapy-room/{room_id}"
         self.watch = Capture(broker, f"{self.prefix}/day", f"{self.prefix}/test-mark")
-        config, catalogue = load(tmp_path, broker, room_id, LIGHTS, clinic=str(self.clinic),
-                                 profiles_dir=str(ROOT / "deploy" / "profiles"), playlists_dir=str(ROOT / "playlists"))
-        self.app = App(config, catalogue, clock=self.clock, audio=False).start()
-        wait_until(lambda: self.app.room.mqtt_connected, "the room to connect")
-        self.app.loop.settle()
-        self.base = f"http://127.0.0.1:{self.app.web.port}"
+        self.config = load(tmp_path, broker, room_id, LIGHTS, clinic=str(self.clinic),
+                           profiles_dir=str(ROOT / "deploy" / "profiles"), playlists_dir=str(ROOT / "playlists"))
+        self.app = self.started()
+
+    def started(self) -> App:
+        app = App(*self.config, clock=self.clock, audio=False).start()
+        wait_until(lambda: app.room.mqtt_connected, "the room to connect")
+        app.loop.settle()
+        self.app = app
+        return app
+
+    def restart(self) -> None:
+        """The service stops and starts again on the same files (a crash's restart, or a reboot)."""
+        self.app.stop()
+        self.started()
 
     def write(self, bookings: list[dict], **day) -> None:
         self.clinic.write_text(yaml.safe_dump({"day": {"prepare_ahead": "15m", **day, "bookings": bookings}}))
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.app.web.port}"
 
     def day(self) -> dict:
         reply = requests.get(f"{self.base}/api/day", headers=AUTH)
@@ -226,3 +239,26 @@ def test_a_calendar_address_that_fails_keeps_the_last_good_plan(make, room_id):
         Served.status = 200
         httpd.shutdown()
         httpd.server_close()
+
+
+@pytest.mark.slow
+def test_a_restart_keeps_its_place_in_the_day(make):
+    """Prepared and then started, the room restarts: the booking it was preparing prepares again (its arrival
+    light, no session), and the one the therapist started stays started, its session going on."""
+    room = make([{"room": "Test room", "profile": "psilocybin-8h", "start": "2026-12-08 09:00"}])
+    room.clock.advance(6 * 60)   # 08:46: ready
+    ready = booking(room, "2026-12-08 09:00", "ready")
+    assert room.day()["bookings"] == [ready]
+    room.restart()
+    room.clock.advance(60)       # the arrival fade again, from wherever the lamp stands
+    assert room.day()["bookings"] == [ready] and room.app.room.snapshot()["session"] is None
+    assert (room.light()["target"]["brightness"], room.light()["target"]["kelvin"]) == (45.0, 2700.0)
+    assert len(room.journaled("booking_prepared")) == 2
+
+    assert requests.post(f"{room.base}/api/day/start", headers=AUTH, json={"booking": ready["id"]}).status_code == 201
+    session = room.app.room.snapshot()["session"]["id"]
+    room.restart()
+    assert room.app.room.snapshot()["session"]["id"] == session
+    assert room.day()["bookings"] == [dict(ready, state="started")] and room.day()["next"] is None
+    again = requests.post(f"{room.base}/api/day/start", headers=AUTH, json={"booking": ready["id"]})
+    assert again.status_code == 409
