@@ -1,6 +1,7 @@
 """The room in a real Home Assistant Core: every entity's state and every action, both ways, through a real
-mosquitto; no select action reaches emergency; nothing but the room's setting, session phase and times,
-music, reminders and problems reaches Home Assistant; turning discovery off removes the device's entities."""
+mosquitto; no select action reaches emergency; the room's alerts arrive as events; nothing but the room's
+setting, session phase and times, music, reminders, alerts and problems reaches Home Assistant; turning discovery
+off removes the device's entities."""
 
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def test_every_entity_both_ways_in_a_real_home_assistant(room_and_hass, caplog):
     ids = {name: entity(hass, name) for name in (
         "Preset", "Calm", "Release preset", "Emergency light", "Pause session", "Resume session", "Next phase",
         "Previous phase", "Stop session", "Next track", "Undo phase move", "Phase", "Phase time left", "Session time",
-        "Volume", "Music", "Reminder", "Problem", "Lights")}
+        "Volume", "Music", "Reminder", "Problem", "Lights", "Alert")}
 
     def act(domain, service, name, **data):
         clock.advance(3)   # the room's pace and repeat gap for one command source run on its own clock
@@ -107,6 +108,11 @@ def test_every_entity_both_ways_in_a_real_home_assistant(room_and_hass, caplog):
     preset_act("button", "press", "Emergency light")
     wait_until(lambda: app.room.snapshot()["preset"] == "emergency")
     assert shows("Preset", lambda s: s["state"] == "unknown")["attributes"]["active"] == "emergency"
+    alert = shows("Alert", lambda s: s["attributes"].get("event_type") == "emergency_on", "the emergency's alert")
+    raised = app.room.snapshot()["alerts"][-1]
+    assert {k: v for k, v in alert["attributes"].items() if k not in ("event_types", "icon", "friendly_name")} == {
+        "event_type": "emergency_on", "id": f"{room_id}-1", "urgent": True, "what": "Emergency light switched on",
+        "phase": None, "session_s": None, "at": raised["at"], "detail": {}}
     preset_act("button", "press", "Calm")   # refused: the emergency light holds until it is released
 
     def refused() -> bool:
@@ -117,6 +123,9 @@ def test_every_entity_both_ways_in_a_real_home_assistant(room_and_hass, caplog):
     assert app.room.snapshot()["preset"] == "emergency"
     preset_act("button", "press", "Release preset")
     shows("Preset", lambda s: s["state"] == "No preset")
+    released = shows("Alert", lambda s: s["attributes"].get("event_type") == "emergency_off", "the release's alert")
+    assert (released["attributes"]["id"], released["attributes"]["urgent"]) == (f"{room_id}-2", False)
+    assert released["state"] > alert["state"]   # each alert is an event of its own: the entity's state is its time
 
     # a problem: the ceiling lamp goes offline, and back (the music may have its own: dummy audio output here)
     lamp = Capture(broker, "nothing/#")
