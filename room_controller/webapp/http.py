@@ -35,7 +35,8 @@ from room_controller.webapp.auth import CSRF_HEADER, SAFE_METHODS, Auth, Denied,
 from room_controller.webapp.devices import DEVICE_LIFETIME
 from room_controller.webapp.events import EventStreams
 from room_controller.webapp.openapi import ROW_ID_MAX, openapi
-from room_controller.webapp.routes import ROUTES, Body, Reply, Route
+from room_controller.webapp.reply import Reply
+from room_controller.webapp.routes import ROUTES, Body, Route
 from room_controller.webapp.security import SECURITY_HEADERS, security_journal
 
 log = logging.getLogger(__name__)

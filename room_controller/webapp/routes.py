@@ -14,7 +14,6 @@ from typing import Any, Literal, get_args
 from pydantic import Field, model_validator
 
 from room_controller import i18n
-from room_controller.audio import calibration
 from room_controller.config import BUILTIN_PRESETS, LightScene, LightSetting, RoomConfig
 from room_controller.core.errors import Conflict, Invalid, NotFound
 from room_controller.core.room import Room
@@ -25,9 +24,11 @@ from room_controller.files.yamlfile import Model
 from room_controller.journal import html, report
 from room_controller.session import editor, records
 from room_controller.session.profiles import SessionProfile
-from room_controller.vitals import api as vitals
 from room_controller.vitals.model import Entry as VitalsEntry
 from room_controller.vitals.model import Values as VitalsValues
+from room_controller.webapp import calibration_routes as calibration
+from room_controller.webapp import vitals_routes as vitals
+from room_controller.webapp.reply import Reply
 
 
 class Body(Model):
@@ -113,15 +114,6 @@ class PresetDocument(Body):
 
 class Preview(Body):
     lights: LightScene
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A response that is not a JSON object made here: pre-serialised JSON, a CSV file, or a report streamed
-    as it is read from the journal."""
-
-    body: bytes | Iterator[bytes]
-    mimetype: str = "application/json"
 
 
 @dataclass(frozen=True)

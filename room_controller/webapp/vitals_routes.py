@@ -1,4 +1,5 @@
-"""The vitals' HTTP handlers (webapp.routes lists them): plain functions of the room and the request.
+"""The vitals' HTTP handlers (webapp.routes lists them): plain functions of the room and the request; the
+record they read and the desk they call are the vitals package's.
 
 Entering, correcting and reading a session's vitals is the therapist's (the PIN or the api_token);
 exporting and deleting a session's record is the clinic tools' (the admin PIN or the api_token).
@@ -14,6 +15,7 @@ from room_controller.core.errors import Invalid, NotFound
 from room_controller.journal.report import clock_text, wall_text
 from room_controller.vitals import record
 from room_controller.vitals.model import UNITS, VALUES, Entry, Values
+from room_controller.webapp.reply import Reply
 
 if TYPE_CHECKING:
     from room_controller.core.room import Room
@@ -47,7 +49,6 @@ def session_vitals(room: Room, session_id: int) -> dict:
 
 
 def export(room: Room, session_id: int, format: str = "json") -> Any:
-    from room_controller.webapp.routes import Reply  # the routes import this module
     if format not in ("json", "csv"):
         raise Invalid("format is json or csv")
     data = session_vitals(room, session_id)
