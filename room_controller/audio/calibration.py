@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from room_controller.audio import loudness
 from room_controller.audio.settings import MusicPlay
-from room_controller.core.errors import Conflict
+from room_controller.errors import Conflict
 
 if TYPE_CHECKING:
     from room_controller.core.room import Room

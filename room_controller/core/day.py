@@ -37,7 +37,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from room_controller.core.errors import Conflict, NotFound
+from room_controller.errors import Conflict, NotFound
 from room_controller.files.yamlfile import ConfigError
 from room_controller.integrations import calendar
 from room_controller.lighting.state import MqttMessage

@@ -27,8 +27,8 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from room_controller.core.errors import Busy
 from room_controller.core.loop import Loop
+from room_controller.errors import Busy
 
 log = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from room_controller.config import LightScene
-from room_controller.core.errors import Conflict, NotFound
 from room_controller.core.prepared import Prepared
 from room_controller.core.presets import EMERGENCY, EmergencyOn
 from room_controller.core.sources import PANEL
+from room_controller.errors import Conflict, NotFound
 from room_controller.lighting.state import LightChange, LightState
 
 if TYPE_CHECKING:

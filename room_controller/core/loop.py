@@ -24,7 +24,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, Literal
 
-from room_controller.core.errors import Busy, Refused
+from room_controller.errors import Busy, Refused
 from room_controller.infrastructure.clock import Clock
 
 MAX_QUEUED = 2000   # ordinary work waiting; far above what a room makes, far below what a flood would

@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from room_controller.core.errors import Busy
 from room_controller.core.lights import Ready
+from room_controller.errors import Busy
 
 if TYPE_CHECKING:
     from room_controller.config import LightScene, RoomConfig

@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from room_controller.config import LightScene, Preset
-from room_controller.core.errors import Conflict, NotFound
 from room_controller.core.sources import PANEL, Sources
+from room_controller.errors import Conflict, NotFound
 
 if TYPE_CHECKING:
     from room_controller.core.room import Room

@@ -24,13 +24,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from room_controller.config import RoomConfig
-from room_controller.core.errors import Conflict
 from room_controller.core.inbox import Inbox
 from room_controller.core.intake import Intake
 from room_controller.core.layers import Layers
 from room_controller.core.lights import Light
 from room_controller.core.loop import Loop
 from room_controller.core.presets import Presets
+from room_controller.errors import Conflict
 from room_controller.integrations.homeassistant import Discovery, reminder_event, state_extras
 from room_controller.journal.store import Journal, JournalError
 from room_controller.lighting.profiles import Catalogue, Device

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from room_controller.core.errors import NotFound
+from room_controller.errors import NotFound
 from room_controller.pace import Budget
 
 if TYPE_CHECKING:

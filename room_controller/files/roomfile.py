@@ -24,7 +24,7 @@ from room_controller import units
 from room_controller.audio import playlists
 from room_controller.audio.settings import MusicPlay
 from room_controller.config import BUILTIN_PRESETS, Preset, RoomConfig, load_room, preset_problems
-from room_controller.core.errors import Conflict, Invalid, NotFound
+from room_controller.errors import Conflict, Invalid, NotFound
 from room_controller.fields import Identifier
 from room_controller.files import savefile, yamlfile
 from room_controller.files.yamlfile import ConfigError, Model

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from room_controller.core.errors import Refused
+from room_controller.errors import Refused
 from room_controller.journal.standing import Standing
 from room_controller.journal.writer import Writer
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from room_controller import units
 from room_controller.config import RoomConfig
-from room_controller.core.errors import Conflict, Invalid, NotFound
+from room_controller.errors import Conflict, Invalid, NotFound
 from room_controller.files import savefile, yamlfile
 from room_controller.files.yamlfile import ConfigError, Model
 from room_controller.session.profiles import SessionProfile, check_against_room

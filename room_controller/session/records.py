@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from room_controller.core.errors import NotFound
+from room_controller.errors import NotFound
 
 if TYPE_CHECKING:
     from room_controller.core.room import Room

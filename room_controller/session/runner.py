@@ -25,8 +25,8 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from room_controller import units
-from room_controller.core.errors import Conflict, NotFound
 from room_controller.core.sources import RECOVERY
+from room_controller.errors import Conflict, NotFound
 from room_controller.journal.store import Checkpoint, Journal, JournalError
 from room_controller.session import recovery
 from room_controller.session import timeline as tl

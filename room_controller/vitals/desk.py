@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from room_controller.core.errors import Conflict, Invalid, NotFound
+from room_controller.errors import Conflict, Invalid, NotFound
 from room_controller.journal.store import JournalError, Row
 from room_controller.vitals import pulse, record, schedule
 from room_controller.vitals.limits import PulseWatch, crossed, in_force

@@ -18,7 +18,7 @@ from pydantic import Field
 from room_controller.audio import calibration
 from room_controller.audio.settings import MusicPlay, Volume
 from room_controller.config import load_room
-from room_controller.core.errors import Conflict
+from room_controller.errors import Conflict
 from room_controller.files import roomfile, savefile, yamlfile
 from room_controller.files.yamlfile import ConfigError, Model
 

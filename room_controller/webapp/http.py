@@ -28,8 +28,8 @@ from werkzeug.routing import IntegerConverter, RoutingException
 from werkzeug.sansio.utils import get_host
 
 from room_controller.config import WebSettings
-from room_controller.core.errors import Refused
 from room_controller.core.room import Room
+from room_controller.errors import Refused
 from room_controller.files.yamlfile import Model
 from room_controller.webapp.auth import CSRF_HEADER, SAFE_METHODS, Auth, Denied, PanelLogin, host_allowed
 from room_controller.webapp.devices import DEVICE_LIFETIME

@@ -15,9 +15,9 @@ from pydantic import Field, model_validator
 
 from room_controller import i18n
 from room_controller.config import BUILTIN_PRESETS, LightScene, LightSetting, RoomConfig
-from room_controller.core.errors import Conflict, Invalid, NotFound
 from room_controller.core.room import Room
 from room_controller.core.sources import PROBLEM as HELD
+from room_controller.errors import Conflict, Invalid, NotFound
 from room_controller.fields import Duration, Identifier, Percent
 from room_controller.files import roomfile
 from room_controller.files.yamlfile import Model

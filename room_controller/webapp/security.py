@@ -14,7 +14,7 @@ import base64
 import hashlib
 import logging
 
-from room_controller.core.errors import Refused
+from room_controller.errors import Refused
 from room_controller.journal import html, vitals_report
 
 log = logging.getLogger(__name__)

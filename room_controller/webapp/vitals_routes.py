@@ -11,7 +11,7 @@ import csv
 import io
 from typing import TYPE_CHECKING, Any
 
-from room_controller.core.errors import Invalid, NotFound
+from room_controller.errors import Invalid, NotFound
 from room_controller.journal.report import clock_text, wall_text
 from room_controller.vitals import record
 from room_controller.vitals.model import UNITS, VALUES, Entry, Values

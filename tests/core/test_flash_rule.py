@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from room_controller.config import LightScene, load_room
-from room_controller.core.errors import Conflict
 from room_controller.core.loop import Loop
 from room_controller.core.room import Room
+from room_controller.errors import Conflict
 from room_controller.infrastructure.clock import ManualClock
 from room_controller.journal.store import Journal
 from room_controller.lighting import flash

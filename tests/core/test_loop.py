@@ -8,8 +8,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
-from room_controller.core.errors import Conflict
 from room_controller.core.loop import Loop
+from room_controller.errors import Conflict
 from room_controller.infrastructure.clock import ManualClock
 
 

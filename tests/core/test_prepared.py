@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from room_controller.config import LightScene, Preset, load_room
-from room_controller.core.errors import Refused
 from room_controller.core.loop import Loop
 from room_controller.core.presets import EmergencyOn
 from room_controller.core.room import Room
+from room_controller.errors import Refused
 from room_controller.infrastructure.clock import ManualClock
 from room_controller.journal.store import Journal
 from room_controller.lighting.decode import Report

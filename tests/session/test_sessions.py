@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from room_controller.app import App
-from room_controller.core.errors import Conflict, NotFound
+from room_controller.errors import Conflict, NotFound
 from room_controller.infrastructure.clock import ManualClock
 from room_controller.lighting.state import LightChange
 from room_controller.session.profiles import load_profiles

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from room_controller.app import App
-from room_controller.core.errors import Conflict
+from room_controller.errors import Conflict
 from room_controller.i18n import translator
 from room_controller.infrastructure.clock import ManualClock
 from room_controller.journal import html, report

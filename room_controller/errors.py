@@ -1,4 +1,5 @@
-"""Refusals the core gives for a request that cannot be carried out; the web layer maps them to 4xx."""
+"""Refusals a request can meet anywhere in the room (core, files, journal, session, vitals, audio): a leaf
+below them all, as fields and units are; the web layer maps them to 4xx."""
 
 
 class Refused(Exception):
