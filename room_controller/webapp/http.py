@@ -43,8 +43,6 @@ log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
 ANSWER_WITHIN = 10.0    # seconds the view waits for calm's work started early (as loop.call waits)
 MAX_JSON_DEPTH = 32      # the deepest document the API takes (a preset or a profile) nests about 6 levels
-# the server's lanes (webapp.server): calm's own threads; and what a client at its connection limit may still ask
-LANES = {"POST /api/presets/<name>": "calm", "DELETE /api/presets/active": "calm", "POST /api/login": "login"}
 WEB = Path(str(resources.files("room_controller") / "web"))   # package data; in the repository a symlink to web/
 mimetypes.add_type("application/manifest+json", ".webmanifest")
 
@@ -99,8 +97,8 @@ def create_app(room: Room, settings: WebSettings, extra: tuple[Route, ...] = ())
     app.add_url_rule("/", "panel", lambda: send_from_directory(WEB, "index.html"))
     app.add_url_rule("/static/<path:name>", "asset", lambda name: send_from_directory(WEB / "static", name))
 
-    app.extensions["route_lane"] = _route_lane(app)
-    early = app.extensions["calm_early"] = EarlyCalm(app, room, auth, settings)
+    app.extensions["route_lane"] = _route_lane(app, routes + panel)
+    early = app.extensions["calm_early"] = EarlyCalm(app, room, auth, settings, routes)
 
     @app.get("/api/openapi.json")
     def openapi_json():
@@ -213,12 +211,11 @@ def _guard(app: Flask, host_ok: Callable[[str | None], bool]) -> None:
         return response
 
 
-def _route_lane(app: Flask):
-    """(method, path) -> "calm", "login" or None (LANES). Asked by the server's I/O thread (only there: a
-    MapAdapter is not shared between threads) as soon as a request is read."""
-    missing = set(LANES) - set(app.view_functions)
-    if missing:
-        raise RuntimeError(f"the server's lanes name routes that do not exist: {sorted(missing)}")
+def _route_lane(app: Flask, routes: list[Route]):
+    """(method, path) -> "calm" (a route with early work), "login" or None (Route.lane): the server's lanes
+    (webapp.server), calm's own threads and what a client at its connection limit may still ask. Asked by the
+    server's I/O thread (only there: a MapAdapter is not shared between threads) as soon as a request is read."""
+    lanes = {f"{r.method} {r.path}": "calm" if r.early else r.lane for r in routes if r.early or r.lane}
     adapter = app.url_map.bind("localhost")
 
     def lane(method: str, path: str) -> str | None:
@@ -226,7 +223,7 @@ def _route_lane(app: Flask):
             endpoint, _ = adapter.match(path, method)
         except (HTTPException, RoutingException):
             return None
-        return LANES.get(endpoint)
+        return lanes.get(endpoint)
     return lane
 
 
@@ -240,8 +237,9 @@ class EarlyCalm:
 
     STALE = 30.0   # seconds: work started for a request whose view never ran (its client went away)
 
-    def __init__(self, app: Flask, room: Room, auth: Auth, settings: WebSettings) -> None:
+    def __init__(self, app: Flask, room: Room, auth: Auth, settings: WebSettings, routes: list[Route]) -> None:
         self._adapter = app.url_map.bind("localhost")   # used only on the I/O thread, like _route_lane's
+        self._work = {f"{r.method} {r.path}": r.early for r in routes if r.early}
         self._room, self._auth, self._settings = room, auth, settings
         self._lock = threading.Lock()
         self._started: dict[tuple, list[tuple[float, Future]]] = {}
@@ -259,15 +257,10 @@ class EarlyCalm:
             endpoint, args = self._adapter.match(path, method)
         except (HTTPException, RoutingException):
             return
-        room = self._room
-        if endpoint == "POST /api/presets/<name>":
-            room.intake.note(("http",))
-            future = room.loop.submit(room.presets.activate, args["name"], urgent=True, fresh=True)
-        elif endpoint == "DELETE /api/presets/active":
-            room.intake.note(("http",))
-            future = room.loop.submit(room.presets.release, urgent=True, fresh=True)
-        else:
+        work = self._work.get(endpoint)
+        if work is None:
             return
+        future = work(self._room, **args)
         now = time.monotonic()
         with self._lock:
             for key in [k for k, started in self._started.items() if started[0][0] < now - self.STALE]:
@@ -379,7 +372,7 @@ def _view(room: Room, auth: Auth, route: Route, early: Callable[[], EarlyCalm]):
             if not isinstance(body, route.body):
                 return body
             args["body"] = body
-        started = early().take(request.environ) if route.path.startswith("/api/presets/") else None
+        started = early().take(request.environ) if route.early else None
         if started is None and request.method != "GET" and route.path.startswith(("/api/presets/", "/api/lights")):
             room.intake.note(("http",))   # newer than any preset press still waiting for its source's pace
         try:
@@ -478,6 +471,6 @@ def _login_routes(auth: Auth, base: str, what: str, pin: str, *, admin: bool) ->
         Route("GET", f"{base}/login", login_state, f"Whether this browser is logged in to {what}, and its CSRF token",
               auth=False),
         Route("POST", f"{base}/login", login, f"Log in to {what} with the {pin}: sets the login cookie", body=Login,
-              auth=False),
+              auth=False, lane=None if admin else "login"),
         Route("POST", f"{base}/logout", logout, f"Log out of {what}: clears the login cookie", admin=admin),
     ]

@@ -8,6 +8,7 @@ goes through `room.loop.call`, i.e. it runs on the core thread that owns the sta
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
@@ -127,6 +128,8 @@ class Route:
     admin: bool = False     # the clinic tools: the admin login (or the api_token), not the therapist's
     status: int = 200
     query: tuple[str, ...] = ()
+    early: Callable[..., Future] | None = None   # calm's lane: its work, started as the request is read (http.EarlyCalm)
+    lane: str | None = None   # the server's lane of a route with no early work (webapp.server): "login"
 
 
 def health(room: Room) -> dict:
@@ -153,6 +156,17 @@ def activate_preset(room: Room, name: str) -> dict:
 
 def release_preset(room: Room) -> dict:
     return room.loop.call(room.presets.release, urgent=True)
+
+
+def activate_early(room: Room, name: str) -> Future:
+    """activate_preset's work, started on the server's I/O thread as soon as the request is read."""
+    room.intake.note(("http",))
+    return room.loop.submit(room.presets.activate, name, urgent=True, fresh=True)
+
+
+def release_early(room: Room) -> Future:
+    room.intake.note(("http",))
+    return room.loop.submit(room.presets.release, urgent=True, fresh=True)
 
 
 def clear_source(room: Room, body: SourceClear) -> dict:
@@ -388,8 +402,10 @@ def end_preview(room: Room) -> dict:
 ROUTES: list[Route] = [
     Route("GET", "/api/health", health, "Is the room working: MQTT and audio", auth=False),
     Route("GET", "/api/state", state, "The whole room: session, preset, lights, audio"),
-    Route("POST", "/api/presets/<name>", activate_preset, "Activate a preset at once (calm, emergency, ...)"),
-    Route("DELETE", "/api/presets/active", release_preset, "Release the preset: back to the phase's setting"),
+    Route("POST", "/api/presets/<name>", activate_preset, "Activate a preset at once (calm, emergency, ...)",
+          early=activate_early),
+    Route("DELETE", "/api/presets/active", release_preset, "Release the preset: back to the phase's setting",
+          early=release_early),
     Route("POST", "/api/sources/clear", clear_source, "Let a command source held off for flipping presets act "
           "again", body=SourceClear),
     Route("PATCH", "/api/lights", patch_lights, "Adjust every light", body=LightsPatch),

@@ -46,7 +46,7 @@ IDLE_TIMEOUT = 60           # a keep-alive connection with nothing asked (waitre
 CHECK_EVERY = 1             # how often deadlines are looked at (waitress's cleanup_interval), in seconds
 ACCEPTS_PER_WAKE = 16       # connections taken from the listen queue each time it is ready
 
-Lanes = Callable[[str, str], "str | None"]   # (method, path) -> "calm", "login" or None (webapp.http.LANES)
+Lanes = Callable[[str, str], "str | None"]   # (method, path) -> "calm", "login" or None (webapp.http._route_lane)
 
 
 class Parser(HTTPRequestParser):
