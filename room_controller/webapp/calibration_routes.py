@@ -19,8 +19,9 @@ from room_controller.audio import calibration
 from room_controller.audio.settings import MusicPlay, Volume
 from room_controller.config import load_room
 from room_controller.errors import Conflict
-from room_controller.files import roomfile, savefile, yamlfile
+from room_controller.files import savefile, yamlfile
 from room_controller.files.yamlfile import ConfigError, Model
+from room_controller.webapp import roomfile
 
 if TYPE_CHECKING:
     from room_controller.core.room import Room

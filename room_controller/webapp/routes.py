@@ -20,7 +20,6 @@ from room_controller.core.room import Room
 from room_controller.core.sources import PROBLEM as HELD
 from room_controller.errors import Conflict, Invalid, NotFound
 from room_controller.fields import Duration, Identifier, Percent
-from room_controller.files import roomfile
 from room_controller.files.yamlfile import Model
 from room_controller.journal import html, report
 from room_controller.session import editor, records
@@ -28,6 +27,7 @@ from room_controller.session.profiles import SessionProfile
 from room_controller.vitals.model import Entry as VitalsEntry
 from room_controller.vitals.model import Values as VitalsValues
 from room_controller.webapp import calibration_routes as calibration
+from room_controller.webapp import roomfile
 from room_controller.webapp import vitals_routes as vitals
 from room_controller.webapp.reply import Reply
 

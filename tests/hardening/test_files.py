@@ -11,8 +11,8 @@ import requests
 import yaml
 
 from room_controller.config import load_room
-from room_controller.files import roomfile
 from room_controller.journal.standing import SLOT, Standing
+from room_controller.webapp import roomfile
 from tests.broker import free_port
 from tests.hardening.conftest import AUTH
 from tests.rooms import write_room
