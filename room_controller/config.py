@@ -17,11 +17,11 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 
 from room_controller import i18n
 from room_controller.audio.settings import AudioSettings, MusicSpec
+from room_controller.buttons import ButtonMapping
 from room_controller.fields import Colour, Duration, Identifier, Kelvin, Percent
 from room_controller.files import yamlfile
 from room_controller.files.yamlfile import ConfigError, Model, Problem
 from room_controller.i18n.said import Said
-from room_controller.integrations.buttons import ButtonMapping
 from room_controller.lighting.profiles import Catalogue, deep_merge
 from room_controller.lighting.state import LightChange
 from room_controller.vitals.model import Settings as VitalsSettings

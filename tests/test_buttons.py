@@ -9,9 +9,9 @@ import textwrap
 import pytest
 
 from room_controller.app import App
+from room_controller.buttons import ButtonMapping, pressed
 from room_controller.cli import main
-from room_controller.core.commands import CommandError, PresetCommand, SessionCommand
-from room_controller.integrations.buttons import ButtonMapping, pressed
+from room_controller.commands import CommandError, PresetCommand, SessionCommand
 from tests.broker import Capture
 from tests.rooms import load
 from tests.test_room_wire import ZIGBEE, wait_until

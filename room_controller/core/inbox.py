@@ -19,9 +19,9 @@ import time
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
-from room_controller.core.commands import CommandError, PresetCommand, parse_command
+from room_controller.buttons import pressed
+from room_controller.commands import CommandError, PresetCommand, parse_command
 from room_controller.core.intake import SUMMARY_WINDOW
-from room_controller.integrations.buttons import pressed
 from room_controller.lighting import bridge
 from room_controller.lighting.decode import DecodeError, Report, decode, topics
 from room_controller.lighting.state import MqttMessage

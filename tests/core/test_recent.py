@@ -1,6 +1,6 @@
 """The inbox's memory of recent payloads: a flood's repeats are decoded once, and never decoded wrongly."""
 
-from room_controller.core.commands import CommandError
+from room_controller.commands import CommandError
 from room_controller.core.inbox import Recent
 
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from room_controller.commands import CommandError, LightsCommand, MusicCommand, parse_command
 from room_controller.config import BUILTIN_PRESETS, RoomConfig
-from room_controller.core.commands import CommandError, LightsCommand, MusicCommand, parse_command
 from room_controller.integrations.homeassistant.entities import entities
 from tests.homeassistant import templates
 

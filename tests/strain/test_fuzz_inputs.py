@@ -19,13 +19,13 @@ from hypothesis import strategies as st
 
 from room_controller import units
 from room_controller.app import App
+from room_controller.buttons import ButtonMapping, pressed
+from room_controller.commands import CommandError, parse_command
 from room_controller.config import load_room
-from room_controller.core.commands import CommandError, parse_command
 from room_controller.core.lights import Light
 from room_controller.core.loop import Loop
 from room_controller.files.yamlfile import ConfigError
 from room_controller.infrastructure.clock import ManualClock
-from room_controller.integrations.buttons import ButtonMapping, pressed
 from room_controller.lighting.decode import DecodeError, decode, topics
 from room_controller.lighting.encode import encode
 from room_controller.lighting.profiles import Catalogue, Device

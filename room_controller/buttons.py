@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from room_controller.core.commands import SESSION_CONTROLS, Command, CommandError, parse_command
+from room_controller.commands import SESSION_CONTROLS, Command, CommandError, parse_command
 from room_controller.files.yamlfile import Model
 
 Scalar = str | int | float | bool | None
