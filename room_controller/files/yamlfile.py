@@ -190,8 +190,8 @@ def load(path: str | Path, text: str | None = None) -> Document:
         text = _read(Path(path), name)
     if len(text) > MAX_FILE_BYTES:
         raise ConfigError([said(name, 1, "", Said.of("check.file_too_large", kib=MAX_FILE_BYTES // 1024))])
-    loader = _Loader(text)
     try:
+        loader = _Loader(text)   # its reader refuses a control character at once
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -201,8 +201,6 @@ def load(path: str | Path, text: str | None = None) -> Document:
         raise ConfigError([said(name, 1, "", Said.of("check.not_yaml", why=exc))]) from None
     except RecursionError:   # the composer recurses once per level of nesting
         raise ConfigError([said(name, 1, "", Said.of("check.nested_too_deeply"))]) from None
-    finally:
-        loader.dispose()
     doc = Document(name, None)
     problems: list[Problem] = []
     if node is not None:

@@ -85,6 +85,13 @@ def test_a_file_beyond_the_size_limit_is_refused_unread(tmp_path):
     assert "larger than" in problem.message
 
 
+def test_a_control_character_is_a_problem_with_the_file_not_a_crash(tmp_path):
+    path = tmp_path / "room.yaml"
+    path.write_text("room: {id: r1, name: \"Room\x08 1\"}\n")
+    (problem,) = check_paths([path])
+    assert (problem.file, problem.line) == (str(path), 1) and "special characters" in problem.message
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("body", "refusal"), [('{"duration": %d}' % HUGE, (422, "invalid")),
                                                ('{"duration": 1e999}', (422, "invalid")),
