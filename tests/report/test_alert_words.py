@@ -11,9 +11,8 @@ import pytest
 
 from room_controller import i18n
 from room_controller.journal import html, report, words
-from room_controller.journal.store import Journal
+from tests.report.test_words import START, written
 
-START = 1_800_000_000.0
 LANGUAGES = ["en", "de", "nl", "es", "pt"]
 
 
@@ -50,13 +49,8 @@ EVENTS = [  # (session time, kind, data)
 
 @pytest.fixture
 def record(tmp_path):
-    journal = Journal(tmp_path)
-    session_id = journal.new_session("psilocybin", "Psilocybin", "P-7", {}, START)
-    for at, kind, data in EVENTS:
-        journal.append(kind, data, wall=START + at, mono=at, session_id=session_id, session_s=at)
-    journal.end_session(session_id, START + 9000)
-    yield journal.read.session(session_id), journal.read.events(session_id)
-    journal.close()
+    with written(tmp_path, EVENTS, 9000) as session_and_events:
+        yield session_and_events
 
 
 def rows_said(page: str) -> list[str]:

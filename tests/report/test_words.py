@@ -4,6 +4,7 @@ event a therapist reads in their language, durations rounded, no paths, no `key=
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 
 import pytest
 
@@ -36,15 +37,24 @@ EVENTS = [  # (session time, kind, data) as the room and the music journal them
 ]
 
 
+@contextmanager
+def written(tmp_path, events: list[tuple], ended_at: float):
+    """A session journaled as the room journals it: its row and its events, read back."""
+    journal = Journal(tmp_path)
+    try:
+        session_id = journal.new_session("psilocybin", "Psilocybin", "P-7", {}, START)
+        for at, kind, data in events:
+            journal.append(kind, data, wall=START + at, mono=at, session_id=session_id, session_s=at)
+        journal.end_session(session_id, START + ended_at)
+        yield journal.read.session(session_id), journal.read.events(session_id)
+    finally:
+        journal.close()
+
+
 @pytest.fixture
 def record(tmp_path):
-    journal = Journal(tmp_path)
-    session_id = journal.new_session("psilocybin", "Psilocybin", "P-7", {}, START)
-    for at, kind, data in EVENTS:
-        journal.append(kind, data, wall=START + at, mono=at, session_id=session_id, session_s=at)
-    journal.end_session(session_id, START + 4000)
-    yield journal.read.session(session_id), journal.read.events(session_id)
-    journal.close()
+    with written(tmp_path, EVENTS, 4000) as session_and_events:
+        yield session_and_events
 
 
 def test_each_event_in_a_therapists_words(record):
