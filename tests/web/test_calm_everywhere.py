@@ -11,6 +11,8 @@ the release control beside it ends it, and the dialog is still open, whatever wa
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests
 from selenium.webdriver.common.action_chains import ActionChains
@@ -68,6 +70,25 @@ def tap_at(driver, x: float, y: float) -> None:
     actions.perform()
 
 
+def close_by(panel: Panel, button: str) -> None:
+    """Tap a dialog's closing button as a finger would, once it is on screen, nothing lies over it and it has
+    stopped moving: the dialog sits beside the dock, which settles after calm's release (a tap where the button
+    was a moment before lands on the dialog's form, seen in WebKit)."""
+    driver, element = panel.driver, panel.find(button)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'nearest'})", element)
+    seen: list[dict] = []
+
+    def settled() -> dict | None:
+        at = driver.execute_script(TOPMOST, element)
+        steady = bool(seen) and (seen[-1]["x"], seen[-1]["y"]) == (at["x"], at["y"])
+        seen.append(at)
+        time.sleep(0.1)
+        return at if steady and at["inside"] and at["topmost"] else None
+
+    spot = panel.wait(settled, what=f"{button} in reach and still")
+    tap_at(driver, spot["x"], spot["y"])
+
+
 def preset(room) -> str | None:
     return requests.get(f"{room.base}/api/state", headers=AUTH).json()["preset"]
 
@@ -97,7 +118,7 @@ def open_tools(panel: Panel):
     panel.driver.execute_script("arguments[0].scrollIntoView()", last)   # the editor scrolled within the dialog
     yield "tools"
     assert panel.find("f-name").get_attribute("value").endswith(" (draft)")   # a tap on Calm kept the edit
-    panel.tap("tools-close")
+    close_by(panel, "tools-close")
 
 
 def open_stop(panel: Panel):
@@ -109,7 +130,7 @@ def open_stop(panel: Panel):
 def open_clock(panel: Panel):
     panel.wait(lambda: panel.tap("clock-open") or True, what="the session time's correction")
     yield "set-clock"
-    panel.tap("clock-cancel")
+    close_by(panel, "clock-cancel")
 
 
 def open_ask(panel: Panel):
@@ -121,7 +142,7 @@ def open_ask(panel: Panel):
     yield "ask"
     panel.driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)   # Escape closes the top dialog only
     panel.wait(lambda: not panel.shown("ask") and panel.shown("tools"), what="the question gone, the tools still open")
-    panel.tap("tools-close")
+    close_by(panel, "tools-close")
 
 
 def open_report(panel: Panel):
@@ -140,7 +161,7 @@ def open_report(panel: Panel):
     finally:
         panel.driver.switch_to.default_content()
     yield "report"
-    panel.tap("report-close")
+    close_by(panel, "report-close")
 
 
 def show_toast(panel: Panel):
