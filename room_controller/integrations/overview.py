@@ -42,6 +42,7 @@ from room_controller.files import yamlfile
 from room_controller.files.yamlfile import ConfigError, Model
 from room_controller.infrastructure.mqtt import MqttLink
 from room_controller.integrations.overview_day import floor_plan, room_name, take_day
+from room_controller.integrations.received import moment, optional_text, text
 from room_controller.lighting.state import MqttMessage
 from room_controller.session.dayfile import DaySettings
 from room_controller.webapp.auth import Auth, host_allowed
@@ -129,29 +130,16 @@ def parse_alert(data: object, room_id: str) -> dict:
         raise ValueError("an alert's kind is a short word such as emergency_on")
     if not isinstance(urgent, bool):
         raise ValueError("an alert's urgent is true or false")
-    at = _text(data, "at", 40, required=True) or ""
-    try:
-        when = datetime.fromisoformat(at)
-    except ValueError:
-        raise ValueError("an alert's at is an ISO 8601 time") from None
-    if when.tzinfo is None:
-        raise ValueError("an alert's at names its offset from UTC")
+    t = moment(data, "at", "an alert's")
     session_s = data.get("session_s")
     if session_s is not None and (isinstance(session_s, bool) or not isinstance(session_s, int | float)
                                   or not math.isfinite(session_s) or session_s < 0):
         raise ValueError("an alert's session_s is seconds or null")
-    return {"id": alert_id, "room": room_id, "room_name": _text(data, "room_name", 100), "kind": kind,
-            "urgent": urgent or kind in URGENT, "phase": _text(data, "phase", 100), "session_s": session_s,
-            "at": at, "t": when.timestamp(), "n": int(alert_id[len(room_id) + 1:]), "what": _text(data, "what", 300, required=True)}
-
-
-def _text(data: dict, key: str, longest: int, required: bool = False) -> str | None:
-    value = data.get(key)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or not value or len(value) > longest:
-        raise ValueError(f"an alert's {key} is a text of at most {longest} characters")
-    return value
+    whose = "an alert's"
+    return {"id": alert_id, "room": room_id, "room_name": optional_text(data, "room_name", 100, whose),
+            "kind": kind, "urgent": urgent or kind in URGENT, "phase": optional_text(data, "phase", 100, whose),
+            "session_s": session_s, "at": data["at"], "t": t, "n": int(alert_id[len(room_id) + 1:]),
+            "what": text(data, "what", 300, whose)}
 
 
 def alert_order(alert: dict) -> tuple:

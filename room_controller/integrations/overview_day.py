@@ -12,7 +12,8 @@ import json
 import math
 import re
 from collections.abc import Iterable
-from datetime import datetime
+
+from room_controller.integrations.received import moment, optional_text, text
 
 MAX_BYTES = 64 * 1024   # a room's two days of bookings take a few kB
 MAX_BOOKINGS = 50       # today's and tomorrow's: more than one an hour
@@ -38,7 +39,7 @@ def take_day(payload: bytes, room_id: str) -> tuple[dict | None, str | None]:
         raise ValueError("a room's day is a JSON object")
     if data.get("room") != room_id:
         raise ValueError("the day's room is not the topic's")
-    _time(data, "at", "the day's")
+    moment(data, "at", "the day's")
     items, problems = data.get("bookings"), data.get("problems")
     if not isinstance(items, list) or not isinstance(problems, list):
         raise ValueError("a day's bookings and problems are JSON arrays")
@@ -63,9 +64,9 @@ def booking(data: object) -> dict:
                                  or not math.isfinite(duration) or not 0 <= duration <= LONGEST_S):
         raise ValueError("a booking's duration_s is seconds (at most a week) or null")
     whose = "a booking's"
-    t = _time(data, "start", whose)
-    return {"id": _text(data, "id", 100, whose), "profile": _optional(data, "profile", 100, whose),
-            "name": _optional(data, "name", 100, whose), "start": data["start"], "t": t, "duration_s": duration,
+    t = moment(data, "start", whose)
+    return {"id": text(data, "id", 100, whose), "profile": optional_text(data, "profile", 100, whose),
+            "name": optional_text(data, "name", 100, whose), "start": data["start"], "t": t, "duration_s": duration,
             "state": state}
 
 
@@ -75,10 +76,10 @@ def problem(data: object) -> dict:
     if not isinstance(data, dict):
         raise ValueError("a plan's problem is a JSON object")
     whose = "a plan's problem's"
-    code = _optional(data, "code", 40, whose)
+    code = optional_text(data, "code", 40, whose)
     if code is not None and not CODE.fullmatch(code):
         raise ValueError("a plan's problem's code is a short word such as overlap")
-    return {"booking": _optional(data, "booking", 100, whose), "what": _text(data, "what", 300, whose), "code": code}
+    return {"booking": optional_text(data, "booking", 100, whose), "what": text(data, "what", 300, whose), "code": code}
 
 
 def floor_plan(rooms: Iterable[dict]) -> dict:
@@ -114,26 +115,3 @@ def _keep(items: list, parse) -> tuple[list[dict], int]:
         except ValueError:
             continue
     return kept, len(items) - len(kept)
-
-
-def _text(data: dict, key: str, longest: int, whose: str) -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not value or len(value) > longest:
-        raise ValueError(f"{whose} {key} is a text of at most {longest} characters")
-    return value
-
-
-def _optional(data: dict, key: str, longest: int, whose: str) -> str | None:
-    return None if data.get(key) is None else _text(data, key, longest, whose)
-
-
-def _time(data: dict, key: str, whose: str) -> float:
-    """An ISO 8601 time with its offset, as epoch seconds."""
-    value = data.get(key)
-    try:
-        when = datetime.fromisoformat(value) if isinstance(value, str) and len(value) <= 40 else None
-    except ValueError:
-        when = None
-    if when is None or when.tzinfo is None:
-        raise ValueError(f"{whose} {key} is an ISO 8601 time with its offset")
-    return when.timestamp()
