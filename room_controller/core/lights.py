@@ -134,6 +134,8 @@ class Light:
         fade = self._fade
         remaining = fade.began + fade.duration - self.loop.clock.monotonic() if fade else 0.0
         if fade is not None and remaining > 0:
+            if fade.start is None:   # a fade from the unknown: its first commands may never have arrived either
+                self.commanded = None
             where = self.position()
             if where is not None and self.device.profile.capabilities.transition is None:
                 self._send(where, 0.0)   # software steps missed meanwhile: catch up now, not one step later

@@ -66,14 +66,21 @@ class Room:
         self.loop = Loop(self.clock)
         self.loop.start()
         self.sent: list[tuple[float, dict]] = []
+        self.linked = True   # False: the broker is away and nothing sent arrives
         profile = FAMILY if learned is None else bridge.profile_for(FAMILY, learned)
         device = Device(bulb.name, bulb.name, profile, "test")
         self.light = Light(device, self.loop, self._publish, max_rate=2.0, min_toggle_interval=1.0)
         self.begin = self.clock.monotonic()
 
     def _publish(self, message) -> bool:
-        self.sent.append((self.clock.monotonic() - self.begin, json.loads(message.payload)))
-        return True
+        if self.linked:
+            self.sent.append((self.clock.monotonic() - self.begin, json.loads(message.payload)))
+        return self.linked
+
+    def reconnect(self) -> None:
+        """The broker back: the room puts the light right again, as core/room.broker_connected does."""
+        self.linked = True
+        self.loop.call(self.light.reassert, 1.0)
 
     def fade(self, target: LightState, seconds: float) -> None:
         self.loop.call(self.light.fade_to, target, seconds)
@@ -299,6 +306,37 @@ def test_a_bulb_in_doubt_gets_no_brightness_jump_beside_a_colour_fade(converters
                 assert abs(command["payload"]["level"] - shown.brightness(at)) <= 1, f"a jump: {payload}"
             shown.receive(at, command["cluster"], command["command"], command["payload"])
     _reaches(shown, model_of(model, found), 5.0, CALM, 3.0, 15.0)
+
+
+@pytest.mark.parametrize("model, learned_first", UNKNOWN_START[:2], ids=["LED2002G5", "LED1924G9"])
+def test_a_bulb_in_doubt_whose_first_commands_were_lost_is_still_faded_from_doubt(converters, learned, model,
+                                                                                 learned_first):
+    """A room that recovers before the broker is back: calm's fade from the unknown starts with its first
+    commands going nowhere, and the reconnect half a second later plans it from the unknown again, not from
+    what it told a bulb that never heard it (the level it never got would come as a jump, or never)."""
+    bulb, found = BULBS[model], learned[BULBS[model].name]
+    bulb = RealBulb(f"{bulb.name} lost first", bulb.model_id, bulb.manufacturer_name, bulb.manufacturer_id)
+    shown = zigbee.Bulb(model_of(model, found))
+    converters.set(bulb, 0.0, {"state": "ON", "brightness": 203, "color_temp": 250, "transition": 0})
+    shown.receive(0.0, "genLevelCtrl", "moveToLevelWithOnOff", {"level": 203, "transtime": 0})
+    shown.receive(0.0, "lightingColorCtrl", "moveToColorTemp", {"colortemp": 250, "transtime": 0})
+    room = Room(bulb, found)
+    try:
+        room.wait(5)
+        room.linked = False
+        room.fade(CALM, 30.0)
+        room.wait(0.5)
+        room.reconnect()
+        room.wait(40)
+    finally:
+        room.close()
+    assert room.sent[0][0] >= 5.5   # nothing arrived before the reconnect
+    for at, payload in room.sent:
+        for command in converters.set(bulb, at, payload)["zcl"]:
+            if command["command"].startswith("moveToLevel") and command["payload"]["transtime"] == 0:
+                assert abs(command["payload"]["level"] - shown.brightness(at)) <= 1, f"a jump: {payload}"
+            shown.receive(at, command["cluster"], command["command"], command["payload"])
+    _reaches(shown, model_of(model, found), 5.5, CALM, 29.5, 39.0)
 
 
 @pytest.mark.parametrize("learned_first", [True, False], ids=["learned", "not-learned"])

@@ -382,7 +382,8 @@ def test_an_undo_brings_back_the_track_the_client_was_hearing_where_it_stood(tmp
         app.loop.call(app.room.session.start, "ketamine-1h")
         wait_for(lambda: heard()[0] == "Soft rain" and heard()[2] >= 3.0)
         app.loop.call(app.room.session.next)
-        left_at = heard()[2]   # where Soft rain stood at the move (the music thread takes it a moment later)
+        left_at = heard()[2]   # where Soft rain stood at the move (the music thread takes it a moment later;
+        # the panel's position runs on between the music thread's reports, so it may be a tick ahead of it)
         wait_for(lambda: [d["track"] for d in app.room.music.snapshot()["decks"]] == ["Deep hum"])
         app.loop.call(app.room.session.undo)
         wait_for(lambda: len(app.room.music.snapshot()["decks"]) == 2)   # crossfading, not a cut
@@ -390,7 +391,7 @@ def test_an_undo_brings_back_the_track_the_client_was_hearing_where_it_stood(tmp
         assert heard()[:2] == ("Soft rain", "arrival.m3u")
         *before, back = started()
         assert before == [("Short", "arrival.m3u", 0), ("Soft rain", "arrival.m3u", 0), ("Deep hum", "onset.m3u", 0)]
-        assert back[:2] == ("Soft rain", "arrival.m3u") and left_at <= back[2] <= left_at + 1.0
+        assert back[:2] == ("Soft rain", "arrival.m3u") and left_at - 0.2 <= back[2] <= left_at + 1.0
         assert heard()[2] >= back[2] + 1.0   # and plays on from there
         app.loop.call(app.room.session.next)   # this move stands
         wait_for(lambda: heard()[:2] == ("Deep hum", "onset.m3u"))
