@@ -29,6 +29,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from room_controller.alert_kinds import URGENT
 from room_controller.lighting.state import MqttMessage
 from room_controller.pace import Budget
 
@@ -40,8 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-KINDS = ("emergency_on", "vitals_beyond_limit", "reading_missed", "calm_pressed", "problem", "emergency_off")
-URGENT = frozenset({"emergency_on", "vitals_beyond_limit"})
 OPEN_MAX = 50       # alerts kept on the retained list: the oldest unacknowledged ones go first
 SHOWN_MAX = 10      # alerts the panel lists (since the session began)
 ACK_PACE = 0.25     # seconds: one alert's acknowledgements reach the core at most this often

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from room_controller.config import LightScene, Preset
-from room_controller.core.sources import PANEL, Sources
+from room_controller.core.sources import PANEL, RECOVERY, Sources
 from room_controller.errors import Conflict, NotFound
 
 if TYPE_CHECKING:
@@ -63,6 +63,10 @@ class Presets:
             room.music.hold(preset.music, reason=f"preset {name}")
         room.emit("preset_on", preset=name, replaced=previous.name if previous else None)
         return {"preset": name}
+
+    def restore(self, name: str) -> dict:
+        """The preset that stood before a restart, put back by the room itself: nobody's press."""
+        return self.activate(name, RECOVERY)
 
     def release(self, source: str = PANEL) -> dict:
         """The only way out of a preset, emergency included."""

@@ -36,6 +36,7 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
 
+from room_controller.alert_kinds import URGENT
 from room_controller.config import MqttSettings, WebSettings
 from room_controller.fields import Duration
 from room_controller.files import yamlfile
@@ -54,7 +55,6 @@ log = logging.getLogger(__name__)
 MAX_ROOMS = 200     # rooms followed: anyone allowed to publish under the base topic can name a new one
 MAX_ALERTS = 50     # live alerts per room, as many as a room's retained list holds
 RESEND_AFTER = 5.0  # seconds: an acknowledgement the room's list still shows after this goes again
-URGENT = frozenset({"emergency_on", "vitals_beyond_limit"})
 KIND = re.compile(r"[a-z][a-z_]{0,39}")   # a kind this overview does not know yet still shows, by its `what`
 
 

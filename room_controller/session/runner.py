@@ -25,7 +25,6 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from room_controller import units
-from room_controller.core.sources import RECOVERY
 from room_controller.errors import Conflict, NotFound
 from room_controller.journal.store import Checkpoint, Journal, JournalError
 from room_controller.session import recovery
@@ -386,7 +385,7 @@ class SessionRunner:
         if found is not None:
             self._resume(*found, record, preset)
         if preset is not None and preset in self.room.config.presets:
-            self.room.presets.activate(preset, RECOVERY)   # a calm room before the crash is a calm room after it
+            self.room.presets.restore(preset)   # a calm room before the crash is a calm room after it
             volume, under_preset = record.chosen_volume
             if self.room.music is not None and volume is not None and under_preset:
                 self.room.music.set_volume(volume)   # chosen under the preset: its level too

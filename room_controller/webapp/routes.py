@@ -21,7 +21,7 @@ from room_controller.core.sources import PROBLEM as HELD
 from room_controller.errors import Conflict, Invalid, NotFound
 from room_controller.fields import Duration, Identifier, Percent
 from room_controller.files.yamlfile import Model
-from room_controller.journal import html, report
+from room_controller.reporting import html, report
 from room_controller.session import editor, records
 from room_controller.session.profiles import SessionProfile
 from room_controller.vitals.model import Entry as VitalsEntry

@@ -15,7 +15,7 @@ import hashlib
 import logging
 
 from room_controller.errors import Refused
-from room_controller.journal import html, vitals_report
+from room_controller.reporting import html, vitals_report
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from room_controller.app import App
 from room_controller.core.presets import EmergencyOn
 from room_controller.i18n import translator
 from room_controller.infrastructure.clock import ManualClock
-from room_controller.journal.words import EVENTS
+from room_controller.reporting.words import EVENTS
 from tests.broker import MARK, Capture
 from tests.rooms import load
 from tests.test_homeassistant import HomeAssistantStandIn, run

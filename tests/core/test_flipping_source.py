@@ -15,7 +15,7 @@ from room_controller.app import App
 from room_controller.core.sources import FLIP_LIMIT, PANEL_WINS
 from room_controller.i18n import translator
 from room_controller.infrastructure.clock import ManualClock
-from room_controller.journal.words import EVENTS
+from room_controller.reporting.words import EVENTS
 from room_controller.webapp.routes import health
 from tests.broker import MARK, Capture
 from tests.core.test_emergency_holds import BUTTONS, FULL, IDLE, REMOTE, TOKEN, journaled

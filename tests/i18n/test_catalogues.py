@@ -94,7 +94,7 @@ def test_a_room_language_must_have_a_catalogue():
 def test_the_reports_vitals_are_in_the_rooms_language():
     """The vitals table and strip of the report take their words from the catalogue, limits and first entries
     included; the JSON export's one-line text stays English."""
-    from room_controller.journal import vitals_report
+    from room_controller.reporting import vitals_report
 
     reading = {"event": 7, "at_s": 600, "systolic": 171, "diastolic": 95, "pulse": 80, "original": {"systolic": 161},
                "crossed": [{"value_name": "systolic", "value": 171, "side": "above", "limit": 160,

@@ -10,7 +10,7 @@ from datetime import datetime
 import pytest
 
 from room_controller import i18n
-from room_controller.journal import html, report, words
+from room_controller.reporting import html, report, words
 from tests.report.test_words import START, written
 
 LANGUAGES = ["en", "de", "nl", "es", "pt"]

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from room_controller.app import App
-from room_controller.journal import report
+from room_controller.reporting import report
 from tests.rooms import load
 from tests.session.test_session_api import LIGHTS, PLACES
 

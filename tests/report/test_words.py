@@ -9,8 +9,8 @@ from contextlib import contextmanager
 import pytest
 
 from room_controller import i18n
-from room_controller.journal import html, report, words
 from room_controller.journal.store import Journal
+from room_controller.reporting import html, report, words
 
 START = 1_800_000_000.0
 EVENTS = [  # (session time, kind, data) as the room and the music journal them

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from room_controller.app import App
-from room_controller.journal.report import playing_at
+from room_controller.reporting.report import playing_at
 from tests.rooms import load
 
 ROOT = Path(__file__).resolve().parents[2]

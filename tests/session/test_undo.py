@@ -19,7 +19,7 @@ from room_controller.app import App
 from room_controller.errors import Conflict
 from room_controller.i18n import translator
 from room_controller.infrastructure.clock import ManualClock
-from room_controller.journal import html, report
+from room_controller.reporting import html, report
 from room_controller.session import timeline as tl
 from room_controller.session.runner import CLOCK_PROBLEM, UNDO_WINDOW
 from tests.audio.capture import write_m3u, write_tone

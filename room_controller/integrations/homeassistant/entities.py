@@ -19,8 +19,8 @@ import re
 from collections.abc import Iterable
 
 from room_controller import __version__
+from room_controller.alert_kinds import KINDS as ALERT_KINDS
 from room_controller.config import RoomConfig
-from room_controller.core.alerts import KINDS as ALERT_KINDS
 from room_controller.units import KELVIN_MAX, KELVIN_MIN
 
 NO_PRESET = "No preset"     # not "none": Home Assistant's select reads that (any case) as "unknown"

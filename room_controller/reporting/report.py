@@ -16,8 +16,8 @@ import json
 import time
 from collections.abc import Iterable, Iterator
 
-from room_controller.journal import vitals_report
 from room_controller.journal.store import Row
+from room_controller.reporting import vitals_report
 
 SPANS = {
     # kind that opens a span -> (span list, the kinds that close it, how to name it, what else it keeps)

@@ -13,8 +13,8 @@ from __future__ import annotations
 from html import escape
 
 from room_controller import i18n
-from room_controller.journal import report as _report  # report.build calls in here: looked up at call time
 from room_controller.journal.store import Row
+from room_controller.reporting import report as _report  # report.build calls in here: looked up at call time
 from room_controller.vitals import record
 from room_controller.vitals.model import UNITS
 
