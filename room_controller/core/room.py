@@ -91,8 +91,12 @@ class Room:
         self.journal = journal
         if journal.problem:
             self.problems["journal"] = journal.problem
-        self.session = SessionRunner(self, journal, profiles)
-        self.vitals = VitalsDesk(self)   # health data: in the snapshot (behind auth), never in _publish_state
+        self.session = SessionRunner(journal, profiles, config=lambda: self.config, loop=loop, layers=self.layers,
+                                     presets=self.presets, music=music, problems=self.problems, emit=self.emit,
+                                     touch=self.touch)
+        self.vitals = VitalsDesk(   # health data: in the snapshot (behind auth), never in _publish_state
+            config.vitals, loop=loop, clock=self.clock, journal=journal, runner=self.session, intake=self.intake,
+            problems=self.problems, touch=self.touch, tell=self.tell, emit=self.emit)
         self.discovery = Discovery(config)
         self.followers: list[Follower] = []
 

@@ -21,6 +21,7 @@ checkpoint, the panel says so, and the therapist sets the session time (`set_ela
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
@@ -33,8 +34,11 @@ from room_controller.session.profiles import SessionProfile
 from room_controller.session.recovery import RECOVERY_KINDS, Record
 
 if TYPE_CHECKING:
-    from room_controller.core.loop import Timer
-    from room_controller.core.room import Room
+    from room_controller.audio.music import Music
+    from room_controller.config import RoomConfig
+    from room_controller.core.layers import Layers
+    from room_controller.core.loop import Loop, Timer
+    from room_controller.core.presets import Presets
 
 log = logging.getLogger(__name__)
 
@@ -94,18 +98,24 @@ class Session:
 
 
 class SessionRunner:
-    def __init__(self, room: Room, journal: Journal, profiles: dict[str, SessionProfile]) -> None:
-        self.room = room
+    """Given only what a session touches (core/room.Room wires it): the room's configuration as it is now, the
+    loop and its clock, the journal, the session profiles, the layers (a phase's scene, the idle scene, the
+    adjustments recovery puts back), the presets (the one that stood before a restart), the music (None: a room
+    without audio), the room's problems, and its `emit` (journal an event, tell the followers) and `touch` (a
+    new snapshot)."""
+
+    def __init__(self, journal: Journal, profiles: dict[str, SessionProfile], *, config: Callable[[], RoomConfig],
+                 loop: Loop, layers: Layers, presets: Presets, music: Music | None, problems: dict[str, str],
+                 emit: Callable[..., object], touch: Callable[[], object]) -> None:
         self.journal = journal
         self.profiles = profiles
+        self._config, self.loop, self.clock = config, loop, loop.clock
+        self.layers, self.presets, self.music, self.problems = layers, presets, music, problems
+        self.emit, self.touch = emit, touch
         self.session: Session | None = None
         self._timer: Timer | None = None
         self._reminder_ids = 0
         journal.on_append = self._journaled
-
-    @property
-    def clock(self):
-        return self.room.clock
 
     # -- controls (core loop) --------------------------------------------------------------------------------
 
@@ -120,10 +130,10 @@ class SessionRunner:
                                               self.clock.wall())
         timeline = tl.Timeline(tuple(p.seconds for p in profile.phases))
         self.session = Session(session_id, profile, label, tl.SessionClock(0.0, now), timeline)
-        self.room.emit("session_started", profile=profile.id, name=profile.name, label=label,
+        self.emit("session_started", profile=profile.id, name=profile.name, label=label,
                        timeline=asdict(timeline))
-        if self.room.music is not None:
-            self.room.music.reset_dose()   # the sound dose is this client's, from their session's start
+        if self.music is not None:
+            self.music.reset_dose()   # the sound dose is this client's, from their session's start
         self._tick()
         return {"session": session_id}
 
@@ -139,7 +149,7 @@ class SessionRunner:
         if session.clock.paused != paused:
             now = self.clock.monotonic()
             session.clock = session.clock.pause(now) if paused else session.clock.resume(now)
-            self.room.emit("session_paused" if paused else "session_resumed")
+            self.emit("session_paused" if paused else "session_resumed")
             self._checkpoint(force=True)
         return self._state()
 
@@ -159,7 +169,7 @@ class SessionRunner:
                            else "this is the first phase")
         session.undo = Move(reason, session.timeline, 0.0, position.index, position.elapsed, session.elapsed(now), now)
         session.timeline = tl.move_to(session.timeline, target, session.elapsed(now))
-        self.room.emit("phase_moved", to=target, reason=reason, timeline=asdict(session.timeline))
+        self.emit("phase_moved", to=target, reason=reason, timeline=asdict(session.timeline))
         self._tick()
         return self._state()
 
@@ -170,23 +180,23 @@ class SessionRunner:
             session.timeline = tl.extend(session.timeline, index, seconds)
         except ValueError as exc:
             raise Conflict(str(exc)) from None
-        self.room.emit("phase_extended", phase=index, by_s=seconds, timeline=asdict(session.timeline))
+        self.emit("phase_extended", phase=index, by_s=seconds, timeline=asdict(session.timeline))
         self._tick()
         return self._state()
 
     def stop(self) -> dict:
         session = self._running()
-        dose = self.room.music.snapshot().get("dose") if self.room.music is not None else None
-        self.room.emit("session_stopped", elapsed_s=round(session.elapsed(self.clock.monotonic()), 1),
+        dose = self.music.snapshot().get("dose") if self.music is not None else None
+        self.emit("session_stopped", elapsed_s=round(session.elapsed(self.clock.monotonic()), 1),
                        **({"dose": dose["percent"]} if dose else {}))
         self.journal.end_session(session.id, self.clock.wall())
         self.session = None
-        self.room.problems.pop(CLOCK_PROBLEM, None)
+        self.problems.pop(CLOCK_PROBLEM, None)
         if self._timer:
             self._timer.cancel()
-        self.room.layers.set_scene(self.room.layers.idle, self.room.config.idle.transition)   # slowly, to the room at rest
-        if self.room.music is not None:
-            self.room.music.play("stop", reason="session stopped")
+        self.layers.set_scene(self.layers.idle, self._config().idle.transition)   # slowly, to the room at rest
+        if self.music is not None:
+            self.music.play("stop", reason="session stopped")
         return {"session": None}
 
     def set_elapsed(self, seconds: float) -> dict:
@@ -199,8 +209,8 @@ class SessionRunner:
         position = session.position(now)
         session.reminded_to, session.phase_reminded_to = seconds, position.elapsed
         session.undo = Move("clock", session.timeline, seconds - before, left.index, left.elapsed, before, now,
-                            self.room.problems.pop(CLOCK_PROBLEM, None))
-        self.room.emit("session_clock_set", from_s=round(before, 1), to_s=round(seconds, 1))
+                            self.problems.pop(CLOCK_PROBLEM, None))
+        self.emit("session_clock_set", from_s=round(before, 1), to_s=round(seconds, 1))
         self._checkpoint(force=True)
         self._tick()
         return self._state()
@@ -223,9 +233,9 @@ class SessionRunner:
         if move.shift:
             session.reminded_to = move.session_at
         if move.problem is not None:
-            self.room.problems[CLOCK_PROBLEM] = move.problem
+            self.problems[CLOCK_PROBLEM] = move.problem
         phases = session.profile.phases
-        self.room.emit("phase_undone", undid=move.reason, moved_to=phases[moved.index].name,
+        self.emit("phase_undone", undid=move.reason, moved_to=phases[moved.index].name,
                        back_to=phases[position.index].name, index=position.index,
                        phase_elapsed_s=round(position.elapsed, 1), elapsed_s=round(session.elapsed(now), 1),
                        after_s=round(now - move.at, 1), timeline=asdict(session.timeline))
@@ -241,7 +251,7 @@ class SessionRunner:
         for reminder in session.reminders:
             if reminder.id == reminder_id:
                 session.reminders.remove(reminder)
-                self.room.emit("reminder_acknowledged", reminder=reminder.id, text=reminder.text)
+                self.emit("reminder_acknowledged", reminder=reminder.id, text=reminder.text)
                 return self._state()
         raise NotFound(f"no reminder {reminder_id} is waiting")
 
@@ -267,8 +277,8 @@ class SessionRunner:
             self._enter(session, position)
         self._remind(session, position)
         self._checkpoint()
-        self.room.touch()
-        self._timer = self.room.loop.call_at(now + TICK, self._tick)
+        self.touch()
+        self._timer = self.loop.call_at(now + TICK, self._tick)
 
     def _enter(self, session: Session, position: tl.Position, returning: bool = False) -> None:
         """Set the room for the phase; `returning` to it by an undo, whose fade had run (or part of it)."""
@@ -280,11 +290,11 @@ class SessionRunner:
         session.phase_reminded_to = position.elapsed if recovering else -1.0
         transition = phase.lights.transition if phase.lights else 0.0
         if recovering or returning:  # the phase's own fade has run (or part of it) already
-            transition = max(self.room.config.lighting.reassert_transition, transition - position.elapsed)
-        self.room.layers.set_scene(phase.lights.changes(self.room.config.lights) if phase.lights else {}, transition)
-        if phase.music is not None and self.room.music is not None:   # back by an undo: where it stood
-            self.room.music.play(phase.music, reason=f"phase {phase.name}", resume=returning)
-        self.room.emit("phase_entered", index=position.index, name=phase.name, planned_s=phase.seconds,
+            transition = max(self._config().lighting.reassert_transition, transition - position.elapsed)
+        self.layers.set_scene(phase.lights.changes(self._config().lights) if phase.lights else {}, transition)
+        if phase.music is not None and self.music is not None:   # back by an undo: where it stood
+            self.music.play(phase.music, reason=f"phase {phase.name}", resume=returning)
+        self.emit("phase_entered", index=position.index, name=phase.name, planned_s=phase.seconds,
                        transition_s=transition, recovered=recovering, **({"returned": True} if returning else {}))
 
     def _remind(self, session: Session, position: tl.Position) -> None:
@@ -308,7 +318,7 @@ class SessionRunner:
             shown.add(text)
             self._reminder_ids += 1
             session.reminders.append(PendingReminder(self._reminder_ids, text, due_s, phase_name))
-            self.room.emit("reminder_shown", reminder=self._reminder_ids, text=text, due_s=due_s, phase=phase_name)
+            self.emit("reminder_shown", reminder=self._reminder_ids, text=text, due_s=due_s, phase=phase_name)
 
     def _checkpoint(self, force: bool = False) -> None:
         session = self.session
@@ -323,7 +333,7 @@ class SessionRunner:
                 self.journal.save_recovery(session.id, session.record.to_json())
                 session.record_saved = True
         except JournalError:   # disk full: the session keeps time all the same (the tick must not die here)
-            self.room.problems["journal"] = self.journal.problem or "the journal cannot be written"
+            self.problems["journal"] = self.journal.problem or "the journal cannot be written"
 
     def _journaled(self, session_id: int | None, kind: str, data: dict) -> None:
         """Every row the journal takes (core loop): the running session's record follows its events."""
@@ -384,11 +394,11 @@ class SessionRunner:
         preset = self._standing_preset(record)
         if found is not None:
             self._resume(*found, record, preset)
-        if preset is not None and preset in self.room.config.presets:
-            self.room.presets.restore(preset)   # a calm room before the crash is a calm room after it
+        if preset is not None and preset in self._config().presets:
+            self.presets.restore(preset)   # a calm room before the crash is a calm room after it
             volume, under_preset = record.chosen_volume
-            if self.room.music is not None and volume is not None and under_preset:
-                self.room.music.set_volume(volume)   # chosen under the preset: its level too
+            if self.music is not None and volume is not None and under_preset:
+                self.music.set_volume(volume)   # chosen under the preset: its level too
 
     def _standing_preset(self, record: Record) -> str | None:
         """The preset on when the service stopped: the standing file's word (written even on a full disk),
@@ -415,19 +425,19 @@ class SessionRunner:
         self.session.reminders = [PendingReminder(*pending) for pending in record.pending()]
         self._reminder_ids = max(record.reminders, default=0)
         if doubt and not paused:
-            self.room.problems[CLOCK_PROBLEM] = (
+            self.problems[CLOCK_PROBLEM] = (
                 f"{doubt}: the session resumed at {units.format_duration(elapsed)}, where it was last saved, "
                 "and the time the room was off is not counted. Set the session time if it is later.")
-            log.warning(self.room.problems[CLOCK_PROBLEM])
-        self.room.emit("session_recovered", gap_s=None if gap is None else round(gap, 1),
+            log.warning(self.problems[CLOCK_PROBLEM])
+        self.emit("session_recovered", gap_s=None if gap is None else round(gap, 1),
                        elapsed_s=round(elapsed, 1), paused=paused, preset=preset,
                        clock=doubt or "trusted")
-        if self.room.music is not None:   # the dose goes on from the last step the journal has
-            self.room.music.reset_dose(0.0 if record.dose is None else record.dose)
+        if self.music is not None:   # the dose goes on from the last step the journal has
+            self.music.reset_dose(0.0 if record.dose is None else record.dose)
         volume, _ = record.chosen_volume
-        if self.room.music is not None and volume is not None:
-            self.room.music.set_volume(volume)   # before the phase's music, which then keeps to the therapist's level
-        self.room.layers.manual = record.held_adjustments(set(self.room.lights))
+        if self.music is not None and volume is not None:
+            self.music.set_volume(volume)   # before the phase's music, which then keeps to the therapist's level
+        self.layers.manual = record.held_adjustments(set(self.layers.lights))
         self._tick()
 
     def _gap(self, checkpoint: Checkpoint, now: float) -> tuple[float | None, str | None]:

@@ -280,11 +280,11 @@ def _sent(reader: Any, text: Iterator[str]) -> Iterator[bytes]:
 
 
 def patch_session_record(room: Room, body: SessionPatch, session_id: int) -> dict:
-    return room.loop.call(records.relabel, room, session_id, body.label)
+    return room.loop.call(records.relabel, room.session, session_id, body.label)
 
 
 def edit_note(room: Room, body: Note, session_id: int, event_id: int) -> dict:
-    return room.loop.call(records.edit_note, room, session_id, event_id, body.text)
+    return room.loop.call(records.edit_note, room.session, session_id, event_id, body.text)
 
 
 # -- the clinic tools: the profile editor (admin login) ---------------------------------------------------------
