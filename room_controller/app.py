@@ -62,7 +62,10 @@ class App:
         self.alerts = Alerts(lambda: room.config, self.journal, self.clock, room.intake, session=room.session.snapshot,
                              emit=room.emit, touch=room.touch, publish=self.link.publish)
         self.room.followers.append(self.alerts)
-        self.room.day = self.day = Day(self.room, self.link.publish, config.clinic)   # the clinic's day plan
+        self.room.day = self.day = Day(   # the clinic's day plan (only what it uses)
+            config.clinic, config=lambda: room.config, loop=room.loop, clock=room.clock, journal=room.journal,
+            session=room.session, layers=room.layers, music=room.music, emit=room.emit, touch=room.touch,
+            mqtt_connected=lambda: room.mqtt_connected, publish=self.link.publish)
         self.room.followers.append(self.day)
         self.room.housekeeping = self.housekeeping = Housekeeping(self.room, config.retention_days)
         self.flask = create_app(self.room, config.web, routes)

@@ -24,6 +24,12 @@ Published: the plan in the room's snapshot (`day`) and, retained at QoS 1, on `<
 or a booking's state changes, and again on each connect (as the alerts' retained list is). Journaled:
 `day_changed` (how many bookings, the problems' codes), `booking_prepared`, `booking_started`,
 `booking_unprepared`: ids, profiles and times, never a calendar's text.
+
+It is given only what it uses (app.App wires it): the clinic file, the room's configuration as it is now, the core
+loop and the clock, the journal it reads back, the session runner (its profiles, the running session, the start),
+the layers it sets the arrival and idle scenes on, the music (None in a room without it), the room's `emit`
+(journal an event, tell the followers) and `touch` (a new snapshot), whether the broker is connected, and the
+link's publish.
 """
 
 from __future__ import annotations
@@ -46,8 +52,13 @@ from room_controller.session.day import Booking, Problem, ProfileFacts
 from room_controller.session.dayfile import DaySettings, read_day
 
 if TYPE_CHECKING:
-    from room_controller.core.loop import Timer
-    from room_controller.core.room import Room
+    from room_controller.audio.music import Music
+    from room_controller.config import RoomConfig
+    from room_controller.core.layers import Layers
+    from room_controller.core.loop import Loop, Timer
+    from room_controller.infrastructure.clock import Clock
+    from room_controller.journal.store import Journal
+    from room_controller.session.runner import SessionRunner
 
 log = logging.getLogger(__name__)
 
@@ -188,11 +199,18 @@ def _signature(path: Path) -> tuple:
 class Day:
     """The room's day: a follower of the room (app.App wires it), acting on the core loop."""
 
-    def __init__(self, room: Room, publish: Callable[[MqttMessage], bool], clinic: Path | None) -> None:
-        self.room, self._publish, self.clinic = room, publish, clinic
-        self.topic = f"{room.config.topic_prefix}/day"
-        config = room.config
-        self.reader = Reader(clinic, config.room.id, config.room.name, room.clock) if clinic is not None else None
+    def __init__(self, clinic: Path | None, *, config: Callable[[], RoomConfig], loop: Loop, clock: Clock,
+                 journal: Journal, session: SessionRunner, layers: Layers, music: Music | None,
+                 emit: Callable[..., bool], touch: Callable[[], None], mqtt_connected: Callable[[], bool],
+                 publish: Callable[[MqttMessage], bool]) -> None:
+        """`config`: the room's configuration as it is now (the room file may be read again); `mqtt_connected`:
+        whether the broker is connected now."""
+        self.clinic, self._config, self._loop, self._clock, self._journal = clinic, config, loop, clock, journal
+        self._session, self._layers, self._music = session, layers, music
+        self._emit, self._touch, self._mqtt_connected, self._publish = emit, touch, mqtt_connected, publish
+        first = config()
+        self.topic = f"{first.topic_prefix}/day"
+        self.reader = Reader(clinic, first.room.id, first.room.name, clock) if clinic is not None else None
         self.reading = Reading(None, [], [])
         self.started: dict[str, int] = {}             # booking id -> the session it started
         self.prepared: tuple[str, datetime] | None = None
@@ -215,14 +233,14 @@ class Day:
             return
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="day-reader")
         first = self.reader.read(self._profile_names(), urls=False)
-        self.room.loop.call(self._begin, first)
+        self._loop.call(self._begin, first)
 
     def stop(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _begin(self, first: Reading | None) -> None:
-        rows = self.room.journal.call(lambda db: db.execute(
+        rows = self._journal.call(lambda db: db.execute(
             "SELECT data FROM events WHERE kind = 'booking_started' ORDER BY id DESC LIMIT ?",
             (STARTED_KEPT,)).fetchall())
         for (text,) in reversed(rows):
@@ -236,13 +254,13 @@ class Day:
 
     def _profile_names(self) -> dict[str, str]:
         names: dict[str, str] = {}
-        for profile in self.room.session.profiles.values():
+        for profile in self._session.profiles.values():
             names.setdefault(profile.name.casefold(), profile.id)
-        return names | {profile_id.casefold(): profile_id for profile_id in self.room.session.profiles}
+        return names | {profile_id.casefold(): profile_id for profile_id in self._session.profiles}
 
     def _facts(self) -> dict[str, ProfileFacts]:
         out = {}
-        for profile in self.room.session.profiles.values():
+        for profile in self._session.profiles.values():
             first = profile.phases[0]
             out[profile.id] = ProfileFacts(profile.name, profile.kind, profile.planned_seconds,
                                            first.lights.transition if first.lights else 0.0)
@@ -254,7 +272,7 @@ class Day:
 
     def look(self) -> None:
         """The timer's work: the files looked at (every CHECK seconds), the plan worked out at this moment."""
-        now = self.room.clock.monotonic()
+        now = self._clock.monotonic()
         if now - self._looked >= CHECK and (self._reading is None or self._reading.done()):
             self._looked = now
             self._read_soon()
@@ -263,7 +281,7 @@ class Day:
     def _read_soon(self) -> None:
         if self.reader is None or self._pool is None:
             return
-        reader, names, loop = self.reader, self._profile_names(), self.room.loop
+        reader, names, loop = self.reader, self._profile_names(), self._loop
 
         def read() -> None:
             reading = reader.read(names)
@@ -275,12 +293,12 @@ class Day:
             self._reading = None
 
     def _now(self) -> datetime:
-        return datetime.fromtimestamp(self.room.clock.wall()).astimezone()
+        return datetime.fromtimestamp(self._clock.wall()).astimezone()
 
     def _work_out(self, now: datetime, facts: dict[str, ProfileFacts]) -> dayplan.Plan:
         settings = self.reading.settings
-        session = self.room.session.session
-        return dayplan.plan(self.room.config.room.id, [*self.reading.hand, *self.reading.calendar], facts, now,
+        session = self._session.session
+        return dayplan.plan(self._config().room.id, [*self.reading.hand, *self.reading.calendar], facts, now,
                             settings.prepare_ahead if settings else DaySettings().prepare_ahead,
                             session.id if session else None, self.started, self.prepared, self.reading.problems)
 
@@ -296,14 +314,14 @@ class Day:
             plan = self._work_out(now, facts)
         elif wanted is None and self.prepared is not None:
             left, self.prepared = self.prepared[0], None
-            self.room.layers.arrival = False
-            if self.room.session.session is None:
+            self._layers.arrival = False
+            if self._session.session is None:
                 self._rest(left, plan.states.get(left, "removed"))
         self.plan = plan
         if self._body is None or {**self._body, "at": None} != {**plan.body, "at": None}:
             self._body = {"room": plan.body["room"], "at": dayplan.iso(now), **plan.body}
             self._journal_change(plan.body)
-            self.room.touch()
+            self._touch()
         self._schedule(now, facts)
 
     def _journal_change(self, body: dict) -> None:
@@ -311,7 +329,7 @@ class Day:
                  tuple((p["booking"], p["code"]) for p in body["problems"]))
         if known != self._known:
             self._known = known
-            self.room.emit("day_changed", bookings=len(known[0]), problems=[code for _, code in known[1]])
+            self._emit("day_changed", bookings=len(known[0]), problems=[code for _, code in known[1]])
 
     def _schedule(self, now: datetime, facts: dict[str, ProfileFacts]) -> None:
         settings = self.reading.settings
@@ -322,30 +340,30 @@ class Day:
         wait = min([(t - now).total_seconds() + 0.001 for t in [*times, midnight] if t > now] + [CHECK])
         if self._timer is not None:   # one look waits at a time, whoever worked the plan out last
             self._timer.cancel()
-        self._timer = self.room.loop.call_later(wait, self.look)
+        self._timer = self._loop.call_later(wait, self.look)
 
     # -- what the room does -------------------------------------------------------------------------------------
 
     def _arrive(self, booking: Booking, facts: dict[str, ProfileFacts]) -> None:
         """The arrival scene and music: the booking's profile's first phase, as the room's base layer."""
-        profile = self.room.session.profiles[booking.profile or ""]
+        profile = self._session.profiles[booking.profile or ""]
         phase = profile.phases[0]
-        layers = self.room.layers
+        layers = self._layers
         layers.arrival = True
-        layers.set_scene(phase.lights.changes(self.room.config.lights) if phase.lights else {},
+        layers.set_scene(phase.lights.changes(self._config().lights) if phase.lights else {},
                          phase.lights.transition if phase.lights else 0.0)
-        if phase.music is not None and self.room.music is not None:
-            self.room.music.play(phase.music, reason=f"arrival for {profile.id}")
-        self.room.emit("booking_prepared", booking=booking.id, profile=profile.id, start=dayplan.iso(booking.start),
-                       arrival_s=facts[profile.id].arrival_s)
+        if phase.music is not None and self._music is not None:
+            self._music.play(phase.music, reason=f"arrival for {profile.id}")
+        self._emit("booking_prepared", booking=booking.id, profile=profile.id, start=dayplan.iso(booking.start),
+                   arrival_s=facts[profile.id].arrival_s)
 
     def _rest(self, booking_id: str, state: str) -> None:
         """No booking to prepare for: back to the idle scene, the music out."""
-        config = self.room.config
-        self.room.layers.set_scene(self.room.layers.idle, config.idle.transition)
-        if self.room.music is not None:
-            self.room.music.play("stop", reason="no booking to prepare")
-        self.room.emit("booking_unprepared", booking=booking_id, state=state)
+        config = self._config()
+        self._layers.set_scene(self._layers.idle, config.idle.transition)
+        if self._music is not None:
+            self._music.play("stop", reason="no booking to prepare")
+        self._emit("booking_unprepared", booking=booking_id, state=state)
 
     # -- the therapist's tap ------------------------------------------------------------------------------------
 
@@ -364,7 +382,7 @@ class Day:
             raise Conflict("this booking names no session profile of this room")
         self._starting = True
         try:
-            result = self.room.session.start(booking["profile"])
+            result = self._session.start(booking["profile"])
         finally:
             self._starting = False
         self._started(booking_id, booking["profile"], result["session"], by="day")
@@ -374,7 +392,7 @@ class Day:
         self.started[booking_id] = session
         while len(self.started) > STARTED_KEPT:
             del self.started[next(iter(self.started))]
-        self.room.emit("booking_started", booking=booking_id, profile=profile, session=session, by=by)
+        self._emit("booking_started", booking=booking_id, profile=profile, session=session, by=by)
         self._update()
 
     # -- following the room ------------------------------------------------------------------------------------
@@ -384,19 +402,19 @@ class Day:
             return
         if kind == "session_started" and not self._starting and self.prepared is not None and self.plan is not None:
             prepared = next((b for b in self.plan.body["bookings"] if b["id"] == self.prepared[0]), None)
-            session = self.room.session.session
+            session = self._session.session
             if prepared is not None and prepared["profile"] == data.get("profile") and session is not None:
                 booking_id, session_id = prepared["id"], session.id
-                self.room.loop.call_later(0, lambda: self._started(booking_id, data["profile"], session_id, "session"))
+                self._loop.call_later(0, lambda: self._started(booking_id, data["profile"], session_id, "session"))
         if kind in ("session_started", "session_stopped", "session_recovered"):
-            self.room.loop.call_later(0, self.look)
+            self._loop.call_later(0, self.look)
         elif kind == "mqtt_connected":
             self._sent = None
 
     def review(self, snapshot: dict) -> dict:
         """The plan in the snapshot; published when it changed (or the broker is new)."""
         body = self._body if self.reader is not None else None
-        if body is not None and self.room.mqtt_connected:
+        if body is not None and self._mqtt_connected():
             payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
             if payload != self._sent and self._publish(MqttMessage(self.topic, payload, qos=1, retain=True)):
                 self._sent = payload
