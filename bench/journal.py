@@ -209,9 +209,9 @@ def checkpoint_as_the_room_would(journal: Path, sid: int, rows: list[tuple]) -> 
     session's events up to the last CHECKPOINT_EVERY mark, written by the journal's own method after those
     rows and before the rest. (The rows are inserted with SQL for speed, so the room's runner did not write
     it; this is what it writes, where it writes it.)"""
+    from room_controller.core.session import CHECKPOINT_EVERY
     from room_controller.journal.store import Journal
     from room_controller.session.recovery import RECOVERY_KINDS, Record
-    from room_controller.session.runner import CHECKPOINT_EVERY
 
     last = rows[-1][3] // CHECKPOINT_EVERY * CHECKPOINT_EVERY
     head = [row for row in rows if row[3] < last]

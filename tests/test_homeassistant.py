@@ -14,8 +14,8 @@ import pytest
 
 from room_controller import __version__
 from room_controller.app import App
+from room_controller.core.session import UNDO_WINDOW
 from room_controller.infrastructure.clock import ManualClock
-from room_controller.session.runner import UNDO_WINDOW
 from tests.broker import MARK, Capture
 from tests.homeassistant import templates
 from tests.rooms import load

@@ -56,9 +56,9 @@ if TYPE_CHECKING:
     from room_controller.config import RoomConfig
     from room_controller.core.layers import Layers
     from room_controller.core.loop import Loop, Timer
+    from room_controller.core.session import SessionRunner
     from room_controller.infrastructure.clock import Clock
     from room_controller.journal.store import Journal
-    from room_controller.session.runner import SessionRunner
 
 log = logging.getLogger(__name__)
 

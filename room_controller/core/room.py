@@ -5,7 +5,7 @@ to the broker, the journal) and wires the parts, each with one concern:
 - `layers` (core/layers.py): what each light should show (scene, manual adjustments, preset, preview);
 - `presets` (core/presets.py): a preset pressed, pressed again, released, or edited;
 - `inbox` (core/inbox.py): what arrives from the broker;
-- `session` (session/runner.py) and `vitals` (vitals/desk.py).
+- `session` (core/session.py) and `vitals` (core/vitals.py).
 Everything runs on the core loop (core/loop.py); other threads submit work to it and read the snapshot
 through the thread-safe methods at the bottom.
 
@@ -30,14 +30,14 @@ from room_controller.core.layers import Layers
 from room_controller.core.lights import Light
 from room_controller.core.loop import Loop
 from room_controller.core.presets import Presets
+from room_controller.core.session import SessionRunner
+from room_controller.core.vitals import Desk as VitalsDesk
 from room_controller.errors import Conflict
 from room_controller.integrations.homeassistant import Discovery, reminder_event, state_extras
 from room_controller.journal.store import Journal, JournalError
 from room_controller.lighting.profiles import Catalogue, Device
 from room_controller.lighting.state import MqttMessage
 from room_controller.session.profiles import SessionProfile
-from room_controller.session.runner import SessionRunner
-from room_controller.vitals.desk import Desk as VitalsDesk
 
 if TYPE_CHECKING:
     from room_controller.core.day import Day

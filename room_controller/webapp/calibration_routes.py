@@ -46,11 +46,25 @@ def state(room: Room) -> dict:
 def play(room: Room, body: Play) -> dict:
     """The reference in the room at `body.volume` (at most max_volume, which the answer says)."""
     _music(room)
-    room.loop.call(calibration.free, room)
+    room.loop.call(_free, room)
     reference = calibration.reference(Path(room.config.data_dir))
     volume = min(body.volume, room.config.audio.max_volume)
-    room.loop.call(calibration.hold, room, MusicPlay(playlist=str(reference.parent.resolve()), volume=volume))
+    room.loop.call(_hold, room, MusicPlay(playlist=str(reference.parent.resolve()), volume=volume))
     return {"playing": True, "volume": volume}
+
+
+def _free(room: Room) -> None:
+    """On the core loop: the room must be at rest, with no session and no preset's music to replace."""
+    if room.session.session is not None:
+        raise Conflict("a session is running: calibrate when the room is free (the reference is loud noise)")
+    if room.layers.preset is not None:
+        raise Conflict(f"the preset {room.layers.preset.name} holds the room's music: release it first")
+
+
+def _hold(room: Room, reference: MusicPlay) -> None:
+    """On the core loop: the reference holds the room's music while the room is still free."""
+    _free(room)   # again: the reference took a moment to make
+    room.music.hold(reference, "calibration reference")
 
 
 def stop(room: Room) -> dict:

@@ -16,13 +16,14 @@ from pydantic import Field, model_validator
 
 from room_controller import i18n
 from room_controller.config import BUILTIN_PRESETS, LightScene, LightSetting, RoomConfig
+from room_controller.core import records
 from room_controller.core.room import Room
 from room_controller.core.sources import PROBLEM as HELD
 from room_controller.errors import Conflict, Invalid, NotFound
 from room_controller.fields import Duration, Identifier, Percent
 from room_controller.files.yamlfile import Model
 from room_controller.reporting import html, report
-from room_controller.session import editor, records
+from room_controller.session import editor
 from room_controller.session.profiles import SessionProfile
 from room_controller.vitals.model import Entry as VitalsEntry
 from room_controller.vitals.model import Values as VitalsValues

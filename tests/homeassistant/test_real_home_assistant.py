@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from room_controller.app import App
+from room_controller.core.session import UNDO_WINDOW
 from room_controller.infrastructure.clock import ManualClock
-from room_controller.session.runner import UNDO_WINDOW
 from tests.broker import Capture
 from tests.homeassistant.hass import HASS, HomeAssistant
 from tests.optional import require

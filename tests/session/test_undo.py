@@ -16,12 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from room_controller.app import App
+from room_controller.core.session import CLOCK_PROBLEM, UNDO_WINDOW
 from room_controller.errors import Conflict
 from room_controller.i18n import translator
 from room_controller.infrastructure.clock import ManualClock
 from room_controller.reporting import html, report
 from room_controller.session import timeline as tl
-from room_controller.session.runner import CLOCK_PROBLEM, UNDO_WINDOW
 from tests.audio.capture import write_m3u, write_tone
 from tests.broker import MARK, Capture
 from tests.rooms import load

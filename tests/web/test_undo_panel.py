@@ -12,8 +12,8 @@ import requests
 from selenium.webdriver.common.by import By
 
 from room_controller.app import App
+from room_controller.core.session import UNDO_WINDOW
 from room_controller.infrastructure.clock import ManualClock
-from room_controller.session.runner import UNDO_WINDOW
 from tests.rooms import load
 from tests.web.conftest import AUTH, LIGHTS, PIN, PLACES, TOKEN, device
 from tests.web.panel import Panel

@@ -31,8 +31,8 @@ from selenium.webdriver.common.keys import Keys
 
 from room_controller.app import App
 from room_controller.audio.music import Music
+from room_controller.core.session import CHECKPOINT_EVERY
 from room_controller.infrastructure.clock import ManualClock
-from room_controller.session.runner import CHECKPOINT_EVERY
 from room_controller.vitals.model import Limits
 from tests.broker import MARK, Capture, free_port
 from tests.rooms import load

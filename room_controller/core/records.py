@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from room_controller.errors import NotFound
 
 if TYPE_CHECKING:
-    from room_controller.session.runner import SessionRunner
+    from room_controller.core.session import SessionRunner
 
 
 def relabel(runner: SessionRunner, session_id: int, label: str) -> dict:
