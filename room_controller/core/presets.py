@@ -8,18 +8,27 @@ The emergency light holds until it is released: while it is on, no other preset 
 source) changes the room, and a second press of emergency keeps it. Someone who needs full light (a fall, a
 medical emergency, paramedics in the room) must not lose it to a stray tap on Calm beside it
 (docs/safety.md). Automated sources (the command topic, buttons) are further checked by core/sources.py.
+
+It is given only what it uses (core/room.py wires it): the room's configuration as it is now (its presets), the
+layers that hold a preset's lights, the music (None: a room without audio), the sources that may press (who may
+change the preset), the room's `emit` (journal an event, tell the followers) and `reconfigure` (the preset
+editor's new definitions, for Home Assistant's entities too).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from room_controller.config import LightScene, Preset
-from room_controller.core.sources import PANEL, RECOVERY, Sources
+from room_controller.core.sources import PANEL, RECOVERY
 from room_controller.errors import Conflict, NotFound
 
 if TYPE_CHECKING:
-    from room_controller.core.room import Room
+    from room_controller.audio.music import Music
+    from room_controller.config import RoomConfig
+    from room_controller.core.layers import Layers
+    from room_controller.core.sources import Sources
 
 EMERGENCY = "emergency"
 CALM = "calm"
@@ -36,32 +45,33 @@ class EmergencyOn(Conflict):
 
 
 class Presets:
-    def __init__(self, room: Room) -> None:
-        self.room = room
-        self.sources = Sources(room)
+    def __init__(self, *, config: Callable[[], RoomConfig], layers: Layers, music: Music | None, sources: Sources,
+                 emit: Callable[..., object], reconfigure: Callable[[RoomConfig], object]) -> None:
+        self._config, self.layers, self.music, self.sources = config, layers, music, sources
+        self.emit, self.reconfigure = emit, reconfigure
 
     def activate(self, name: str, source: str = PANEL) -> dict:
-        room, layers = self.room, self.room.layers
-        preset = room.config.presets.get(name)
+        layers, presets = self.layers, self._config().presets
+        preset = presets.get(name)
         if preset is None:
-            raise NotFound(f"there is no preset {name!r}; presets: {', '.join(room.config.presets)}")
+            raise NotFound(f"there is no preset {name!r}; presets: {', '.join(presets)}")
         active = layers.preset
         if active is not None and active.name == EMERGENCY and name != EMERGENCY:
-            label = room.config.presets[EMERGENCY].label or EMERGENCY
-            room.emit("preset_refused", preset=name, source=source, via=self.sources.kind(source), reason=EMERGENCY)
+            label = presets[EMERGENCY].label or EMERGENCY
+            self.emit("preset_refused", preset=name, source=source, via=self.sources.kind(source), reason=EMERGENCY)
             raise EmergencyOn(f"{label} is on: release it first (Release {label.lower()}), then press {name}")
         if source == PANEL:
             self.sources.panel_pressed()
         if active is not None and active.name == name:   # a second tap on calm keeps calm, emergency emergency
             adjusted = layers.reapply_preset()   # and brings back the preset's own setting if it was changed meanwhile
             if adjusted:
-                room.emit("preset_reapplied", preset=name, lights=adjusted)
+                self.emit("preset_reapplied", preset=name, lights=adjusted)
             return {"preset": name}
         layers.end_preview()   # calm always wins over a scene being tried out
         previous = layers.hold_preset(name, preset.lights or LightScene())
-        if room.music is not None and preset.music is not None:
-            room.music.hold(preset.music, reason=f"preset {name}")
-        room.emit("preset_on", preset=name, replaced=previous.name if previous else None)
+        if self.music is not None and preset.music is not None:
+            self.music.hold(preset.music, reason=f"preset {name}")
+        self.emit("preset_on", preset=name, replaced=previous.name if previous else None)
         return {"preset": name}
 
     def restore(self, name: str) -> dict:
@@ -70,31 +80,30 @@ class Presets:
 
     def release(self, source: str = PANEL) -> dict:
         """The only way out of a preset, emergency included."""
-        room = self.room
-        if room.layers.preset is None:
+        if self.layers.preset is None:
             raise Conflict("no preset is active")
         if source == PANEL:
             self.sources.panel_pressed()
-        name = room.layers.drop_preset().name
-        if room.music is not None:
-            room.music.release(reason=f"preset {name} released")
-        room.emit("preset_off", preset=name)
+        name = self.layers.drop_preset().name
+        if self.music is not None:
+            self.music.release(reason=f"preset {name} released")
+        self.emit("preset_off", preset=name)
         return {"preset": None}
 
     def command(self, name: str | None, source: str) -> dict | None:
         """A preset command from an automated source (`source`: the command topic or a button's topic), or a
         release (`name` None). None: ignored, its source is held off for flipping presets (core/sources.py)."""
-        room, sources = self.room, self.sources
+        sources, presets = self.sources, self._config().presets
         if name != EMERGENCY and sources.ignored(source):   # full light for someone who needs it is never held
             return None
-        if name is not None and name not in room.config.presets:
-            raise NotFound(f"there is no preset {name!r}; presets: {', '.join(room.config.presets)}")
-        active = room.layers.preset.name if room.layers.preset else None
+        if name is not None and name not in presets:
+            raise NotFound(f"there is no preset {name!r}; presets: {', '.join(presets)}")
+        active = self.layers.preset.name if self.layers.preset else None
         if name != active and (name is not None or active is not None):   # a change, asked for
             if not sources.ask(source):
                 return None
             if sources.panel_holds() and name not in SAFE and (name is None or active != EMERGENCY):
-                room.emit("preset_refused", preset=name, source=source, via=sources.kind(source), reason=PANEL)
+                self.emit("preset_refused", preset=name, source=source, via=sources.kind(source), reason=PANEL)
                 raise Conflict(f"the panel chose {active or 'no preset'} moments ago: it holds against "
                                f"{sources.label(source)} for now")
         return self.activate(name, source) if name is not None else self.release(source)
@@ -103,7 +112,6 @@ class Presets:
         """The preset editor saved: the next activation uses the new definitions, and Home Assistant's select
         the new names. An active preset holds on as it began (its changes were worked out then) until
         released, so an edit never changes the room under the therapist."""
-        room = self.room
-        room.reconfigure(room.config.model_copy(update={"presets": presets}))
-        room.layers.prepared.soon()   # calm made ahead follows its new definition
-        room.emit("preset_deleted" if deleted else "preset_saved", preset=changed)
+        self.reconfigure(self._config().model_copy(update={"presets": presets}))
+        self.layers.prepared.soon()   # calm made ahead follows its new definition
+        self.emit("preset_deleted" if deleted else "preset_saved", preset=changed)

@@ -31,6 +31,7 @@ from room_controller.core.lights import Light
 from room_controller.core.loop import Loop
 from room_controller.core.presets import Presets
 from room_controller.core.session import SessionRunner
+from room_controller.core.sources import Sources
 from room_controller.core.vitals import Desk as VitalsDesk
 from room_controller.errors import Conflict
 from room_controller.integrations.homeassistant import Discovery, reminder_event, state_extras
@@ -73,10 +74,14 @@ class Room:
                                        min_toggle_interval=config.lighting.min_toggle_interval)
         self.light_configs = {lc.id: lc for lc in config.lights}
         self.state_topic = f"{config.topic_prefix}/state"
-        self.layers = Layers(self)
-        self.presets = Presets(self)
-        self.mqtt_connected = False
+        self.layers = Layers(self.lights, config=lambda: self.config, loop=loop, session=lambda: self.session.session,
+                             sources=lambda: self.presets.sources, emit=self.emit, touch=self.touch)
         self.problems: dict[str, str] = {}
+        self.presets = Presets(
+            config=lambda: self.config, layers=self.layers, music=music, emit=self.emit, reconfigure=self.reconfigure,
+            sources=Sources(clock=self.clock, problems=self.problems, emit=self.emit,
+                            command_topic=lambda: self.inbox.command_topic))   # the inbox comes later
+        self.mqtt_connected = False
         self.housekeeping: Housekeeping | None = None   # set by app.App: the nightly jobs, listed in /api/health
         self.day: Day | None = None   # set by app.App: the clinic's day plan (core/day.py)
         self._dirty = True
@@ -87,7 +92,13 @@ class Room:
         self._json, self._json_version = b"{}", -1
         self.changed = threading.Condition()
         self.intake = Intake(loop)   # the gate to the core for MQTT messages and the HTTP API's presets
-        self.inbox = Inbox(self)
+        self.inbox = Inbox(   # what arrives from the broker (only what it uses; the vitals desk comes later)
+            config=lambda: self.config, lights=self.lights, light_configs=self.light_configs, loop=loop,
+            clock=self.clock, intake=self.intake, problems=self.problems, emit=self.emit, touch=self.touch,
+            run_command=lambda command, source: command.run(self, source),
+            announce_discovery=self.announce_discovery, discovery_topic=lambda: self.discovery.status_topic,
+            pulse_topic=lambda: self.vitals.pulse_topic,
+            offer_pulse=lambda payload, bad: self.vitals.offer_pulse(payload, bad))
         self.journal = journal
         if journal.problem:
             self.problems["journal"] = journal.problem

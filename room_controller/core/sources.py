@@ -13,18 +13,23 @@ rules keep such a source from fighting the therapist (docs/safety.md):
   problem the panel and `/api/health` show.
 
 Runs on the core loop, on the room's clock.
+
+It is given only what it uses (core/room.py wires it): the room's clock, its problems (where a held source is
+shown), its `emit` (journal an event, tell the followers) and the command topic (from the inbox, wired after the
+presets: a callable), which tells the command topic from a button's.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from room_controller.errors import NotFound
 from room_controller.pace import Budget
 
 if TYPE_CHECKING:
-    from room_controller.core.room import Room
+    from room_controller.infrastructure.clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +46,9 @@ PROBLEM = "source:"   # a held source's key in the room's problems: "source:<kin
 
 
 class Sources:
-    def __init__(self, room: Room) -> None:
-        self.room = room
+    def __init__(self, *, clock: Clock, problems: dict[str, str], emit: Callable[..., object],
+                 command_topic: Callable[[], str]) -> None:
+        self.clock, self.problems, self.emit, self._command_topic = clock, problems, emit, command_topic
         self._asked: dict[str, Budget] = {}
         self.held: dict[str, int] = {}   # a held source: how many of its preset commands were ignored since
         self._panel_at: float | None = None
@@ -51,7 +57,7 @@ class Sources:
         """How the journal and the panel name a source: `panel`, `command` (the command topic) or `button`."""
         if source in (PANEL, RECOVERY):
             return source
-        return "command" if source == self.room.inbox.command_topic else "button"
+        return "command" if source == self._command_topic() else "button"
 
     def label(self, source: str) -> str:
         return {"panel": "the panel", "command": f"the command topic {source}"}.get(self.kind(source),
@@ -61,11 +67,11 @@ class Sources:
         return f"{PROBLEM}{self.kind(source)}:{source}"
 
     def panel_pressed(self) -> None:
-        self._panel_at = self.room.clock.monotonic()
+        self._panel_at = self.clock.monotonic()
 
     def panel_holds(self) -> bool:
         """Does a panel press made moments ago still hold against automated sources?"""
-        return self._panel_at is not None and self.room.clock.monotonic() - self._panel_at < PANEL_WINS
+        return self._panel_at is not None and self.clock.monotonic() - self._panel_at < PANEL_WINS
 
     def ignored(self, source: str) -> bool:
         """A held source's preset command: ignored, and counted."""
@@ -77,16 +83,15 @@ class Sources:
     def ask(self, source: str) -> bool:
         """An automated source asks for a preset change: False if that was one too many, and it is held now."""
         budget = self._asked.setdefault(source, Budget(FLIP_LIMIT, FLIP_WINDOW))
-        if budget.take(self.room.clock.monotonic()):
+        if budget.take(self.clock.monotonic()):
             return True
         self.held[source] = 0
         del self._asked[source]
-        room = self.room
-        room.problems[self._problem(source)] = (f"{self.label(source)} keeps changing the preset ({FLIP_LIMIT + 1} times "
-                                           f"in {FLIP_WINDOW:.0f} s): its preset commands are ignored until "
-                                           "someone lets it act again")
+        self.problems[self._problem(source)] = (f"{self.label(source)} keeps changing the preset ({FLIP_LIMIT + 1} "
+                                                f"times in {FLIP_WINDOW:.0f} s): its preset commands are ignored "
+                                                "until someone lets it act again")
         log.warning("held off %s: %d preset changes in %.0f s", source, FLIP_LIMIT + 1, FLIP_WINDOW)
-        room.emit("source_held", source=source, via=self.kind(source), changes=FLIP_LIMIT + 1, window_s=FLIP_WINDOW)
+        self.emit("source_held", source=source, via=self.kind(source), changes=FLIP_LIMIT + 1, window_s=FLIP_WINDOW)
         return False
 
     def clear(self, source: str) -> dict:
@@ -94,6 +99,6 @@ class Sources:
         ignored = self.held.pop(source, None)
         if ignored is None:
             raise NotFound(f"{source!r} is not held; held: {', '.join(self.held) or 'none'}")
-        self.room.problems.pop(self._problem(source), None)
-        self.room.emit("source_cleared", source=source, via=self.kind(source), ignored=ignored)
+        self.problems.pop(self._problem(source), None)
+        self.emit("source_cleared", source=source, via=self.kind(source), ignored=ignored)
         return {"source": source, "held": False}
