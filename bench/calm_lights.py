@@ -28,7 +28,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import ROOT, lights  # noqa: E402
+from rig import ROOT, lights  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 from room_controller.app import App  # noqa: E402

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import requests
 import yaml
-from run import ROOT, Devices, Results, Service, percentiles, room_controller, usage, wait_for, write_room
+from rig import ROOT, Devices, Results, Service, percentiles, room_controller, usage, wait_for, write_room
 
 from room_controller.infrastructure.broker import Broker, free_port
 

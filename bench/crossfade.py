@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from run import ROOT
+from rig import ROOT
 
 from room_controller.audio.music import Music
 from room_controller.audio.settings import AudioSettings, MusicPlay

@@ -32,7 +32,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.run import Service, usage  # noqa: E402
+from rig import Service, usage  # noqa: E402
+
 from room_controller.app import App  # noqa: E402
 from room_controller.config import load_room  # noqa: E402
 from room_controller.infrastructure.broker import Broker, free_port  # noqa: E402

@@ -34,7 +34,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import AUTH, ROOT, Devices, Results, percentiles, serve_room, table, wait_for  # noqa: E402
+from rig import AUTH, ROOT, Devices, Results, percentiles, serve_room, table, wait_for  # noqa: E402
 
 from room_controller.infrastructure.broker import Broker  # noqa: E402
 

@@ -24,7 +24,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from run import ROOT
+from rig import ROOT
 from scale import SOAK_PACE, soak_run
 
 from room_controller.infrastructure.broker import Broker

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 import requests
-from run import ROOT, TOKEN, Devices, Results, follow_events, panel_session, percentiles, serve_room, usage, wait_for  # noqa: E402
+from rig import ROOT, TOKEN, Devices, Results, follow_events, panel_session, percentiles, serve_room, usage, wait_for  # noqa: E402
 
 from room_controller.infrastructure.broker import Broker, free_port  # noqa: E402
 

@@ -28,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from run import (
+from rig import (
     CGROUP_ENV,
     Results,
     calm_and_button_samples,

@@ -34,7 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from run import Devices, Results, follow_events, panel_session, percentiles, serve_room, usage, wait_for
+from rig import Devices, Results, follow_events, panel_session, percentiles, serve_room, usage, wait_for
 
 from room_controller.infrastructure.broker import Broker
 
