@@ -67,7 +67,9 @@ class App:
             session=room.session, layers=room.layers, music=room.music, emit=room.emit, touch=room.touch,
             mqtt_connected=lambda: room.mqtt_connected, publish=self.link.publish)
         self.room.followers.append(self.day)
-        self.room.housekeeping = self.housekeeping = Housekeeping(self.room, config.retention_days)
+        self.room.housekeeping = self.housekeeping = Housekeeping(   # the nightly jobs (only what they use)
+            config.retention_days, journal=room.journal, loop=room.loop, clock=room.clock, problems=room.problems,
+            emit=room.emit, touch=room.touch)
         self.flask = create_app(self.room, config.web, routes)
         self.web = WebServer(self.flask, config.web.host, config.web.port, config.web.threads) if web else None
         self._started: list = []

@@ -7,6 +7,10 @@ clock. Each job is idempotent, so a step that runs one twice or a little late do
 night is run once at the next start within a day (coalesced). Journal writes run on the core loop, which owns
 the journal's connection; the backup reads through a connection of its own. A job that fails is logged and
 shown as a problem until it next succeeds; `/api/health` lists each job's next and last run.
+
+It is given only what it uses (app.App wires it): the retention policy, the journal it backs up, tidies and
+deletes from, the core loop its journal work runs on, the clock, the room's problems (a failed job), and the
+room's `emit` (journal the sessions deleted) and `touch` (a new snapshot).
 """
 
 from __future__ import annotations
@@ -16,10 +20,15 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
+
+if TYPE_CHECKING:
+    from room_controller.core.loop import Loop
+    from room_controller.infrastructure.clock import Clock
+    from room_controller.journal.store import Journal
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +39,12 @@ SCHEDULE = {"journal_backup": {"hour": 3, "minute": 0}, "retention": {"hour": 3,
 
 
 class Housekeeping:
-    def __init__(self, room: Any, retention_days: int | None, schedule: dict[str, Any] | None = None) -> None:
+    def __init__(self, retention_days: int | None, *, journal: Journal, loop: Loop, clock: Clock,
+                 problems: dict[str, str], emit: Callable[..., bool], touch: Callable[[], None],
+                 schedule: dict[str, Any] | None = None) -> None:
         """`schedule`: a trigger per job id (tests use short intervals); by default nightly (SCHEDULE)."""
-        self.room, self.journal, self.retention_days = room, room.journal, retention_days
+        self.journal, self.retention_days = journal, retention_days
+        self._loop, self._clock, self._problems, self._emit, self._touch = loop, clock, problems, emit, touch
         self.folder = Path(self.journal.path).parent / BACKUPS
         self.scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1,
                                                            "misfire_grace_time": 24 * 3600})
@@ -67,20 +79,20 @@ class Housekeeping:
     def retain(self) -> str:
         if self.retention_days is None:
             return "retention_days not set: every session kept"
-        return self.room.loop.call(self._delete_old, timeout=60)
+        return self._loop.call(self._delete_old, timeout=60)
 
     def _delete_old(self) -> str:
         days = self.retention_days
         assert days is not None   # retain() asks only then
-        before = self.room.clock.wall() - days * 86400
+        before = self._clock.wall() - days * 86400
         deleted = self.journal.delete_sessions_ended_before(before)
         if deleted:
-            self.room.emit("sessions_deleted", sessions=deleted, retention_days=self.retention_days,
+            self._emit("sessions_deleted", sessions=deleted, retention_days=self.retention_days,
                            ended_before=before)
         return f"{len(deleted)} session(s) older than {self.retention_days} days deleted"
 
     def tidy(self) -> str:
-        self.room.loop.call(self.journal.tidy, timeout=60)
+        self._loop.call(self.journal.tidy, timeout=60)
         return "journal tidied"
 
     def _guarded(self, job: str, run: Callable[[], str]) -> Callable[[], None]:
@@ -103,11 +115,11 @@ class Housekeeping:
         def show() -> None:
             key = f"housekeeping:{job}"
             if text is None:
-                self.room.problems.pop(key, None)
+                self._problems.pop(key, None)
             else:
-                self.room.problems[key] = text
-            self.room.touch()
-        self.room.loop.submit(show)
+                self._problems[key] = text
+            self._touch()
+        self._loop.submit(show)
 
 
 def _iso(moment: datetime | None) -> str | None:

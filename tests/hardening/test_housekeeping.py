@@ -26,6 +26,14 @@ def often(seconds: float = 0.5) -> dict:
     return {job: IntervalTrigger(seconds=seconds) for job in ("journal_backup", "retention", "tidy")}
 
 
+def keeping_often(app, retention_days: int | None) -> Housekeeping:
+    """The served room's housekeeping, stopped, and one on short intervals made as app.App makes it."""
+    app.housekeeping.stop()
+    room = app.room
+    return Housekeeping(retention_days, journal=room.journal, loop=room.loop, clock=room.clock,
+                        problems=room.problems, emit=room.emit, touch=room.touch, schedule=often())
+
+
 @pytest.mark.slow
 def test_the_nightly_jobs_are_listed_in_health(served):
     jobs = {job["id"]: job for job in requests.get(f"{served.base}/api/health").json()["jobs"]}
@@ -42,8 +50,7 @@ def test_backup_retention_and_tidying_run_on_their_schedule(served):
     assert requests.post(f"{served.base}/api/session/stop", headers=AUTH).ok
     served.clock.step_wall(40 * 86400)    # forty days on
     assert requests.post(f"{served.base}/api/session", headers=AUTH, json={"profile": "psilocybin-8h"}).ok
-    app.housekeeping.stop()
-    keeping = Housekeeping(app.room, retention_days=30, schedule=often())
+    keeping = keeping_often(app, retention_days=30)
     app.room.housekeeping = keeping
     keeping.start()
     try:
@@ -68,8 +75,7 @@ def test_backup_retention_and_tidying_run_on_their_schedule(served):
 @pytest.mark.slow
 def test_a_failing_job_is_a_problem_until_it_succeeds(served):
     app = served.app
-    app.housekeeping.stop()
-    keeping = Housekeeping(app.room, retention_days=None, schedule=often())
+    keeping = keeping_often(app, retention_days=None)
     keeping.folder = app.journal.path   # a file where the backups folder should be: the backup fails
     keeping.start()
     try:
