@@ -8,10 +8,16 @@ say; where they say nothing, the light goes back to where it was before the pres
 the idle scene: a release never leaves a light at the preset's level. Runs on the core loop.
 
 Calm's fade for each light is worked out ahead (`prepared`, core/prepared.py): its press takes what is ready.
+
+It is given only what it uses (core/room.py wires it): the room's lights, the room's configuration as it is now
+(its lights, presets and idle scene), the core loop (the preview's time limit), the running session and the
+presets' sources (each through a callable: the runner and the presets are made after the layers), and the
+room's `emit` (journal an event, tell the followers) and `touch` (a new snapshot).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -23,9 +29,11 @@ from room_controller.errors import Conflict, NotFound
 from room_controller.lighting.state import LightChange, LightState
 
 if TYPE_CHECKING:
+    from room_controller.config import RoomConfig
     from room_controller.core.lights import Light
-    from room_controller.core.loop import Timer
-    from room_controller.core.room import Room
+    from room_controller.core.loop import Loop, Timer
+    from room_controller.core.session import Session
+    from room_controller.core.sources import Sources
 
 MANUAL_TRANSITION = 1.0   # a slider released: a short, smooth change
 RETURN_TRANSITION = 5.0   # back from a preset, or back to following the phase: gently
@@ -42,17 +50,23 @@ class ActivePreset:
 
 
 class Layers:
-    def __init__(self, room: Room) -> None:
-        self.room = room
-        self.lights = room.lights
+    def __init__(self, lights: dict[str, Light], *, config: Callable[[], RoomConfig], loop: Loop,
+                 session: Callable[[], Session | None], sources: Callable[[], Sources],
+                 emit: Callable[..., object], touch: Callable[[], object]) -> None:
+        """`config`: the room's configuration as it is now (the preset editor replaces it); `session`: the running
+        session, None without one; `sources`: the presets' sources, which name who a refusal was for."""
+        self.lights = lights
+        self._config, self._loop, self._session, self._sources = config, loop, session, sources
+        self._emit, self._touch = emit, touch
         self.scene: dict[str, LightChange] = {}
         self.arrival = False   # the scene is a booked session's arrival scene (core/day.py), before its session
-        self.idle = room.config.idle.changes(room.config.lights)
+        first = config()
+        self.idle = first.idle.changes(first.lights)
         self.manual: dict[str, LightChange] = {}
         self.preset: ActivePreset | None = None
         self.preview: ActivePreset | None = None   # a scene shown from the profile editor, over everything
         self._preview_timer: Timer | None = None
-        self.prepared = Prepared(self, room.loop, lambda: room.config, "calm", never_over=(EMERGENCY,))
+        self.prepared = Prepared(self, loop, config, "calm", never_over=(EMERGENCY,))
 
     # -- targets -----------------------------------------------------------------------------------------------
 
@@ -89,13 +103,13 @@ class Layers:
             target = plan.target if plan is not None else self._target(light)
             if target is not None and (target != light.target or light.fading):
                 light.fade_to(target, transition, plan.ready if plan is not None else None)
-        self.room.touch()
+        self._touch()
         self.prepared.soon()
 
     def _target_without_preset(self, light: Light, before: LightState | None) -> LightState:
         """Where a light goes when a preset lets go of it: never 'unknown, so nothing'. With no session the
         idle scene is the scene, whatever the lights showed before, unless a booking's arrival scene is on."""
-        scene = self.scene if self.room.session.session is not None or self.arrival else self.idle
+        scene = self.scene if self._session() is not None or self.arrival else self.idle
         change = LightChange()
         for layer in (scene, self.manual):
             if light.id in layer:
@@ -123,7 +137,7 @@ class Layers:
             del self.manual[light_id]
         if adjusted:
             self._retarget(RETURN_TRANSITION, adjusted)
-        self.room.emit("follow_phase", lights=adjusted)
+        self._emit("follow_phase", lights=adjusted)
         return {"follow_phase": True, "lights": adjusted}
 
     def adjust_lights(self, ids: list[str] | None, change: LightChange, transition: float | None,
@@ -134,17 +148,17 @@ class Layers:
         person in the room: a paramedic asking for less glare) still act."""
         self._known(ids)
         if source != PANEL and self.preset is not None and self.preset.name == EMERGENCY:
-            sources = self.room.presets.sources
-            self.room.emit("lights_refused", change={k: v for k, v in vars(change).items() if v is not None},
+            sources = self._sources()
+            self._emit("lights_refused", change={k: v for k, v in vars(change).items() if v is not None},
                            source=source, via=sources.kind(source), reason=EMERGENCY)
-            label = self.room.config.presets[EMERGENCY].label or EMERGENCY
+            label = self._config().presets[EMERGENCY].label or EMERGENCY
             raise EmergencyOn(f"{label} is on: only the panel changes the lights until it is released")
         targets = ids or list(self.lights)
         layer = self.preset.adjust if self.preset else self.manual
         for light_id in targets:
             layer[light_id] = change.merged_over(layer.get(light_id, LightChange()))
         self._retarget(MANUAL_TRANSITION if transition is None else transition, targets)
-        self.room.emit("manual_change", lights=targets,
+        self._emit("manual_change", lights=targets,
                        change={k: v for k, v in vars(change).items() if v is not None},
                        during_preset=self.preset.name if self.preset else None)
         return {"lights": targets}
@@ -162,7 +176,7 @@ class Layers:
         before = previous.before if previous else self._before()
         prepared = self.prepared if name == self.prepared.name and self.preview is None else None
         changes = prepared.changes_for(scene) if prepared is not None else None
-        self.preset = ActivePreset(name, scene.changes(self.room.config.lights) if changes is None else dict(changes),
+        self.preset = ActivePreset(name, scene.changes(self._config().lights) if changes is None else dict(changes),
                                    before)
         if previous:  # lights the new preset leaves alone go back to where they were before any preset
             for light_id in set(previous.changes) - set(self.preset.changes):
@@ -191,17 +205,17 @@ class Layers:
 
     def preview_scene(self, scene: LightScene) -> dict:
         """Show a scene being edited until the editor ends it (or PREVIEW_LIMIT passes without a new one)."""
-        if self.room.session.session is not None:
+        if self._session() is not None:
             raise Conflict("a session is running in this room: preview scenes when the room is free")
         if self.preset is not None:
             raise Conflict(f"the preset {self.preset.name!r} holds the room: release it to preview a scene")
         before = self.preview.before if self.preview else self._before()
-        self.preview = ActivePreset("preview", scene.changes(self.room.config.lights), before)
+        self.preview = ActivePreset("preview", scene.changes(self._config().lights), before)
         self._retarget(scene.transition, list(self.preview.changes))
         if self._preview_timer:
             self._preview_timer.cancel()
-        self._preview_timer = self.room.loop.call_later(PREVIEW_LIMIT, self.end_preview)
-        self.room.emit("preview_on", lights=sorted(self.preview.changes))
+        self._preview_timer = self._loop.call_later(PREVIEW_LIMIT, self.end_preview)
+        self._emit("preview_on", lights=sorted(self.preview.changes))
         return {"preview": True}
 
     def end_preview(self) -> dict:
@@ -213,5 +227,5 @@ class Layers:
                 target = self._target(light, before[light.id])
                 if target is not None:
                     light.fade_to(target, MANUAL_TRANSITION)
-            self.room.emit("preview_off")
+            self._emit("preview_off")
         return {"preview": False}
