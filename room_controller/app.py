@@ -15,10 +15,10 @@ from room_controller.audio.music import Music
 from room_controller.config import RoomConfig
 from room_controller.core.alerts import Alerts
 from room_controller.core.day import Day
+from room_controller.core.housekeeping import Housekeeping
 from room_controller.core.loop import Loop
 from room_controller.core.room import Room
 from room_controller.infrastructure.clock import Clock, SystemClock
-from room_controller.infrastructure.housekeeping import Housekeeping
 from room_controller.infrastructure.mqtt import MqttLink
 from room_controller.journal.store import Journal
 from room_controller.lighting.profiles import Catalogue

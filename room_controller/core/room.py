@@ -42,7 +42,7 @@ from room_controller.session.profiles import SessionProfile
 
 if TYPE_CHECKING:
     from room_controller.core.day import Day
-    from room_controller.infrastructure.housekeeping import Housekeeping
+    from room_controller.core.housekeeping import Housekeeping
 
 log = logging.getLogger(__name__)
 

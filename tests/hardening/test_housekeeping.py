@@ -11,7 +11,7 @@ import pytest
 import requests
 from apscheduler.triggers.interval import IntervalTrigger
 
-from room_controller.infrastructure.housekeeping import Housekeeping
+from room_controller.core.housekeeping import Housekeeping
 from tests.hardening.conftest import AUTH
 
 
