@@ -230,7 +230,7 @@ def test_a_missed_reading_and_a_light_offline_in_a_session(make, tmp_path):
     lamp.publish("zigbee2mqtt/Ceiling lamp/availability", '{"state":"offline"}', retain=True)
     wait_until(lambda: len(journaled(room, "alert_raised")) == 2, "the light's alert")
     assert room.alerts() == [expected(room, 2, "problem", "Light offline: Ceiling lamp",
-                                      {"problem": "light_offline", "light": "ceiling"},
+                                      {"problem": "light_offline", "light": "ceiling", "label": "Ceiling lamp"},
                                       phase="Arrival", session_s=601.0, at=WALL + 601)]
     lamp.publish("zigbee2mqtt/Ceiling lamp/availability", '{"state":"online"}', retain=True)
     advance(room, 1)   # past the light's report pace
@@ -282,7 +282,7 @@ def test_a_flapping_light_raises_one_offline_alert_in_ten_minutes(make, tmp_path
         wait_until(lambda: "light:floor" in room.app.room.snapshot()["problem_keys"], "the lamp offline")
         advance(room, 1)   # past the light's report pace
 
-    offline = {"problem": "light_offline", "light": "floor"}
+    offline = {"problem": "light_offline", "light": "floor", "label": "Floor lamp"}
     flap(60)
     assert [a for a in room.alerts() if a["kind"] == "problem"] == [
         expected(room, 1, "problem", "Light offline: Floor lamp", offline, phase="Arrival", session_s=60.0,

@@ -163,7 +163,8 @@ class Alerts:
         labels = {lc.id: lc.label for lc in self._config().lights} if any(k.startswith("light:") for k in keys) else {}
         for key in keys:
             if key.startswith("light:") and key[6:] in labels:
-                found[key] = (f"Light offline: {labels[key[6:]]}", {"problem": "light_offline", "light": key[6:]})
+                found[key] = (f"Light offline: {labels[key[6:]]}",
+                              {"problem": "light_offline", "light": key[6:], "label": labels[key[6:]]})
             elif key in PROBLEMS:
                 code, what = PROBLEMS[key]
                 found[key] = (what, {"problem": code})

@@ -124,7 +124,7 @@ def alert_what(t: Translator, d: dict) -> str:
         return t("alert.reading_missed", measures=_measures(t, list(detail.get("missing") or ())))
     if kind == "problem":
         key = f"alert.{detail.get('problem', '')}"
-        return t(key, light=detail.get("light", "?")) if t.has(key) else d.get("what", "")
+        return t(key, light=detail.get("label") or detail.get("light", "?")) if t.has(key) else d.get("what", "")
     return t(f"alert.{kind}") if t.has(f"alert.{kind}") else d.get("what", "")
 
 
