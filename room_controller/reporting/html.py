@@ -98,7 +98,8 @@ def chunks(report: dict, rows: Iterable[Row], count: int, room_name: str = "", l
 
 
 def summary(t: Translator, report: dict) -> str:
-    """The one page a clinician reads first: phases, presets, music, notes, reminders, the sound dose."""
+    """The one page a clinician reads first: phases, presets, music, notes, reminders, the alerts the clinic floor
+    was sent (and who saw them), the sound dose."""
     start = report["session"]["started_wall"]
     at = lambda seconds: t.time(start + seconds)  # noqa: E731  (a time of day from a session time)
     phases = "".join(
@@ -123,10 +124,32 @@ def summary(t: Translator, report: dict) -> str:
                                                        if r["acknowledged_s"] is not None
                                                        else f"<span class=missed>{t('report.reminder_missed')}</span>")
         for r in report["reminders"]], t("report.none")))
+    parts.append(_list(t("report.alerts"), _alerts(t, report, at), t("report.none")))
     parts.append(f"<section class=dose><h3>{t('report.dose')}</h3><p data-dose>{_dose(t, report.get('dose'))}</p>"
                  + "".join(f"<p class=quiet>{t('report.restarted', time=at(r['at_s']))}</p>"
                            for r in report["recoveries"]) + "</section>")
     return f"<h2>{t('report.summary')}</h2><div class=summary>{''.join(parts)}</div>"
+
+
+def _alerts(t: Translator, report: dict, at: Callable[[float], str]) -> list[str]:
+    """The alerts the clinic floor was sent, in the order of their first: one alone with its time and who saw
+    it; the same alert again and again (a reading missed every hour) as one line with how often and how many
+    were seen, so an eight-hour session's summary stays on its page. Each is in the event list below."""
+    said: dict[str, list[dict]] = {}
+    for alert in report["alerts"]:
+        said.setdefault(words.alert_what(t, alert), []).append(alert)
+    lines = []
+    for what, alerts in said.items():
+        if len(alerts) > 1:
+            lines.append(escape(t("report.alert_times", what=what, count=t.number(len(alerts)),
+                                  first=at(alerts[0]["at_s"]), last=at(alerts[-1]["at_s"]),
+                                  seen=t.number(sum(1 for a in alerts if a.get("seen"))))))
+            continue
+        seen = alerts[0].get("seen")
+        lines.append(f"{at(alerts[0]['at_s'])} {escape(what)} · " + (
+            escape(t("event.alert_seen_by", by=seen.get("by") or "?", time=words.seen_at(t, seen))) if seen
+            else f"<span class=missed>{t('report.alert_unseen')}</span>"))
+    return lines
 
 
 def _music(t: Translator, report: dict) -> list[str]:

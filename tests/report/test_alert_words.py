@@ -80,6 +80,31 @@ def test_alerts_in_the_report_say_what_when_and_who_saw_them(record):
     ]
 
 
+def test_the_summary_lists_the_alerts_sent_and_who_saw_them(record):
+    """The page a clinician reads first has the alerts the floor was sent, each with its time and who saw it,
+    or that nobody marked it as seen."""
+    session, rows = record
+    t = i18n.translator("en")
+    page = html.summary(t, report.build(session, rows))
+    section = re.search(r"<h3>Alerts</h3><ul>(.*?)</ul>", page)
+    assert section is not None, page
+    items = [re.sub(r"<[^>]+>", "", item).replace("&#x27;", "'") for item in re.findall(r"<li>(.*?)</li>", section[1])]
+    at = lambda seconds: t.time(START + seconds)  # noqa: E731
+    assert items == [
+        f"{at(8040)} emergency light on · seen by the front desk at {at(8100)}",
+        f"{at(8200)} scheduled reading missed (systolic, pulse) · not marked as seen",
+        f"{at(8300)} live pulse above the limit of Clinic protocol v4 · seen by Dr. Haas at {at(8320)}",
+        f"{at(8400)} light Ceiling lamp offline · not marked as seen",
+        f"{at(8460)} systolic below an example limit (not set by this clinic) · not marked as seen",
+    ]
+    built = report.build(session, rows)   # the same reading missed again an hour on, and seen: one line for both
+    again = next(a for a in built["alerts"] if a["kind"] == "reading_missed")
+    built["alerts"].append({**again, "at_s": 11800, "seen": {"by": "Dr. Haas", "at": iso(11900)}})
+    said = re.findall(r"<li>(.*?)</li>", re.search(r"<h3>Alerts</h3><ul>(.*?)</ul>", html.summary(t, built))[1])
+    assert said[1] == f"scheduled reading missed (systolic, pulse) · 2 times, {at(8200)} to {at(11800)} · 1 marked as seen"
+    assert len(said) == 5
+
+
 def test_each_row_alone_still_says_what_it_was(record):
     """Without the session's alerts beside it (a row read on its own) an alert says what and when, and its
     acknowledgement who and when."""
