@@ -275,6 +275,16 @@ def test_the_demo_bulb_model_turns_payloads_into_the_same_zcl_as_the_real_conver
         assert ours == theirs, payload
 
 
+def _without_a_jump(converters, bulb: RealBulb, shown: zigbee.Bulb, sent) -> None:
+    """What the room sent, through the converters to the bulb: no level set at once (transition 0) away from
+    where the bulb shows it."""
+    for at, payload in sent:
+        for command in converters.set(bulb, at, payload)["zcl"]:
+            if command["command"].startswith("moveToLevel") and command["payload"]["transtime"] == 0:
+                assert abs(command["payload"]["level"] - shown.brightness(at)) <= 1, f"a jump: {payload}"
+            shown.receive(at, command["cluster"], command["command"], command["payload"])
+
+
 # Before bridge/devices is heard a bulb may be an IKEA bulb: the family plans one transition at a time.
 UNKNOWN_START = [("LED2002G5", True), ("LED1924G9", True), ("LED2002G5", False), ("LED1924G9", False),
                  ("9290022166", False)]
@@ -300,11 +310,7 @@ def test_a_bulb_in_doubt_gets_no_brightness_jump_beside_a_colour_fade(converters
         room.wait(10)
     finally:
         room.close()
-    for at, payload in room.sent:
-        for command in converters.set(bulb, at, payload)["zcl"]:
-            if command["command"].startswith("moveToLevel") and command["payload"]["transtime"] == 0:
-                assert abs(command["payload"]["level"] - shown.brightness(at)) <= 1, f"a jump: {payload}"
-            shown.receive(at, command["cluster"], command["command"], command["payload"])
+    _without_a_jump(converters, bulb, shown, room.sent)
     _reaches(shown, model_of(model, found), 5.0, CALM, 3.0, 15.0)
 
 
@@ -331,11 +337,7 @@ def test_a_bulb_in_doubt_whose_first_commands_were_lost_is_still_faded_from_doub
     finally:
         room.close()
     assert room.sent[0][0] >= 5.5   # nothing arrived before the reconnect
-    for at, payload in room.sent:
-        for command in converters.set(bulb, at, payload)["zcl"]:
-            if command["command"].startswith("moveToLevel") and command["payload"]["transtime"] == 0:
-                assert abs(command["payload"]["level"] - shown.brightness(at)) <= 1, f"a jump: {payload}"
-            shown.receive(at, command["cluster"], command["command"], command["payload"])
+    _without_a_jump(converters, bulb, shown, room.sent)
     _reaches(shown, model_of(model, found), 5.5, CALM, 29.5, 39.0)
 
 
