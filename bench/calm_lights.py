@@ -4,9 +4,10 @@
 
 The room of bench/run.py (`count` lights of every family in turn, the template family taking every seventh
 above 12), its core loop on the test clock so that every fade and every release ends when the bench says, and
-its real MQTT link to a private mosquitto (paho writes each command to the socket before `publish` returns).
-Each press runs on the core loop as the HTTP API's calm runs there; the time is the core thread's, from the
-press to the return of the last `publish` of it, wall clock (`perf_counter`) and the thread's CPU time
+its real MQTT link to a private mosquitto (paho writes each command to the socket before `publish` returns; a
+burst's commands are held and leave together as it ends, MqttLink.burst). Each press runs on the core loop as
+the HTTP API's calm runs there; the time is the core thread's, from the press until its last command left
+(the return of the last `publish`, or the end of its burst), wall clock (`perf_counter`) and the thread's CPU time
 (`thread_time`, which other processes on a busy machine do not inflate). Two rooms' states at the press:
 
 - settled: the lights at 40 %, 3000 K, released from the last calm long before (10 s on the test clock);
@@ -23,6 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
@@ -61,6 +63,7 @@ class Bench:
         self.in_link = [0.0, 0.0]   # wall and CPU seconds spent inside the link's publish
         for light in self.room.lights.values():
             light._publish = self._timed(light._publish)   # noqa: SLF001 - the link's publish, timed
+        self.room.layers._burst = self._timed_burst(self.room.layers._burst)   # noqa: SLF001 - and its burst's end
         self.app.start()
         deadline = time.monotonic() + 10
         while not self.room.mqtt_connected and time.monotonic() < deadline:
@@ -76,6 +79,19 @@ class Bench:
             self.in_link[0] += self.last[0] - wall
             self.in_link[1] += self.last[1] - cpu
             return sent
+        return timed
+
+    def _timed_burst(self, burst):
+        """The link's burst (MqttLink.burst): its commands leave the room when it ends, so the press's last
+        moment is then, and the end (the kernel sending what was held) counts as time in the link."""
+        @contextmanager
+        def timed():
+            with burst():
+                yield
+                wall, cpu = time.perf_counter(), time.thread_time()
+            self.last = (time.perf_counter(), time.thread_time())
+            self.in_link[0] += self.last[0] - wall
+            self.in_link[1] += self.last[1] - cpu
         return timed
 
     def press(self, pause: float) -> tuple[float, float, float, float]:

@@ -57,7 +57,7 @@ class App:
                            on_change=lambda: self.loop.submit(self.room.touch)) if audio else None
         self.room = Room(config, catalogue, self.loop, self.link.publish, self.journal,
                          load_profiles(config) if profiles is None else profiles, music=self.music,
-                         config_file=config_file)
+                         config_file=config_file, burst=self.link.burst)
         room = self.room   # rooms that call for help: the clinic floor hears (only what the alerts use)
         self.alerts = Alerts(lambda: room.config, self.journal, self.clock, room.intake, session=room.session.snapshot,
                              emit=room.emit, touch=room.touch, publish=self.link.publish)
@@ -75,7 +75,9 @@ class App:
         self._started: list = []
 
     def _mqtt_message(self, topic: str, payload: bytes, retained: bool) -> None:
-        """paho's thread: an alert's acknowledgement to the alerts, anything else to the room's inbox."""
+        """paho's thread: an alert's acknowledgement to the alerts, anything else to the room's inbox; not while
+        calm's work is under way (Loop.yield_to_urgent)."""
+        self.loop.yield_to_urgent()
         if topic == self.alerts.ack_topic:
             self.alerts.offer_ack(payload, retained)
         else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 import time
 
@@ -133,6 +134,32 @@ def test_a_publish_from_another_thread_is_written_before_publish_returns(broker)
     assert sorted(int(s.topic.split("/")[1]) for s in capture.take(12)) == list(range(12))
     link.stop()
     assert not link._thread.is_alive()   # loop_forever returned on disconnect
+
+
+def corked(link: MqttLink) -> bool:
+    return link._client.socket().getsockopt(socket.IPPROTO_TCP, socket.TCP_CORK) == 1
+
+
+def test_a_burst_leaves_together_when_it_ends_and_bursts_nest(broker):
+    """Calm's commands to every light are held while the core works out the next one and leave together
+    (MqttLink.burst: TCP_CORK on the link's socket); the outermost burst ends the hold, and every message
+    arrives, in order."""
+    capture = Capture(broker, "burst/#", qos=0)
+    link = MqttLink(broker.host, broker.port, f"burst-{time.monotonic_ns()}")
+    link.start()
+    wait(lambda: link.connected, "connected")
+    with link.burst():
+        assert corked(link)
+        for n in range(6):
+            assert link.publish(MqttMessage(f"burst/{n}", b"{}"))
+        with link.burst():
+            assert link.publish(MqttMessage("burst/6", b"{}"))
+        assert corked(link)   # an inner burst leaves the hold to the outer one
+    assert not corked(link)
+    assert [s.topic for s in capture.take(7)] == [f"burst/{n}" for n in range(7)]
+    link.stop()
+    with link.burst():   # disconnected: no socket to hold, and publishing says so
+        assert not link.publish(MqttMessage("burst/7", b"{}"))
 
 
 @pytest.fixture

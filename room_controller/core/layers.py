@@ -18,6 +18,7 @@ room's `emit` (journal an event, tell the followers) and `touch` (a new snapshot
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -52,12 +53,14 @@ class ActivePreset:
 class Layers:
     def __init__(self, lights: dict[str, Light], *, config: Callable[[], RoomConfig], loop: Loop,
                  session: Callable[[], Session | None], sources: Callable[[], Sources],
-                 emit: Callable[..., object], touch: Callable[[], object]) -> None:
+                 emit: Callable[..., object], touch: Callable[[], object],
+                 burst: Callable[[], AbstractContextManager] = nullcontext) -> None:
         """`config`: the room's configuration as it is now (the preset editor replaces it); `session`: the running
-        session, None without one; `sources`: the presets' sources, which name who a refusal was for."""
+        session, None without one; `sources`: the presets' sources, which name who a refusal was for; `burst`:
+        the MQTT link's, so that what many lights are told at once leaves together (MqttLink.burst)."""
         self.lights = lights
         self._config, self._loop, self._session, self._sources = config, loop, session, sources
-        self._emit, self._touch = emit, touch
+        self._emit, self._touch, self._burst = emit, touch, burst
         self.scene: dict[str, LightChange] = {}
         self.arrival = False   # the scene is a booked session's arrival scene (core/day.py), before its session
         first = config()
@@ -97,12 +100,13 @@ class Layers:
 
     def _retarget(self, transition: float, ids: list[str] | None = None, prepared: Prepared | None = None) -> None:
         """Every light (or these) to what the layers say; `prepared`: the held preset's plans, taken where ready."""
-        for light_id in ids or list(self.lights):
-            light = self.lights[light_id]
-            plan = prepared.take(light) if prepared is not None else None
-            target = plan.target if plan is not None else self._target(light)
-            if target is not None and (target != light.target or light.fading):
-                light.fade_to(target, transition, plan.ready if plan is not None else None)
+        with self._burst():
+            for light_id in ids or list(self.lights):
+                light = self.lights[light_id]
+                plan = prepared.take(light) if prepared is not None else None
+                target = plan.target if plan is not None else self._target(light)
+                if target is not None and (target != light.target or light.fading):
+                    light.fade_to(target, transition, plan.ready if plan is not None else None)
         self._touch()
         self.prepared.soon()
 
@@ -178,11 +182,12 @@ class Layers:
         changes = prepared.changes_for(scene) if prepared is not None else None
         self.preset = ActivePreset(name, scene.changes(self._config().lights) if changes is None else dict(changes),
                                    before)
-        if previous:  # lights the new preset leaves alone go back to where they were before any preset
-            for light_id in set(previous.changes) - set(self.preset.changes):
-                self.lights[light_id].fade_to(self._target_without_preset(self.lights[light_id], before[light_id]),
-                                              scene.transition)
-        self._retarget(scene.transition, list(self.preset.changes), prepared if changes is not None else None)
+        with self._burst():
+            if previous:  # lights the new preset leaves alone go back to where they were before any preset
+                for light_id in set(previous.changes) - set(self.preset.changes):
+                    self.lights[light_id].fade_to(
+                        self._target_without_preset(self.lights[light_id], before[light_id]), scene.transition)
+            self._retarget(scene.transition, list(self.preset.changes), prepared if changes is not None else None)
         return previous
 
     def reapply_preset(self) -> list[str]:
@@ -197,8 +202,9 @@ class Layers:
         """Let go of the active preset: every light to what the layers below say, gently."""
         assert self.preset is not None
         dropped, self.preset = self.preset, None
-        for light in self.lights.values():
-            light.fade_to(self._target_without_preset(light, dropped.before[light.id]), RETURN_TRANSITION)
+        with self._burst():
+            for light in self.lights.values():
+                light.fade_to(self._target_without_preset(light, dropped.before[light.id]), RETURN_TRANSITION)
         return dropped
 
     # -- a scene previewed from the profile editor -------------------------------------------------------------
@@ -223,9 +229,10 @@ class Layers:
             before, self.preview = self.preview.before, None
             assert self._preview_timer is not None   # started with the preview
             self._preview_timer.cancel()
-            for light in self.lights.values():
-                target = self._target(light, before[light.id])
-                if target is not None:
-                    light.fade_to(target, MANUAL_TRANSITION)
+            with self._burst():
+                for light in self.lights.values():
+                    target = self._target(light, before[light.id])
+                    if target is not None:
+                        light.fade_to(target, MANUAL_TRANSITION)
             self._emit("preview_off")
         return {"preview": False}

@@ -56,6 +56,11 @@ class Ready:
     profile: DeviceProfile
     steps: list[fades.Step]
     first: tuple[MqttMessage, ...] | None
+    anywhere: bool   # the same steps from any known start but the target (fades.from_anywhere)
+
+    def holds_from(self, start: LightState | None) -> bool:
+        """Are these the steps a fade from `start` would take?"""
+        return start == self.start or (self.anywhere and start is not None and start != self.target)
 
 
 class Light:
@@ -106,7 +111,7 @@ class Light:
         if ready is not None and (ready.target != target or ready.duration != duration
                                   or ready.profile is not self.device.profile):
             ready = None
-        steps = ready.steps if ready is not None and ready.start == start else self._plan(start, target, duration)
+        steps = ready.steps if ready is not None and ready.holds_from(start) else self._plan(start, target, duration)
         first = ready.first if ready is not None and steps[0] == ready.steps[0] else None
         self._fade = Fade(start, target, now, duration, steps)
         if steps[0].at <= 0:
@@ -120,7 +125,9 @@ class Light:
         start = self.position()
         steps = self._plan(start, target, duration)
         first = tuple(encode(self.device, steps[0].state, steps[0].transition)) if steps[0].at <= 0 else None
-        return Ready(target, duration, start, self.device.profile, steps, first)
+        anywhere = start is not None and start != target and \
+            fades.from_anywhere(self.device.profile, target, duration, self.max_rate)
+        return Ready(target, duration, start, self.device.profile, steps, first, anywhere)
 
     def _plan(self, start: LightState | None, target: LightState, duration: float) -> list[fades.Step]:
         if start is None:  # never heard from and never told: let the device fade natively from wherever it is

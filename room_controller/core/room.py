@@ -20,6 +20,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -59,7 +60,8 @@ class Follower(Protocol):
 class Room:
     def __init__(self, config: RoomConfig, catalogue: Catalogue, loop: Loop,
                  publish: Callable[[MqttMessage], bool], journal: Journal,
-                 profiles: dict[str, SessionProfile], *, music: Any = None, config_file: Path | None = None) -> None:
+                 profiles: dict[str, SessionProfile], *, music: Any = None, config_file: Path | None = None,
+                 burst: Callable[[], AbstractContextManager] = nullcontext) -> None:
         self.config = config
         self.config_file = config_file   # where the preset editor saves; None: presets cannot be edited
         self.loop = loop
@@ -75,7 +77,7 @@ class Room:
         self.light_configs = {lc.id: lc for lc in config.lights}
         self.state_topic = f"{config.topic_prefix}/state"
         self.layers = Layers(self.lights, config=lambda: self.config, loop=loop, session=lambda: self.session.session,
-                             sources=lambda: self.presets.sources, emit=self.emit, touch=self.touch)
+                             sources=lambda: self.presets.sources, emit=self.emit, touch=self.touch, burst=burst)
         self.problems: dict[str, str] = {}
         self.presets = Presets(
             config=lambda: self.config, layers=self.layers, music=music, emit=self.emit, reconfigure=self.reconfigure,

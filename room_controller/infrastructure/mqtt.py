@@ -27,7 +27,8 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
@@ -42,6 +43,7 @@ MAX_QUEUED = 200  # QoS>0 messages paho may hold while disconnected; lights are 
 # paho maps MQTT 3.1.1's return codes 4 and 5 to these (paho.mqtt.reasoncodes, convert_connack_rc_to_reason_code)
 NOT_AUTHORISED = (0x86, 0x87)
 COMPLAIN_EVERY = 60.0   # seconds: at most one line per topic about messages its handler could not take
+CORK = getattr(socket, "TCP_CORK", None)   # Linux: hold written data until uncorked, then send it at once
 
 
 class _WhileAway(logging.Filter):
@@ -79,6 +81,14 @@ class _Client(paho.Client):
             return super().loop_write()
 
 
+def _cork(sock: socket.socket, on: int) -> None:
+    assert CORK is not None   # burst() corks only where there is TCP_CORK
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, CORK, on)
+    except OSError:   # closed meanwhile (a disconnect): nothing is held on a closed socket
+        pass
+
+
 def what_was_wrong(exc: BaseException) -> str | None:
     """Bad input in a few words; None for an error that is not about the input (a bug)."""
     if isinstance(exc, RecursionError):
@@ -109,6 +119,7 @@ class MqttLink:
         self._complain_every, self._monotonic = complain_every, monotonic
         self._complaints: dict[str, Budget] = {}   # per topic: one line per complain_every
         self._thread: threading.Thread | None = None
+        self._bursts = 0   # bursts under way (one thread, the core's, makes them)
         client = _Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
         self._paho_log, self._quiet = logging.getLogger(f"paho.{client_id}"), _WhileAway(self)
         self._paho_log.addFilter(self._quiet)
@@ -161,6 +172,27 @@ class MqttLink:
             self._topics.difference_update(gone)
         if gone and self.connected:
             self._client.unsubscribe(gone)
+
+    @contextmanager
+    def burst(self) -> Iterator[None]:
+        """Commands published meanwhile leave together when the burst ends (TCP_CORK), not one packet each.
+
+        Each packet written alone wakes the broker, which then competes with the room for the processor while
+        the room is still working out the next light's command: measured in the room's own process, 12 lights'
+        commands took 1.45 ms to publish one by one and 0.74 ms held and sent at once (docs/calm-lane.md). The
+        first light hears a moment later, the last one sooner, and every light is calm when the last is. Nested
+        bursts end with the outermost; without TCP_CORK (not Linux) or a socket, packets go as they come."""
+        found = self._client.socket()
+        sock = found if self._bursts == 0 and CORK is not None and isinstance(found, socket.socket) else None
+        self._bursts += 1
+        try:
+            if sock is not None:
+                _cork(sock, 1)
+            yield
+        finally:
+            self._bursts -= 1
+            if sock is not None:
+                _cork(sock, 0)
 
     def publish(self, message: MqttMessage) -> bool:
         """Send now if connected; False otherwise (the caller re-asserts state on reconnect instead)."""

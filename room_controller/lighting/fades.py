@@ -101,6 +101,21 @@ def plan(profile: DeviceProfile, start: LightState, target: LightState, duration
             for i in range(count + 1)]
 
 
+def from_anywhere(profile: DeviceProfile, target: LightState, duration: float, max_rate: float = 2.0) -> bool:
+    """Is the plan to `target` the same one command (the target, over `duration`) from every known start but
+    the target itself? Then a plan made ahead holds while the light moves meanwhile (a press during a phase's
+    long fade, core/prepared.py). True exactly when `plan` makes one native chunk whatever the start."""
+    native = profile.capabilities.transition
+    if duration <= 0 or native is None or profile.quirks.fade_one_property:
+        return False
+    if math.ceil(duration / native.max - 1e-9) > 1:
+        return False
+    if profile.capabilities.brightness.curve == "linear_light":   # chunks only when brightness moves: by start
+        by_rate = max(1, math.floor(duration * max_rate + 1e-9))
+        return min(CURVE_CHUNKS_MAX, by_rate, math.ceil(duration / CURVE_CHUNK)) <= 1
+    return True
+
+
 def plan_unknown(profile: DeviceProfile, target: LightState, duration: float) -> list[Step]:
     """For a light never heard from and never told: nothing to fade from, so one command to the target,
     taking as much of `duration` as the device fades natively in one command.

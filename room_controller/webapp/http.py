@@ -99,6 +99,7 @@ def create_app(room: Room, settings: WebSettings, extra: tuple[Route, ...] = ())
 
     app.extensions["route_lane"] = _route_lane(app, routes + panel)
     early = app.extensions["calm_early"] = EarlyCalm(app, room, auth, settings, routes)
+    app.extensions["calm_first"] = room.loop.yield_to_urgent   # the server's other work waits for calm's
 
     @app.get("/api/openapi.json")
     def openapi_json():
@@ -244,28 +245,30 @@ class EarlyCalm:
         self._lock = threading.Lock()
         self._started: dict[tuple, list[tuple[float, Future]]] = {}
 
-    def start(self, peer: tuple, method: str, path: str, headers: dict[str, str]) -> None:
-        """On the server's I/O thread (webapp.server): `headers` as waitress keeps them (HOST, COOKIE...)."""
+    def start(self, peer: tuple, method: str, path: str, headers: dict[str, str]) -> Future | None:
+        """On the server's I/O thread (webapp.server): `headers` as waitress keeps them (HOST, COOKIE...).
+        The work started, or None."""
         host, origin = headers.get("HOST"), headers.get("ORIGIN")
         if self._settings.trusted_proxy is not None or not host_allowed(host, self._settings) or \
                 (origin and origin != f"http://{get_host('http', host, None)}"):   # as werkzeug's host_url
-            return
+            return None
         cookie = parse_cookie(headers.get("COOKIE", "")).get(self._auth.cookie_name)
         if self._auth.check(method, headers.get("AUTHORIZATION"), cookie, headers.get("X_CSRF_TOKEN")) is not None:
-            return
+            return None
         try:
             endpoint, args = self._adapter.match(path, method)
         except (HTTPException, RoutingException):
-            return
+            return None
         work = self._work.get(endpoint)
         if work is None:
-            return
+            return None
         future = work(self._room, **args)
         now = time.monotonic()
         with self._lock:
             for key in [k for k, started in self._started.items() if started[0][0] < now - self.STALE]:
                 del self._started[key]
             self._started.setdefault((*peer, method, path), []).append((now, future))
+        return future
 
     def take(self, environ: dict) -> Future | None:
         """In the view: the work started for this request, if it was."""

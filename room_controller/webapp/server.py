@@ -23,6 +23,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -45,6 +46,7 @@ MAX_CHUNK_LINE = 1024       # a chunk-size line (hex size and extensions); waitr
 IDLE_TIMEOUT = 60           # a keep-alive connection with nothing asked (waitress's channel_timeout)
 CHECK_EVERY = 1             # how often deadlines are looked at (waitress's cleanup_interval), in seconds
 ACCEPTS_PER_WAKE = 16       # connections taken from the listen queue each time it is ready
+EARLY_WAIT = 1.0            # seconds calm's thread waits for work started early before running Flask anyway
 
 Lanes = Callable[[str, str], "str | None"]   # (method, path) -> "calm", "login" or None (webapp.http._route_lane)
 
@@ -75,6 +77,8 @@ class Channel(HTTPChannel):
     spoke = False   # has anything been read from it yet
     probation = False   # accepted while its client was at its limit: it may only ask for calm or log in
     held = False        # on probation, it asked for something else: left unanswered until its deadline
+    early: Future | None = None   # calm's work started for the request just read (Server._start_early)
+    lane: str | None = None       # the server's lane of the request just read (Server.add_task)
 
     def __init__(self, server: Server, sock, addr, adj, map=None) -> None:
         super().__init__(server, sock, addr, adj, map=map)
@@ -107,6 +111,17 @@ class Channel(HTTPChannel):
 
     def readable(self) -> bool:
         return not self.held and super().readable()
+
+    def service(self) -> None:
+        """On a thread of calm's lane, Flask runs only once calm's work started early is done: the view answers
+        from that work anyway, and running Flask meanwhile would hold the interpreter the core needs to
+        publish (a thread that wants it back waits up to the switch interval, 5 ms: bench/peer.py)."""
+        early, self.early = self.early, None
+        if early is not None:
+            wait([early], EARLY_WAIT)
+        elif self.lane != "calm":   # and any other request waits while calm's work is under way
+            self.server.calm_first()
+        super().service()
 
     def del_channel(self, map=None) -> None:
         super().del_channel(map)
@@ -148,12 +163,15 @@ class Server(TcpWSGIServer):
     channel_class = Channel
 
     def __init__(self, app, *, settings: WebSettings, lanes: Lanes, calm: ThreadedTaskDispatcher, early=None,
-                 **kw) -> None:
+                 calm_first: Callable[[], None] = lambda: None, **kw) -> None:
+        """`early`: calm's work started as a request is read (http.EarlyCalm); `calm_first`: returns once no
+        urgent work waits or runs on the room's core (Loop.yield_to_urgent), called before other work."""
         self.clients: dict[str, set[Channel]] = {}
         self.settings = settings
         self.lanes = lanes
         self.calm = calm
         self.early = early
+        self.calm_first = calm_first
         self.closed_for_room = 0    # connections closed to make room since the last warning
         self.held = 0               # requests of connections on probation left unanswered, since then
         self.newest: Channel | None = None
@@ -167,7 +185,7 @@ class Server(TcpWSGIServer):
         not answered, closed at its request deadline. That costs nothing meanwhile, where closing it at
         once would only have it reconnect at once, round and round through the listen queue calm waits in."""
         request = channel.requests[0]
-        lane = self.lanes(request.command, request.path) if request.error is None else None
+        lane = channel.lane = self.lanes(request.command, request.path) if request.error is None else None
         if lane == "calm":
             if self.early is not None:
                 self._start_early(channel, request)
@@ -184,14 +202,18 @@ class Server(TcpWSGIServer):
         try:
             addr, port = channel.addr[:2] if isinstance(channel.addr, tuple) else (channel.addr, None)
             # the peer as waitress gives it to the app (environ REMOTE_ADDR, REMOTE_PORT), to find it again
-            self.early.start((str(addr), str(port)), request.command, request.path, request.headers)
+            channel.early = self.early.start((str(addr), str(port)), request.command, request.path,
+                                             request.headers)
         except Exception:   # never the I/O thread's end: the view does the work the usual way
             log.exception("calm's early start failed; the request goes the usual way")
 
     # -- accepting -------------------------------------------------------------------------------------------
 
     def readable(self) -> bool:
-        """Unlike waitress, never stop accepting: room is made in `handle_accept`."""
+        """Unlike waitress, never stop accepting: room is made in `handle_accept`. Asked once every turn of
+        the I/O thread, which first lets calm's work under way finish (`calm_first`): the request that
+        started it was read already, and reading others meanwhile would share the interpreter with it."""
+        self.calm_first()
         now = time.time()
         if now >= self.next_channel_cleanup:
             self.next_channel_cleanup = now + self.adj.cleanup_interval
@@ -280,7 +302,8 @@ class WebServer:
         lanes = extensions.get("route_lane") or _no_lane
         # one listener per address the host name gives (as waitress's create_server), sharing map and pools
         servers = [Server(app, settings=settings, lanes=lanes, calm=calm, early=extensions.get("calm_early"),
-                          map=self._map, dispatcher=pool, adj=adj, sockinfo=sockinfo) for sockinfo in adj.listen]
+                          calm_first=extensions.get("calm_first") or (lambda: None), map=self._map, dispatcher=pool,
+                          adj=adj, sockinfo=sockinfo) for sockinfo in adj.listen]
         self._server = servers[0]
         self._thread: threading.Thread | None = None
         self._streams = extensions.get("event_streams")  # open panels' streams end before the server stops

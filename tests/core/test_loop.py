@@ -78,3 +78,42 @@ def test_a_refused_call_still_publishes_first():
         assert room.snapshot == 7
     finally:
         loop.stop()
+
+
+@pytest.fixture
+def loop():
+    running = Loop(ManualClock())
+    running.start()
+    yield running
+    running.stop()
+
+
+def test_other_threads_wait_while_urgent_work_waits_or_runs(loop):
+    """Loop.yield_to_urgent: a thread whose work can wait waits for urgent work queued behind ordinary work
+    and for the urgent work itself, and goes on once the last of it is done."""
+    held, hold, urgent_done = threading.Event(), threading.Event(), threading.Event()
+    loop.submit(lambda: (held.set(), hold.wait(10)))   # ordinary work holds the loop
+    held.wait(5)
+    loop.submit(urgent_done.set, urgent=True)
+    loop.submit(lambda: None, urgent=True)
+    waited: list[bool] = []
+    waiter = threading.Thread(target=lambda: (loop.yield_to_urgent(10), waited.append(urgent_done.is_set())))
+    waiter.start()
+    waiter.join(0.2)
+    assert waiter.is_alive()   # the urgent work is queued: the waiter waits
+    hold.set()
+    waiter.join(10)
+    assert waited == [True]
+
+
+def test_waiting_for_urgent_work_is_bounded_and_never_on_the_loop(loop):
+    hold = threading.Event()
+    loop.submit(lambda: hold.wait(10), urgent=True)   # urgent work that does not end (a stuck core)
+    started = time.monotonic()
+    loop.yield_to_urgent(0.2)
+    assert time.monotonic() - started < 5   # back after its limit, not held by the stuck work
+    hold.set()
+    started = time.monotonic()
+    assert loop.call(lambda: (loop.yield_to_urgent(10), "on the loop")[1], urgent=True) == "on the loop"
+    loop.yield_to_urgent(10)   # nothing urgent: at once
+    assert time.monotonic() - started < 5   # neither waited out its 10 s

@@ -323,6 +323,29 @@ def test_a_light_mid_fade_gets_the_first_step_of_where_it_is_at_the_press():
         rooms.close()
 
 
+def test_a_press_during_a_long_fade_takes_the_plans_of_lights_that_fade_in_one_command():
+    """A session's lights spend most of it in long fades. Calm's 3 s is one native command from wherever such
+    a light is (fades.from_anywhere), so the plan made minutes before the press still holds at the press,
+    though the light has moved since; a light whose plan depends on where it is (software steps, IKEA) does not
+    take it."""
+    one_command = {"l0", "l1", "l2", "l3", "l4", "l5"}   # Hue, Tasmota, WLED, Shelly Gen2, HA, ESPHome
+    rooms = Rooms(lights_of([2, 3, 9, 12, 14, 15, 1, 17]))
+    try:
+        rooms.call(lambda room: room.layers.adjust_lights(None, LightChange(brightness=20, kelvin=3000), 0.0))
+        rooms.advance(2)
+        rooms.call(lambda room: room.layers.adjust_lights(None, LightChange(brightness=90, kelvin=4000), 3600.0))
+        rooms.advance(600)   # ten minutes into the hour's fade
+        layers = rooms.with_plans.room.layers
+        holds = {light_id for light_id, plan in layers.prepared.plans.items()
+                 if plan.ready is not None and plan.ready.holds_from(layers.lights[light_id].position())}
+        assert holds == one_command
+        sent = len(rooms.with_plans.sent)
+        rooms.call(press("calm"))
+        assert rooms.with_plans.sent[sent:] == rooms.without.sent[sent:] != []
+    finally:
+        rooms.close()
+
+
 def test_a_report_of_a_light_never_told_before_the_press_gives_calm_its_colour():
     """Calm that sets only a level keeps a light's colour: the colour it has just reported, though its plan was
     made before the report came."""

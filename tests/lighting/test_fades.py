@@ -74,6 +74,28 @@ def test_software_steps_are_imperceptibly_small_when_the_rate_allows(start, targ
     assert max(abs(a - b) for a, b in zip(bs, bs[1:])) <= fades.BRIGHTNESS_STEP + 1e-6
 
 
+@settings(max_examples=300, deadline=None)
+@given(profile=st.sampled_from(PROFILES), a=whites, b=whites, target=whites,
+       duration=st.one_of(st.floats(0, 30), st.floats(0, 7200)), rate=st.sampled_from([0.5, 1.0, 2.0, 5.0]))
+def test_a_plan_from_anywhere_is_the_same_one_command_from_every_start(profile, a, b, target, duration, rate):
+    """What lets calm made ahead hold while a light fades (core/prepared.py): where `from_anywhere` says so,
+    the plan from any two starts (but the target itself) is the target in one native command."""
+    prof = _as_described(profile)
+    assume(fades.from_anywhere(prof, target, duration, rate) and target not in (a, b))
+    assert fades.plan(prof, a, target, duration, rate) == fades.plan(prof, b, target, duration, rate) \
+        == [fades.Step(0.0, target, duration)]
+
+
+@pytest.mark.parametrize(("profile", "duration", "anywhere"), [
+    ("hue", 3.0, True), ("tasmota", 3.0, True), ("tasmota", 120.0, False), ("wled", 3.0, True),
+    ("wled", 20.0, False), ("template-per-topic", 3.0, False), ("zigbee2mqtt", 3.0, False), ("hue", 0.0, False)])
+def test_which_plans_hold_from_anywhere(profile, duration, anywhere):
+    """Calm's 3 s: one command wherever the light is, but for a bulb that takes one property at a time
+    (IKEA), a device without native fades and a chain of native chunks."""
+    prof = HUE if profile == "hue" else CATALOGUE.profiles[profile]
+    assert fades.from_anywhere(prof, LightState(True, 15, 2200), duration) is anywhere
+
+
 def test_native_device_fades_in_one_command_within_its_limit():
     steps = fades.plan(HUE, LightState(True, 60, 4000), LightState(True, 15, 2200), 120)
     assert steps == [fades.Step(0.0, LightState(True, 15, 2200), 120.0)]

@@ -10,16 +10,19 @@ import json
 import logging
 import re
 import socket
+import threading
 import time
 from contextlib import contextmanager
 
 import pytest
 import requests
+from flask import request_started
 from hypothesis import given
 from hypothesis import strategies as st
 
 from room_controller.app import App
 from room_controller.config import WebSettings
+from room_controller.core.loop import YIELD_LIMIT
 from room_controller.webapp.http import MAX_JSON_DEPTH, TooDeep, parse_json
 from room_controller.webapp.server import Conn, victim
 from tests.broker import Capture
@@ -95,6 +98,44 @@ def serve(tmp_path, broker, room_id, **web):
     config, catalogue = load(tmp_path, broker, room_id, LIGHTS[:1], **PLACES,
                              web={"host": "127.0.0.1", "port": 0, "pin": PIN, **web})
     return App(config, catalogue, audio=False).start()
+
+
+def test_calm_started_early_runs_flask_only_once_the_core_has_done_it(served, lamp):
+    """Calm's work starts on the server's I/O thread as the request is read (http.EarlyCalm); Flask runs the
+    view on calm's thread only once that work is done, so that it does not hold the interpreter while the core
+    publishes (webapp.server Channel.service). Here the core is kept busy for a moment: the view starts after
+    it is free again and the lamp has calm, and the answer is calm's."""
+    busy, view_started = threading.Event(), []
+    request_started.connect(lambda sender, **extra: view_started.append(time.monotonic()), served.app.flask,
+                            weak=False)
+    served.app.loop.submit(busy.wait, 10)   # ordinary work: the urgent calm runs right after it
+    answer: list[requests.Response] = []
+    press = threading.Thread(target=lambda: answer.append(
+        requests.post(f"{served.base}/api/presets/calm", headers=AUTH, timeout=30)))
+    press.start()
+    time.sleep(0.3)
+    freed = time.monotonic()
+    busy.set()
+    press.join(30)
+    assert answer[0].status_code == 200 and answer[0].json() == {"preset": "calm"}
+    assert view_started and view_started[0] > freed
+    assert json.loads(lamp.wait_for(lambda m: CALM in m.payload, 10).payload)["brightness"] == 38
+
+
+def test_other_requests_wait_for_calms_work_but_not_for_a_stuck_core(served):
+    """While urgent work waits or runs on the core, the server reads and runs no other request
+    (Loop.yield_to_urgent), so calm has the interpreter to itself; each wait ends after YIELD_LIMIT, so a core
+    stuck in urgent work slows the server and stops nothing."""
+    hold = threading.Event()
+    served.app.loop.submit(lambda: hold.wait(10), urgent=True)
+    try:
+        started = time.monotonic()
+        r = requests.get(f"{served.base}/api/openapi.json", timeout=10)
+        took = time.monotonic() - started
+        assert r.status_code == 200 and not hold.is_set()   # answered with the core still held
+        assert took >= YIELD_LIMIT
+    finally:
+        hold.set()
 
 
 @pytest.fixture
