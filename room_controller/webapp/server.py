@@ -113,9 +113,10 @@ class Channel(HTTPChannel):
         return not self.held and super().readable()
 
     def service(self) -> None:
-        """On a thread of calm's lane, Flask runs only once calm's work started early is done: the view answers
-        from that work anyway, and running Flask meanwhile would hold the interpreter the core needs to
-        publish (a thread that wants it back waits up to the switch interval, 5 ms: bench/peer.py)."""
+        """Calm first. On a thread of calm's lane, Flask runs only once calm's work started early is done: the
+        view answers from that work anyway, and running Flask meanwhile would hold the interpreter the core
+        needs to publish (a thread that wants it back waits up to the switch interval, 5 ms: bench/peer.py).
+        Any request but calm's starts only once no urgent work waits or runs (`Server.calm_first`)."""
         early, self.early = self.early, None
         if early is not None:
             wait([early], EARLY_WAIT)

@@ -22,13 +22,14 @@ from tests.web.conftest import AUTH, LIGHTS, PIN, PLACES, TOKEN
 from tests.web.panel import Panel
 from tests.web.test_overview_alerts import _until, base, start_overview  # noqa: F401 (base: the fixture)
 
-TODAY = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
 NAMES = {"psilocybin-8h": "Psilocybin, 8 hours", "ketamine-1h": "Ketamine, about 1 hour",
          "mdma-8h": "MDMA, 8 hours", "integration-75m": "Integration, 75 minutes"}
 
 
 def at(hours: float, days: int = 0) -> datetime:
-    return TODAY + timedelta(days=days, hours=hours)
+    """`hours` into today (as the page's clock has it now: a suite that runs past midnight has a new today)."""
+    today = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+    return today + timedelta(days=days, hours=hours)
 
 
 def booking(room: str, profile: str, start: datetime, state: str = "planned", duration_s: int | None = 28800) -> dict:
