@@ -18,7 +18,8 @@ from html import escape
 from room_controller.i18n import Translator, translator
 from room_controller.journal.store import Row
 from room_controller.reporting import vitals_report, words
-from room_controller.reporting.report import clock_text, music_groups
+from room_controller.reporting.report import music_groups
+from room_controller.reporting.times import clock_text
 
 WIDTH, LEFT, RIGHT = 720, 100, 12
 LANE, GAP, AXIS = 26, 8, 24

@@ -13,11 +13,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import time
 from collections.abc import Iterable, Iterator
 
 from room_controller.journal.store import Row
 from room_controller.reporting import vitals_report
+from room_controller.reporting.times import clock_text, wall_text
 
 SPANS = {
     # kind that opens a span -> (span list, the kinds that close it, how to name it, what else it keeps)
@@ -196,14 +196,3 @@ def to_csv(rows: Iterable[Row]) -> str:
 def details(data: dict) -> str:
     """An event's data on one line (the timeline copies are for recovery, not for people)."""
     return "; ".join(f"{k}={v}" for k, v in data.items() if k != "timeline")
-
-
-def wall_text(wall: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(wall))
-
-
-def clock_text(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    total = int(seconds)
-    return f"{total // 3600}:{total % 3600 // 60:02d}:{total % 60:02d}"

@@ -14,7 +14,7 @@ from html import escape
 
 from room_controller import i18n
 from room_controller.journal.store import Row
-from room_controller.reporting import report as _report  # report.build calls in here: looked up at call time
+from room_controller.reporting.times import clock_text
 from room_controller.vitals import record
 from room_controller.vitals.model import UNITS
 
@@ -93,7 +93,7 @@ def _row(reading: dict, names: tuple[str, ...], t) -> str:
     if reading.get("original"):
         first = ", ".join(f"{word(t, f'vitals.{k}_m')} {v:g}" for k, v in reading["original"].items())
         marks += f" <span class=edited>({escape(word(t, 'vitals.corrected', values=first))})</span>"
-    return (f"<tr data-event=\"{reading['event']}\"><td class=t>{_report.clock_text(reading['at_s'])}</td>{cells}"
+    return (f"<tr data-event=\"{reading['event']}\"><td class=t>{clock_text(reading['at_s'])}</td>{cells}"
             f"<td>{marks}</td></tr>")
 
 
@@ -107,7 +107,7 @@ def _strip(readings: list[dict], stored: list[dict], end_s: float, t, axis: tupl
         x = left + r["at_s"] * scale
         text = summary(r, t)
         out.append(f'<g data-kind="vitals" data-name="{escape(text)}" data-at-s="{r["at_s"]:g}">'
-                   f'<title>{_report.clock_text(r["at_s"])} {escape(text)}</title>'
+                   f'<title>{clock_text(r["at_s"])} {escape(text)}</title>'
                    f'<path d="M{x:.1f} 3 l6 {LANE - 6} h-12 z" fill="{"#e0763f" if r["crossed"] else "#b0607f"}"/></g>')
     if stored:
         low, high = min(p["min"] for p in stored), max(p["max"] for p in stored)

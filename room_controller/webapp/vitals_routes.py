@@ -12,7 +12,7 @@ import io
 from typing import TYPE_CHECKING, Any
 
 from room_controller.errors import Invalid, NotFound
-from room_controller.reporting.report import clock_text, wall_text
+from room_controller.reporting.times import clock_text, wall_text
 from room_controller.vitals import record
 from room_controller.vitals.model import UNITS, VALUES, Entry, Values
 from room_controller.webapp.reply import Reply
